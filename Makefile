@@ -1,0 +1,38 @@
+# Two commands for users: `make demo` and `make test`. Both create .venv when it is missing or
+# older than pyproject.toml, install the project into it, and run.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: demo test bench dev clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing into $(VENV) (first run takes about a minute) ..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 || true
+	@$(BIN)/python -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 || \
+	  { tail -n 30 $(VENV)/install.log; echo "installation failed: full log in $(VENV)/install.log"; exit 1; }
+	@touch $@
+
+demo: $(STAMP)
+	@$(BIN)/kpi demo --out out/demo
+
+test: $(STAMP)
+	@bash scripts/test-prereqs.sh
+	@$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	@$(BIN)/python bench/run.py
+
+dev: $(STAMP)
+	@DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} ; mkdir -p $$DAGSTER_HOME ; cp -n dagster.yaml $$DAGSTER_HOME/ ; \
+	  DAGSTER_HOME=$$DAGSTER_HOME $(BIN)/dagster dev
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,31 @@
+"""Where the project's files live, both in a checkout and in an installed wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+
+
+def sql_dir() -> Path:
+    """The top-level ``sql/`` folder (``kpi/_sql`` inside an installed wheel)."""
+    for candidate in (PACKAGE_DIR / "_sql", REPO_ROOT / "sql"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("the sql/ folder was not found next to the kpi package")
+
+
+def sql_file(relative: str) -> Path:
+    """Path of one SQL model, e.g. ``sql_file("staging/stg_employees.sql")``."""
+    path = sql_dir() / relative
+    if not path.is_file():
+        raise FileNotFoundError(f"SQL model {relative} not found in {sql_dir()}")
+    return path
+
+
+def read_sql(relative: str) -> str:
+    return sql_file(relative).read_text(encoding="utf-8")
+
+
+DEMO_DIR = REPO_ROOT / "fixtures" / "demo"
