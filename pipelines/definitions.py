@@ -1,14 +1,14 @@
-"""The Dagster code location: every asset, check, schedule and sensor under pipelines/defs/."""
+"""The Dagster code location: every domain's assets, checks, schedules and sensors.
 
-from __future__ import annotations
+`dagster dev` from the repository root loads this module (see [tool.dagster] in pyproject.toml).
+"""
 
 import dagster as dg
 
-from pipelines import defs as defs_package
+from pipelines.defs import ingest
 from pipelines.resources import build_resources
 
-defs = dg.load_definitions_from_package_module(
-    defs_package,
-    resources=build_resources(),
-    executor=dg.in_process_executor,
+defs = dg.Definitions.merge(
+    ingest.defs,
+    dg.Definitions(resources=build_resources(), executor=dg.in_process_executor),
 )

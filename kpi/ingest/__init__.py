@@ -1,0 +1,85 @@
+"""Ingest: inputs folder -> validated, pseudonymised staging tables, manifest and quarantine.
+
+`ingest_inputs` is what both the Dagster ingest assets and `kpi validate` call; validate runs it
+against an in-memory DuckDB so the warehouse is never written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from kpi.ingest.files import InputFiles, discover_inputs
+from kpi.ingest.store import FileReport, ensure_schema
+from kpi.paths import read_sql
+
+STATE_ORDER = ["employees", "trainings", "assessments", "costs", "process_metrics", "use_cases"]
+
+
+@dataclass
+class IngestResult:
+    files: list[FileReport] = field(default_factory=list)
+    match_quarantine: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def quarantined_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = dict(self.match_quarantine)
+        for report in self.files:
+            for reason, n in report.quarantine_reasons.items():
+                counts[reason] = counts.get(reason, 0) + n
+        return dict(sorted(counts.items()))
+
+
+def known_employee_keys(con) -> set[str]:
+    return {r[0] for r in con.sql("SELECT employee_key FROM staging.employees").fetchall()}
+
+
+def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=STATE_ORDER) -> list[FileReport]:
+    from kpi.ingest.state import clear_absent_state, ingest_state_file
+
+    reports = []
+    for kind in kinds:
+        source = found.state.get(kind)
+        if source is None:
+            clear_absent_state(con, kind)
+            continue
+        known = known_employee_keys(con) if kind in ("trainings", "assessments") else None
+        reports.append(ingest_state_file(con, source, cfg, key, now, known))
+    return reports
+
+
+def ingest_usage(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:
+    from kpi.ingest.usage import ingest_usage_file
+
+    return [ingest_usage_file(con, source, cfg, key, now) for source in found.usage]
+
+
+def ingest_surveys(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:
+    from kpi.ingest.surveys import ingest_survey_file
+
+    return [ingest_survey_file(con, source, cfg, key, now) for source in found.surveys]
+
+
+def match_usage(con) -> dict[str, int]:
+    """Decide, against the current HR state, which usage rows count (every run)."""
+    for model in ("intermediate/int_usage_match.sql", "intermediate/int_usage_activity.sql",
+                  "audit/quarantine_match.sql"):
+        con.execute(read_sql(model))
+    rows = con.sql(
+        "SELECT reason, count(*) FROM audit.quarantine WHERE stage = 'match' GROUP BY reason ORDER BY reason"
+    ).fetchall()
+    return {reason: n for reason, n in rows}
+
+
+def ingest_inputs(con, inputs_dir: Path | str, cfg, key: bytes, now: datetime | None = None) -> IngestResult:
+    """Everything ingest does, in order: state files, usage, surveys, then matching."""
+    now = now or datetime.now().replace(microsecond=0)
+    found = discover_inputs(inputs_dir)
+    ensure_schema(con)
+    result = IngestResult()
+    result.files += ingest_state(con, found, cfg, key, now)
+    result.files += ingest_usage(con, found, cfg, key, now)
+    result.files += ingest_surveys(con, found, cfg, key, now)
+    result.match_quarantine = match_usage(con)
+    return result

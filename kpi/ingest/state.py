@@ -1,0 +1,176 @@
+"""State inputs (hr/, finance/, business/): read whole on every run, replacing what came before.
+
+Each reader returns the staged frame and the quarantine rows; `ingest_state_file` writes both,
+plus the manifest line, so that rows_read = rows_loaded + rows_quarantined for every file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from kpi.ingest.files import InputFile
+from kpi.ingest.store import FileReport, quarantine_frame, reason_counts, write_manifest, write_quarantine
+from kpi.privacy import pseudonym_map
+
+STAGING_TABLE = {
+    "employees": "staging.employees",
+    "trainings": "staging.trainings",
+    "assessments": "staging.assessments",
+    "costs": "staging.costs",
+    "process_metrics": "staging.process_metrics",
+    "use_cases": "staging.use_cases",
+}
+
+
+def _with_columns(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Optional columns absent from the export become NULL columns."""
+    missing = [pl.lit(None).alias(n) for n in names if n not in frame.columns]
+    return frame.with_columns(missing) if missing else frame
+
+
+def _reject(frame: pl.DataFrame, mask: pl.Expr, column: str, reason: str, quarantine: list[dict],
+            value_column: str | None = None) -> pl.DataFrame:
+    """Move the rows where `mask` holds to the quarantine; return the rest."""
+    rejected = frame.filter(mask)
+    for row in rejected.select("row_number", pl.col(value_column or column).cast(pl.String).alias("v")).iter_rows():
+        quarantine.append({"row_number": row[0], "column": column, "value": row[1], "reason": reason})
+    return frame.filter(~mask)
+
+
+def _first_of_key(frame: pl.DataFrame, key: list[str], quarantine: list[dict], column: str) -> pl.DataFrame:
+    """A repeat of a natural key inside one file is quarantined as duplicate, the first row kept."""
+    return _reject(frame, ~pl.struct(key).is_first_distinct(), column, "duplicate", quarantine)
+
+
+def _employee_keys(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+    mapping = pseudonym_map(frame.get_column("employee_id").to_list(), key)
+    return frame.with_columns(pl.col("employee_id").replace_strict(mapping, default=None).alias("employee_key"))
+
+
+def stage_employees(frame: pl.DataFrame, cfg, key: bytes, quarantine: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(staging.employees, staging.employee_identities)."""
+    frame = _with_columns(frame, ["email", "github_login", "exit_date", "fte", "hourly_cost_eur"])
+    frame = frame.with_columns(pl.col("employee_id").str.strip_chars().str.to_lowercase().alias("_id_norm"))
+    frame = _reject(frame, ~pl.col("_id_norm").is_first_distinct(), "employee_id", "duplicate", quarantine)
+    frame = _reject(
+        frame, pl.col("exit_date").is_not_null() & (pl.col("exit_date") < pl.col("hire_date")),
+        "exit_date", "out_of_range", quarantine,
+    )
+    for column in ("email", "github_login"):
+        norm = pl.col(column).str.strip_chars().str.to_lowercase()
+        frame = _reject(frame, norm.is_not_null() & (norm != "") & norm.is_duplicated() & ~norm.is_first_distinct(),
+                        column, "duplicate", quarantine)
+    rates = dict(cfg.rates.hourly_cost_eur.items())
+    frame = _employee_keys(frame, key).with_columns(
+        pl.col("fte").fill_null(1.0).cast(pl.Float64),
+        pl.col("hourly_cost_eur").is_null().alias("hourly_cost_from_config"),
+        pl.coalesce(pl.col("hourly_cost_eur").cast(pl.Float64),
+                    pl.col("target_group").replace_strict(rates, default=None, return_dtype=pl.Float64))
+        .alias("hourly_cost_eur"),
+    )
+    employees = frame.select(
+        "employee_key", "department", "target_group", "hire_date", "exit_date", "fte",
+        "hourly_cost_eur", "hourly_cost_from_config",
+    )
+    identities = []
+    for column in ("employee_id", "email", "github_login"):
+        part = frame.filter(pl.col(column).is_not_null() & (pl.col(column).str.strip_chars() != ""))
+        mapping = pseudonym_map(part.get_column(column).to_list(), key)
+        identities.append(part.select(
+            pl.col(column).replace_strict(mapping).alias("identity_key"),
+            "employee_key",
+            pl.lit(column).alias("kind"),
+        ))
+    ident = pl.concat(identities).unique(subset="identity_key", keep="first", maintain_order=True)
+    return employees, ident
+
+
+def _resolve_employee(frame: pl.DataFrame, known: set[str], key: bytes, quarantine: list[dict]) -> pl.DataFrame:
+    frame = _employee_keys(frame, key)
+    return _reject(frame, ~pl.col("employee_key").is_in(list(known)), "employee_id", "unknown_user", quarantine)
+
+
+def stage_trainings(frame, known, key, quarantine):
+    frame = _with_columns(frame, ["completed_on"])
+    frame = _resolve_employee(frame, known, key, quarantine)
+    frame = _first_of_key(frame, ["employee_key", "course_id", "started_on"], quarantine, "course_id")
+    frame = _reject(frame, pl.col("completed_on").is_not_null() & (pl.col("completed_on") < pl.col("started_on")),
+                    "completed_on", "out_of_range", quarantine)
+    return frame.select("employee_key", "course_id", "format", "started_on", "completed_on", "status", "hours")
+
+
+def stage_assessments(frame, known, key, quarantine):
+    frame = _resolve_employee(frame, known, key, quarantine)
+    frame = _first_of_key(frame, ["employee_key", "instrument", "assessed_on"], quarantine, "assessed_on")
+    frame = _reject(frame, pl.col("score") > pl.col("max_score"), "score", "out_of_range", quarantine)
+    return frame.select("employee_key", "assessed_on", "instrument", "score", "max_score")
+
+
+def stage_costs(frame, quarantine):
+    frame = _with_columns(frame, ["description", "department"])
+    return frame.select("booked_on", "category", "amount_eur", "description", "department")
+
+
+def stage_process_metrics(frame, quarantine):
+    frame = _with_columns(frame, ["errors", "csat"])
+    return frame.select("month", "process", "department", "cases", "handling_minutes", "errors", "csat")
+
+
+def stage_use_cases(frame, quarantine):
+    frame = _with_columns(frame, ["title", "department", "est_hours_saved_per_month"])
+    frame = _first_of_key(frame, ["use_case_id"], quarantine, "use_case_id")
+    return frame.select("use_case_id", "title", "department", "submitted_on", "status", "self_developed",
+                        "est_hours_saved_per_month")
+
+
+def replace_table(con, table: str, frame: pl.DataFrame) -> None:
+    from kpi.ingest.store import insert_frame
+
+    con.execute(f"DELETE FROM {table}")
+    insert_frame(con, table, frame)
+
+
+def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
+                      known_employees: set[str] | None = None) -> FileReport:
+    """Read one state file whole, replace its staging table(s), record manifest and quarantine."""
+    from kpi.adapters.tables import SPECS, read_table
+
+    kind = source.kind
+    column_map = dict(getattr(cfg.columns, kind, None) or {})
+    read = read_table(source.path, source.rel, SPECS[kind], column_map, cfg.company.decimal_separator)
+    quarantine = list(read.quarantine)
+    frame = read.rows
+    if kind == "employees":
+        staged, identities = stage_employees(frame, cfg, key, quarantine)
+        replace_table(con, "staging.employee_identities", identities)
+    elif kind == "trainings":
+        staged = stage_trainings(frame, known_employees or set(), key, quarantine)
+    elif kind == "assessments":
+        staged = stage_assessments(frame, known_employees or set(), key, quarantine)
+    elif kind == "costs":
+        staged = stage_costs(frame, quarantine)
+    elif kind == "process_metrics":
+        staged = stage_process_metrics(frame, quarantine)
+    else:
+        staged = stage_use_cases(frame, quarantine)
+    replace_table(con, STAGING_TABLE[kind], staged)
+
+    sha = source.sha256
+    con.execute("DELETE FROM audit.quarantine WHERE file = ? AND stage = 'ingest'", [source.rel])
+    write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key))
+    rows_quarantined = len({q["row_number"] for q in quarantine})
+    report = FileReport(
+        file=source.rel, sha256=sha, format=kind, input_kind="state",
+        rows_read=read.rows_read, rows_loaded=staged.height, rows_quarantined=rows_quarantined,
+        chars_replaced=read.chars_replaced, quarantine_reasons=reason_counts(quarantine),
+    )
+    report.check()
+    write_manifest(con, report, now, state=True)
+    return report
+
+
+def clear_absent_state(con, kind: str) -> None:
+    """An optional state file that is no longer in the inputs leaves nothing behind."""
+    con.execute(f"DELETE FROM {STAGING_TABLE[kind]}")

@@ -1,0 +1,178 @@
+"""Ingest assets (group `ingest`): inputs folder -> pseudonymised staging tables.
+
+Thin: each asset opens the warehouse, calls kpi.ingest inside one transaction (a fatal input
+error leaves the warehouse as it was) and reports per-file counts as metadata.
+"""
+
+from datetime import datetime
+
+import dagster as dg
+
+from pipelines.resources import ProgrammeResource, WarehouseResource
+
+GROUP = "ingest"
+
+
+def key(schema: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey([schema, table])
+
+
+EMPLOYEES = key("staging", "employees")
+EMPLOYEE_IDENTITIES = key("staging", "employee_identities")
+TRAININGS = key("staging", "trainings")
+ASSESSMENTS = key("staging", "assessments")
+COSTS = key("staging", "costs")
+PROCESS_METRICS = key("staging", "process_metrics")
+USE_CASES = key("staging", "use_cases")
+USAGE_ACTIVITY = key("staging", "usage_activity")
+SURVEY_RESPONSES = key("staging", "survey_responses")
+SURVEY_ANSWERS = key("staging", "survey_answers")
+USAGE_MATCHED = key("intermediate", "usage_activity")
+
+
+def _spec(asset_key: dg.AssetKey, description: str, deps=()) -> dg.AssetSpec:
+    return dg.AssetSpec(asset_key, description=description, group_name=GROUP, kinds={"duckdb"}, deps=list(deps))
+
+
+def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, step):
+    """Run one ingest step in a transaction; return its file reports."""
+    from kpi.ingest.files import discover_inputs
+    from kpi.ingest.store import ensure_schema
+    from kpi.privacy import resolve_key
+
+    cfg = programme.load_config()
+    secret = resolve_key(cfg.privacy.pseudonym_key_env, allow_development_key=programme.allow_development_key)
+    found = discover_inputs(programme.inputs_dir)
+    now = datetime.now().replace(microsecond=0)
+    with warehouse.connect() as con:
+        ensure_schema(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            reports = step(con, found, cfg, secret, now)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        counts = {}
+        for table in ("staging.employees", "staging.trainings", "staging.assessments", "staging.costs",
+                      "staging.process_metrics", "staging.use_cases", "staging.usage_activity",
+                      "staging.survey_responses", "staging.survey_answers", "intermediate.usage_activity"):
+            try:
+                counts[table] = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+            except Exception:  # intermediate tables exist only after matching
+                counts[table] = 0
+    for report in reports or []:
+        context.log.info(
+            f"{report.file}: " + ("already ingested, skipped" if report.skipped else
+                                  f"read {report.rows_read}, loaded {report.rows_loaded}, "
+                                  f"quarantined {report.rows_quarantined} {report.quarantine_reasons or ''}")
+        )
+    return reports, counts
+
+
+def _file_table(reports) -> dg.MetadataValue:
+    lines = ["| file | read | loaded | quarantined | replaced | reasons |", "|---|---|---|---|---|---|"]
+    for r in reports:
+        if r.skipped:
+            lines.append(f"| {r.file} | skipped (already ingested) | | | | |")
+        else:
+            reasons = ", ".join(f"{k} {v}" for k, v in r.quarantine_reasons.items())
+            lines.append(f"| {r.file} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} | {r.rows_replaced} | {reasons} |")
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _results(keys_and_tables, reports, counts):
+    for asset_key, table in keys_and_tables:
+        yield dg.MaterializeResult(
+            asset_key=asset_key,
+            metadata={"dagster/row_count": int(counts.get(table, 0)), "files": _file_table(reports)},
+        )
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(EMPLOYEES, "Current HR state, one row per employee (pseudonymised)."),
+        _spec(EMPLOYEE_IDENTITIES, "Every identifier of an employee (id, e-mail, GitHub login) as a pseudonym."),
+        _spec(TRAININGS, "Training enrolments (pseudonymised)."),
+        _spec(ASSESSMENTS, "Skill and prompt-quality assessments (pseudonymised)."),
+    ],
+    name="ingest_hr",
+)
+def ingest_hr(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
+    """hr/employees.csv, hr/trainings.csv, hr/assessments.csv: read whole, replacing the previous state."""
+    from kpi.ingest import ingest_state
+
+    reports, counts = _run(context, warehouse, programme,
+                           lambda con, found, cfg, secret, now: ingest_state(
+                               con, found, cfg, secret, now, kinds=["employees", "trainings", "assessments"]))
+    yield from _results([(EMPLOYEES, "staging.employees"), (EMPLOYEE_IDENTITIES, "staging.employees"),
+                         (TRAININGS, "staging.trainings"), (ASSESSMENTS, "staging.assessments")], reports, counts)
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(COSTS, "The training-spend ledger."),
+        _spec(PROCESS_METRICS, "Monthly business process metrics."),
+        _spec(USE_CASES, "The register of AI use cases."),
+    ],
+    name="ingest_finance_business",
+)
+def ingest_finance_business(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                            programme: ProgrammeResource):
+    """finance/costs.csv, business/process_metrics.csv, business/use_cases.csv: read whole each run."""
+    from kpi.ingest import ingest_state
+
+    reports, counts = _run(context, warehouse, programme,
+                           lambda con, found, cfg, secret, now: ingest_state(
+                               con, found, cfg, secret, now, kinds=["costs", "process_metrics", "use_cases"]))
+    yield from _results([(COSTS, "staging.costs"), (PROCESS_METRICS, "staging.process_metrics"),
+                         (USE_CASES, "staging.use_cases")], reports, counts)
+
+
+@dg.multi_asset(specs=[_spec(USAGE_ACTIVITY, "Canonical tool-usage rows from every usage file ever ingested.")],
+                name="ingest_usage")
+def ingest_usage(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
+    """usage/**: new files (by sha256) are added; overlapping exports count once."""
+    from kpi.ingest import ingest_usage as run
+
+    reports, counts = _run(context, warehouse, programme, run)
+    yield from _results([(USAGE_ACTIVITY, "staging.usage_activity")], reports, counts)
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(SURVEY_RESPONSES, "One row per survey response (comments are not stored)."),
+        _spec(SURVEY_ANSWERS, "One row per answered survey item, reverse-scoring applied."),
+    ],
+    name="ingest_surveys",
+)
+def ingest_surveys(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
+    """surveys/*.csv: new files are added; invalid cells are quarantined, the response kept."""
+    from kpi.ingest import ingest_surveys as run
+
+    reports, counts = _run(context, warehouse, programme, run)
+    yield from _results([(SURVEY_RESPONSES, "staging.survey_responses"), (SURVEY_ANSWERS, "staging.survey_answers")],
+                        reports, counts)
+
+
+@dg.multi_asset(
+    specs=[_spec(USAGE_MATCHED, "Usage of known employees on days they were employed (decided every run).",
+                 deps=[USAGE_ACTIVITY, EMPLOYEES, EMPLOYEE_IDENTITIES])],
+    name="match_usage",
+)
+def match_usage(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
+    """Match usage rows to the current HR state; unmatched rows go to quarantine (stage `match`)."""
+    from kpi.ingest import match_usage as run
+
+    found_counts = {}
+
+    def step(con, found, cfg, secret, now):
+        found_counts.update(run(con))
+        return []
+
+    _, counts = _run(context, warehouse, programme, step)
+    yield dg.MaterializeResult(
+        asset_key=USAGE_MATCHED,
+        metadata={"dagster/row_count": int(counts.get("intermediate.usage_activity", 0)),
+                  "quarantined_at_matching": dg.MetadataValue.json(found_counts)},
+    )

@@ -1,0 +1,6 @@
+-- Match-stage quarantine rows are recomputed on every run: one row per source row and reason.
+DELETE FROM audit.quarantine WHERE stage = 'match';
+INSERT INTO audit.quarantine (file, row_number, "column", value, reason, stage, sha256)
+SELECT DISTINCT file, row_number, 'user', user_key, match_problem, 'match', NULL
+FROM intermediate.usage_match
+WHERE match_problem IS NOT NULL;
