@@ -1,0 +1,377 @@
+"""Great Expectations (GX 1.x) suites for the staged inputs.
+
+One suite per staging table. Each suite's frame is read from the warehouse with SQL; the bulk
+usage log is never loaded: its suite validates a per-file daily summary computed inside DuckDB.
+Importable without Dagster; GX itself is imported lazily (it takes seconds) on first use.
+
+    result = validate_table(con, "employees")
+    result = validate_table(con, "survey_answers", scale_max=5)
+    result = validate_table(con, "usage_activity", today=date(2025, 6, 30))
+
+Unexpected examples show only the offending values and the row's pseudonymised key columns
+(employee_key, file and day, ...): staging holds no raw personal data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable
+
+from kpi.config import CONSTRUCTS, COST_CATEGORIES, TARGET_GROUPS
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # before great_expectations is ever imported
+
+TRAINING_FORMATS: tuple[str, ...] = (
+    "basics_workshop", "usecase_workshop", "prompt_masterclass", "hackathon", "executive_briefing",
+    "elearning", "coaching", "train_the_trainer", "other",
+)
+TRAINING_STATUSES: tuple[str, ...] = ("enrolled", "completed", "dropped")
+USE_CASE_STATUSES: tuple[str, ...] = ("idea", "pilot", "production", "retired")
+EARLIEST_USAGE_DAY = date(2000, 1, 1)
+EXAMPLES = 5  # unexpected examples kept per expectation
+
+
+@dataclass(frozen=True)
+class Outcome:
+    expectation: str              # GX expectation type, e.g. expect_column_values_to_be_in_set
+    column: str | None
+    success: bool
+    unexpected_count: int
+    unexpected_examples: list = field(default_factory=list)
+    rule: str = ""                # the business rule in words, e.g. "fte in (0, 1]"
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    suite: str
+    success: bool
+    blocking: bool                # failures would make downstream figures wrong
+    rows_checked: int             # rows of the staging table covered (usage: log rows summarised)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success]
+
+
+@dataclass(frozen=True)
+class _Suite:
+    table: str                    # staging table, e.g. staging.employees
+    blocking: bool
+    query: str                    # SQL producing the frame GX validates
+    key_columns: tuple[str, ...]  # shown beside each unexpected value
+    expectations: Callable[[dict], list[tuple[str, Any]]]  # params -> [(rule, GX expectation)]
+
+
+def _resolved(table: str) -> str:
+    return (f"SELECT t.*, t.employee_key IN (SELECT employee_key FROM staging.employees) AS employee_resolved "
+            f"FROM {table} t")
+
+
+def _employees(p: dict) -> list:
+    gxe = _gxe()
+    return [
+        ("columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["employee_key", "department", "target_group", "hire_date", "exit_date", "fte",
+                        "hourly_cost_eur"], exact_match=False)),
+        ("employee_key not null", gxe.ExpectColumnValuesToNotBeNull(column="employee_key")),
+        ("employee_key unique", gxe.ExpectColumnValuesToBeUnique(column="employee_key")),
+        ("target_group one of " + ", ".join(TARGET_GROUPS),
+         gxe.ExpectColumnValuesToBeInSet(column="target_group", value_set=list(TARGET_GROUPS))),
+        ("hire_date not null", gxe.ExpectColumnValuesToNotBeNull(column="hire_date")),
+        ("fte in (0, 1]", gxe.ExpectColumnValuesToBeBetween(column="fte", min_value=0, max_value=1, strict_min=True)),
+        ("hourly_cost_eur > 0", gxe.ExpectColumnValuesToBeBetween(column="hourly_cost_eur", min_value=0,
+                                                                 strict_min=True)),
+        ("exit_date >= hire_date when set", gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="exit_date", column_B="hire_date", or_equal=True, ignore_row_if="either_value_is_missing")),
+    ]
+
+
+def _trainings(p: dict) -> list:
+    gxe = _gxe()
+    return [
+        ("columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["employee_key", "course_id", "format", "started_on", "completed_on", "status", "hours"],
+            exact_match=False)),
+        ("format one of the training formats",
+         gxe.ExpectColumnValuesToBeInSet(column="format", value_set=list(TRAINING_FORMATS))),
+        ("status one of " + ", ".join(TRAINING_STATUSES),
+         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(TRAINING_STATUSES))),
+        ("hours >= 0", gxe.ExpectColumnValuesToBeBetween(column="hours", min_value=0)),
+        ("employee_key is in staging.employees",
+         gxe.ExpectColumnValuesToBeInSet(column="employee_resolved", value_set=[True])),
+    ]
+
+
+def _assessments(p: dict) -> list:
+    gxe = _gxe()
+    return [
+        ("columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["employee_key", "assessed_on", "instrument", "score", "max_score"], exact_match=False)),
+        ("instrument not null", gxe.ExpectColumnValuesToNotBeNull(column="instrument")),
+        ("max_score > 0", gxe.ExpectColumnValuesToBeBetween(column="max_score", min_value=0, strict_min=True)),
+        ("score >= 0", gxe.ExpectColumnValuesToBeBetween(column="score", min_value=0)),
+        ("score <= max_score", gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="max_score", column_B="score", or_equal=True, ignore_row_if="either_value_is_missing")),
+        ("employee_key is in staging.employees",
+         gxe.ExpectColumnValuesToBeInSet(column="employee_resolved", value_set=[True])),
+    ]
+
+
+def _costs(p: dict) -> list:
+    gxe = _gxe()
+    return [
+        ("columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["booked_on", "category", "amount_eur", "description", "department"], exact_match=False)),
+        ("booked_on not null", gxe.ExpectColumnValuesToNotBeNull(column="booked_on")),
+        ("category one of " + ", ".join(COST_CATEGORIES),
+         gxe.ExpectColumnValuesToBeInSet(column="category", value_set=list(COST_CATEGORIES))),
+        ("amount_eur not null", gxe.ExpectColumnValuesToNotBeNull(column="amount_eur")),
+    ]
+
+
+def _process_metrics(p: dict) -> list:
+    gxe = _gxe()
+    return [
+        ("columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["month", "process", "department", "cases", "handling_minutes", "errors", "csat"],
+            exact_match=False)),
+        ("month not null", gxe.ExpectColumnValuesToNotBeNull(column="month")),
+        ("cases >= 0", gxe.ExpectColumnValuesToBeBetween(column="cases", min_value=0)),
+        ("handling_minutes >= 0", gxe.ExpectColumnValuesToBeBetween(column="handling_minutes", min_value=0)),
+        ("errors >= 0 when set", gxe.ExpectColumnValuesToBeBetween(column="errors", min_value=0)),
+        ("errors <= cases when set", gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="cases", column_B="errors", or_equal=True, ignore_row_if="either_value_is_missing")),
+        ("one row per month, process and department",
+         gxe.ExpectCompoundColumnsToBeUnique(column_list=["month", "process", "department"])),
+    ]
+
+
+def _use_cases(p: dict) -> list:
+    gxe = _gxe()
+    return [
+        ("columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["use_case_id", "submitted_on", "status", "self_developed"], exact_match=False)),
+        ("use_case_id not null", gxe.ExpectColumnValuesToNotBeNull(column="use_case_id")),
+        ("use_case_id unique", gxe.ExpectColumnValuesToBeUnique(column="use_case_id")),
+        ("status one of " + ", ".join(USE_CASE_STATUSES),
+         gxe.ExpectColumnValuesToBeInSet(column="status", value_set=list(USE_CASE_STATUSES))),
+    ]
+
+
+def _survey_answers(p: dict) -> list:
+    gxe = _gxe()
+    scale_max = int(p.get("scale_max", 5))
+    return [
+        ("columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["file", "response_id", "item", "construct", "answer_points", "points"], exact_match=False)),
+        (f"points between 1 and {scale_max}",
+         gxe.ExpectColumnValuesToBeBetween(column="points", min_value=1, max_value=scale_max)),
+        (f"answer_points between 1 and {scale_max}",
+         gxe.ExpectColumnValuesToBeBetween(column="answer_points", min_value=1, max_value=scale_max)),
+        ("construct one of " + ", ".join(CONSTRUCTS),
+         gxe.ExpectColumnValuesToBeInSet(column="construct", value_set=list(CONSTRUCTS))),
+        ("one answer per response and item",
+         gxe.ExpectCompoundColumnsToBeUnique(column_list=["file", "response_id", "item"])),
+    ]
+
+
+def _usage_summary(p: dict) -> list:
+    gxe = _gxe()
+    today = p.get("today") or date.today()
+    latest = today + timedelta(days=1)  # the company-local day may be ahead of the server's
+    return [
+        ("summary columns present", gxe.ExpectTableColumnsToMatchSet(
+            column_set=["file", "day", "rows", "users", "interactions", "successes", "failures"],
+            exact_match=False)),
+        ("day not null", gxe.ExpectColumnValuesToNotBeNull(column="day")),
+        (f"day between {EARLIEST_USAGE_DAY} and {latest}", gxe.ExpectColumnValuesToBeBetween(
+            column="day", min_value=datetime.combine(EARLIEST_USAGE_DAY, datetime.min.time()),
+            max_value=datetime.combine(latest, datetime.min.time()))),
+        ("users >= 1 per file and day", gxe.ExpectColumnValuesToBeBetween(column="users", min_value=1)),
+        ("interactions >= 0 per file and day", gxe.ExpectColumnValuesToBeBetween(column="interactions", min_value=0)),
+        ("successes >= 0 per file and day", gxe.ExpectColumnValuesToBeBetween(column="successes", min_value=0)),
+        ("failures >= 0 per file and day", gxe.ExpectColumnValuesToBeBetween(column="failures", min_value=0)),
+        ("no row with a negative count", gxe.ExpectColumnValuesToBeBetween(
+            column="rows_with_negative_counts", min_value=0, max_value=0)),
+        ("one summary row per file and day", gxe.ExpectCompoundColumnsToBeUnique(column_list=["file", "day"])),
+    ]
+
+
+USAGE_SUMMARY_SQL = """
+SELECT file, day,
+       count(*)::BIGINT                 AS rows,
+       count(DISTINCT user_key)::BIGINT AS users,
+       sum(interactions)::BIGINT        AS interactions,
+       sum(successes)::BIGINT           AS successes,
+       sum(failures)::BIGINT            AS failures,
+       count(*) FILTER (WHERE interactions < 0 OR successes < 0 OR failures < 0)::BIGINT
+                                        AS rows_with_negative_counts
+FROM staging.usage_activity
+GROUP BY file, day
+ORDER BY file, day
+"""
+
+_SUITES: dict[str, _Suite] = {
+    "employees": _Suite("staging.employees", True, "SELECT * FROM staging.employees", ("employee_key",),
+                        _employees),
+    "trainings": _Suite("staging.trainings", True, _resolved("staging.trainings"),
+                        ("employee_key", "course_id", "started_on"), _trainings),
+    "assessments": _Suite("staging.assessments", False, _resolved("staging.assessments"),
+                          ("employee_key", "instrument", "assessed_on"), _assessments),
+    "costs": _Suite("staging.costs", True, "SELECT * FROM staging.costs", ("booked_on",), _costs),
+    "process_metrics": _Suite("staging.process_metrics", True, "SELECT * FROM staging.process_metrics",
+                              ("month", "process", "department"), _process_metrics),
+    "use_cases": _Suite("staging.use_cases", False, "SELECT * FROM staging.use_cases", ("use_case_id",),
+                        _use_cases),
+    "usage_activity": _Suite("staging.usage_activity", True, USAGE_SUMMARY_SQL, ("file", "day"), _usage_summary),
+    "survey_answers": _Suite("staging.survey_answers", False, "SELECT * FROM staging.survey_answers",
+                             ("file", "response_id", "item"), _survey_answers),
+}
+
+#: Suite names, one per staged input; `usage_activity` validates the per-file daily summary.
+SUITE_NAMES: tuple[str, ...] = tuple(_SUITES)
+BLOCKING_SUITES: tuple[str, ...] = tuple(name for name, s in _SUITES.items() if s.blocking)
+
+
+def is_blocking(name: str) -> bool:
+    return _suite(name).blocking
+
+
+def _suite(name: str) -> _Suite:
+    try:
+        return _SUITES[name]
+    except KeyError:
+        raise ValueError(f"unknown quality suite {name!r}; known: {', '.join(SUITE_NAMES)}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# GX plumbing: one ephemeral context per process, one pandas dataframe asset per suite
+# --------------------------------------------------------------------------------------------
+
+_GX: dict[str, Any] = {}
+
+
+def _gxe():
+    _context()
+    import great_expectations.expectations as gxe
+
+    return gxe
+
+
+def _context():
+    if "context" not in _GX:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        _GX["context"] = context
+        _GX["source"] = context.data_sources.add_pandas(name="kpi_staging")
+        _GX["batches"] = {}
+    return _GX["context"]
+
+
+def _batch_definition(name: str):
+    _context()
+    batches = _GX["batches"]
+    if name not in batches:
+        asset = _GX["source"].add_dataframe_asset(name=name)
+        batches[name] = asset.add_batch_definition_whole_dataframe("whole_frame")
+    return batches[name]
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+def validate_table(con, name: str, **params) -> QualityResult:
+    """Validate one staged input with its GX suite.
+
+    params: `scale_max` (survey_answers, default 5), `today` (usage_activity, default today).
+    An empty table (an optional input absent) passes with rows_checked 0.
+    """
+    suite = _suite(name)
+    schema, table = suite.table.split(".")
+    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                     params=[schema, table]).fetchall()[0][0]
+    if not exists:
+        return QualityResult(name, False, suite.blocking, 0, [
+            Outcome("table_exists", None, False, 1, [suite.table], f"{suite.table} exists")])
+    rows = con.sql(f"SELECT count(*) FROM {suite.table}").fetchall()[0][0]
+    if rows == 0:
+        return QualityResult(name, True, suite.blocking, 0, [])
+
+    _context()
+    import great_expectations as gx
+
+    frame = con.sql(suite.query).df()
+    rules = suite.expectations(params)
+    for i, (rule, expectation) in enumerate(rules):
+        expectation.meta = {"rule": rule, "order": i}
+    gx_suite = gx.ExpectationSuite(name=f"staging_{name}", expectations=[e for _, e in rules])
+    batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(gx_suite, result_format={
+        "result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+        "unexpected_index_column_names": list(suite.key_columns)})
+
+    by_rule = {r.expectation_config.meta.get("rule"): r for r in result.results}
+    outcomes = [_outcome(rule, by_rule.get(rule)) for rule, _ in rules]
+    return QualityResult(name, all(o.success for o in outcomes), suite.blocking, int(rows), outcomes)
+
+
+def _outcome(rule: str, r) -> Outcome:
+    if r is None:  # GX dropped it: count as failed rather than pass silently
+        return Outcome("unknown", None, False, 0, [], rule)
+    config = r.expectation_config
+    column = config.kwargs.get("column")
+    if column is None and "column_list" in config.kwargs:
+        column = ", ".join(config.kwargs["column_list"])
+    elif column is None and "column_A" in config.kwargs:
+        column = f"{config.kwargs['column_A']}, {config.kwargs['column_B']}"
+    info = r.exception_info or {}
+    if info.get("raised_exception"):
+        message = str(info.get("exception_message") or "GX raised an exception").splitlines()[0]
+        return Outcome(config.type, column, False, 0, [message], rule)
+    res = r.result or {}
+    if config.type == "expect_table_columns_to_match_set":
+        missing = ((res.get("details") or {}).get("mismatched") or {}).get("missing") or []
+        return Outcome(config.type, None, bool(r.success), len(missing), sorted(missing), rule)
+    examples = res.get("partial_unexpected_index_list") or res.get("partial_unexpected_list") or []
+    return Outcome(config.type, column, bool(r.success), int(res.get("unexpected_count") or 0),
+                   [_plain(e) for e in examples[:EXAMPLES]], rule)
+
+
+def _plain(value):
+    """A JSON-friendly copy of a GX example value (numpy scalars, pandas timestamps, tuples)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    elif hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def failures_markdown(result: QualityResult) -> str:
+    """The failed expectations as a markdown table (for Dagster metadata and the CLI)."""
+    if not result.failed:
+        return "All expectations met." if result.rows_checked else "Table empty: nothing to check."
+    lines = ["| rule | expectation | column | unexpected | examples |", "|---|---|---|---|---|"]
+    for o in result.failed:
+        examples = "; ".join(str(e) for e in o.unexpected_examples).replace("|", "\\|")
+        lines.append(f"| {o.rule} | {o.expectation} | {o.column or ''} | {o.unexpected_count} | {examples} |")
+    return "\n".join(lines)
