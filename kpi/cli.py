@@ -43,6 +43,53 @@ def demo(
     inputs = out / "inputs"
     summary = generate_company(inputs)
     _print_written(inputs, summary)
+    warehouse = out / "warehouse.duckdb"
+    _run(inputs, inputs / "config.yaml", warehouse, None, allow_development_key=True)
+
+
+@app.command()
+def run(
+    inputs: Path = typer.Option(..., "--inputs", help="The inputs folder."),
+    config: Path = typer.Option(..., "--config", help="The programme config YAML."),
+    warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse file (created if missing)."),
+    quarter: Optional[str] = typer.Option(None, "--quarter", help="Only this quarter (YYYY-Qn)."),
+) -> None:
+    """Run the pipeline in-process: ingest, KPI marts per quarter, snapshots, alerts."""
+    import os
+
+    _run(inputs, config, warehouse, quarter, allow_development_key=os.environ.get("KPI_ALLOW_DEVELOPMENT_KEY") == "1")
+
+
+def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow_development_key: bool) -> None:
+    import re
+
+    from rich.console import Console
+
+    from pipelines.run import run_pipeline
+
+    if quarter is not None and not re.fullmatch(r"\d{4}-Q[1-4]", quarter):
+        raise UserError(f"--quarter {quarter}: not a quarter label; use the form 2025-Q3")
+    console = Console(stderr=True)
+    with console.status("starting ...") as status:
+        summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key,
+                               progress=lambda message: (status.update(message), console.log(message)))
+    out = Console()
+    out.print(f"[bold]Warehouse[/bold] {warehouse}")
+    out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")
+    closed = [q for q, s in summary.snapshots.items() if not s.startswith("open")]
+    out.print(f"Quarters built: {', '.join(summary.quarters) or 'none'}")
+    out.print(f"Quarters closed: {', '.join(closed) or 'none'}")
+    for q, status_text in summary.snapshots.items():
+        if "RESTATED" in status_text:
+            out.print(f"  {q}: {status_text}")
+    quarantined = ", ".join(f"{reason} {n:,}" for reason, n in summary.quarantined.items())
+    out.print(f"Quarantined rows by reason: {quarantined or 'none'} (details: audit.quarantine)")
+    if summary.alerts:
+        out.print(f"[bold yellow]Alerts ({len(summary.alerts)}):[/bold yellow]")
+        for alert in summary.alerts:
+            out.print(f"  - {alert}")
+    else:
+        out.print("Alerts: none")
 
 
 @app.command()

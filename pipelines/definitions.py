@@ -1,14 +1,26 @@
 """The Dagster code location: every domain's assets, checks, schedules and sensors.
 
-`dagster dev` from the repository root loads this module (see [tool.dagster] in pyproject.toml).
+`dagster dev` from the repository root loads `defs` (see [tool.dagster] in pyproject.toml), with
+paths from KPI_INPUTS, KPI_CONFIG and KPI_WAREHOUSE (default: the demo company). `kpi run`
+builds the same definitions for the paths given on its command line.
 """
 
 import dagster as dg
 
-from pipelines.defs import ingest
+from pipelines.defs import ingest, kpis
 from pipelines.resources import build_resources
 
-defs = dg.Definitions.merge(
-    ingest.defs,
-    dg.Definitions(resources=build_resources(), executor=dg.in_process_executor),
-)
+
+def build_definitions(inputs: str | None = None, config: str | None = None, warehouse: str | None = None,
+                      allow_development_key: bool | None = None) -> dg.Definitions:
+    return dg.Definitions.merge(
+        ingest.defs,
+        kpis.defs,
+        dg.Definitions(
+            resources=build_resources(inputs, config, warehouse, allow_development_key),
+            executor=dg.in_process_executor,
+        ),
+    )
+
+
+defs = build_definitions()

@@ -53,14 +53,16 @@ class ProgrammeResource(dg.ConfigurableResource):
         return load_config(self.config_path)
 
 
-def build_resources() -> dict[str, dg.ConfigurableResource]:
+def build_resources(inputs: str | None = None, config: str | None = None, warehouse: str | None = None,
+                    allow_development_key: bool | None = None) -> dict[str, dg.ConfigurableResource]:
     paths = default_paths()
-    demo = Path(paths["inputs"]).resolve() == DEMO_DIR.resolve()
+    inputs = str(inputs or paths["inputs"])
+    config = str(config or os.environ.get("KPI_CONFIG") or Path(inputs) / "config.yaml")
+    if allow_development_key is None:
+        allow_development_key = (Path(inputs).resolve() == DEMO_DIR.resolve()
+                                 or os.environ.get("KPI_ALLOW_DEVELOPMENT_KEY") == "1")
     return {
-        "warehouse": WarehouseResource(path=paths["warehouse"]),
-        "programme": ProgrammeResource(
-            inputs_dir=paths["inputs"],
-            config_path=paths["config"],
-            allow_development_key=demo or os.environ.get("KPI_ALLOW_DEVELOPMENT_KEY") == "1",
-        ),
+        "warehouse": WarehouseResource(path=str(warehouse or paths["warehouse"])),
+        "programme": ProgrammeResource(inputs_dir=inputs, config_path=config,
+                                       allow_development_key=allow_development_key),
     }

@@ -138,7 +138,7 @@ def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
     from kpi.adapters.tables import SPECS, read_table
 
     kind = source.kind
-    column_map = dict(getattr(cfg.columns, kind, None) or {})
+    column_map = cfg.columns.for_input(kind)
     read = read_table(source.path, source.rel, SPECS[kind], column_map, cfg.company.decimal_separator)
     quarantine = list(read.quarantine)
     frame = read.rows

@@ -15,6 +15,7 @@ from datetime import datetime, time
 
 import polars as pl
 
+from kpi.config import normalise_label
 from kpi.errors import InputError
 from kpi.ingest.files import InputFile
 from kpi.ingest.store import (
@@ -43,7 +44,7 @@ def normalise_header(text: str) -> str:
 def _role_columns(header: list[str], cfg) -> dict[str, int]:
     """Which column index plays which role."""
     roles: dict[str, int] = {}
-    mapping = {normalise_header(k): v for k, v in dict(getattr(cfg.columns, "surveys", None) or {}).items()}
+    mapping = {normalise_header(k): v for k, v in cfg.columns.for_input("surveys").items()}
     for index, name in enumerate(header):
         role = mapping.get(normalise_header(name))
         if role in ROLES and role not in roles:
@@ -72,7 +73,7 @@ def parse_answer(raw: str, labels: dict[str, int], scale_max: int) -> tuple[int 
     if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
         value = int(float(text))
         return (value, None) if 1 <= value <= scale_max else (None, "out_of_range")
-    key = re.sub(r"\s+", " ", text).rstrip(".").strip().casefold()
+    key = normalise_label(text)
     if key in labels:
         return labels[key], None
     return None, "unmapped_label"
@@ -91,18 +92,18 @@ def _parse_submitted(text: str, tz: str) -> datetime | None:
 
 def read_survey(source: InputFile, cfg, key: bytes):
     """Parse one export: (responses frame, answers frame, quarantine rows, rows_read, cells_quarantined, chars_replaced)."""
-    from kpi.adapters.textio import detect_qualtrics, read_csv_records
+    from kpi.adapters.textio import detect_qualtrics, read_csv_records, skip_extra_header_rows
 
-    table = read_csv_records(source.path, decimal_fallback=cfg.company.decimal_separator)
+    table = read_csv_records(source.path, decimal_fallback=cfg.company.decimal_separator, rel_name=source.rel)
     header = list(table.header)
+    first = [fields for _, fields, _ in table.rows[:2]]
+    if detect_qualtrics(header, first):
+        # Qualtrics: the header holds question ids; the next line the question texts, then import ids.
+        table, dropped = skip_extra_header_rows(table, 2)
+        texts = dropped[0] or []
+        header = [texts[i] if i < len(texts) and texts[i].strip() and normalise_header(header[i]) not in
+                  {"responseid", "recordeddate", "startdate", "enddate"} else header[i] for i in range(len(header))]
     records = [(n, fields) for n, fields, _raw in table.rows]
-    skip = 0
-    if detect_qualtrics(header, [f for _, f in records[:2] if f is not None]):
-        # Qualtrics: row 1 holds question ids, row 2 the question texts, row 3 import ids.
-        texts = records[0][1] or []
-        header = [texts[i] if i < len(texts) and texts[i].strip() and not header[i].lower().startswith(("responseid", "recordeddate", "startdate", "enddate")) else header[i] for i in range(len(header))]
-        skip = 2
-        records = records[skip:]
     roles = _role_columns(header, cfg)
     items = _item_columns(header, cfg)
     if not items:
@@ -110,25 +111,23 @@ def read_survey(source: InputFile, cfg, key: bytes):
             f"{source.rel}: none of the configured survey items is a column of this export; put the exact "
             f"header texts under survey.items in the config (first columns found: {', '.join(header[:6])})"
         )
-    wave = cfg.survey.files.get(source.path.name)
+    wave = cfg.survey_file(source.rel.removeprefix("surveys/"))
     if "submitted_at" not in roles and wave is None:
         raise InputError(
             f"{source.rel}: no submission date column; map it under columns.surveys (e.g. 'Completion time: "
             f"submitted_at') or give the wave date under survey.files['{source.path.name}'].submitted_at"
         )
-    labels = cfg.survey_label_points() if hasattr(cfg, "survey_label_points") else {
-        k.strip().rstrip(".").casefold(): v for k, v in cfg.survey.labels.items()}
+    labels = cfg.survey_label_points()
     scale_max = cfg.survey.scale_max
     tz = cfg.company.timezone
 
     quarantine: list[dict] = [
-        {"row_number": n - skip, "column": None, "value": raw, "reason": "malformed_row"} for n, raw in table.malformed
+        {"row_number": n, "column": None, "value": raw, "reason": "malformed_row"} for n, raw in table.malformed
     ]
     responses, answers = [], []
     seen: set[str] = set()
     cells_quarantined = 0
     for row_number, fields in records:
-        row_number -= skip
         if fields is None:
             continue  # malformed: already quarantined
         def cell(role):
@@ -173,7 +172,7 @@ def read_survey(source: InputFile, cfg, key: bytes):
                     "reverse": reverse, "answer_points": points,
                     "points": scale_max + 1 - points if reverse else points,
                 })
-    rows_read = len(records) + len(table.malformed)
+    rows_read = len(records)
     responses_frame = pl.DataFrame(responses, schema={
         "file": pl.String, "response_id": pl.String, "submitted_at": pl.Datetime("us"), "department": pl.String,
         "target_group": pl.String, "respondent_key": pl.String, "_row_number": pl.Int64})

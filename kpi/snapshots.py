@@ -1,0 +1,134 @@
+"""Snapshots of closed quarters: versioned, never overwritten (OUTPUTS.md).
+
+A quarter is closed once the latest activity date in the usage inputs is on or after its last
+day. Closing writes the quarter's figures as version 1. A later run whose figures for that quarter
+are unchanged writes nothing; when any figure changed (late data, a corrected export, a config
+change, an HR transfer) it writes the next version beside the earlier ones, with the hashes of
+the inputs and the config that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from kpi.paths import read_sql
+from kpi.quarters import quarter_bounds
+
+# Columns that identify a row of each KPI table (everything else numeric is a metric).
+ROW_KEYS = {
+    "kpi_usage": ("segment_type", "segment"),
+    "kpi_competence": ("segment_type", "segment"),
+    "kpi_business": ("process", "department"),
+    "kpi_culture": ("construct", "segment_type", "segment"),
+}
+NOT_METRICS = {"quarter", "segment_type", "segment", "construct", "process", "department", "suppressed",
+               "suppression_reason"}
+SNAPSHOT_KEY_COLUMNS = ("segment_type", "segment", "construct", "process", "department")
+
+
+@dataclass
+class SnapshotOutcome:
+    quarter: str
+    closed: bool
+    version: int | None = None  # the version written, None when nothing was written
+    changed_metrics: list[tuple] = field(default_factory=list)  # (kpi_table, row key, metric, old, new)
+
+    @property
+    def restated(self) -> bool:
+        return bool(self.version and self.version > 1)
+
+
+def ensure_snapshot_table(con) -> None:
+    con.execute(read_sql("marts/kpi_snapshots.sql"))
+
+
+def inputs_sha256(con) -> str:
+    """One hash over every current input file's sha256 (superseded state files excluded)."""
+    rows = con.sql(
+        "SELECT file, sha256 FROM audit.ingest_manifest WHERE NOT superseded ORDER BY file, sha256"
+    ).fetchall()
+    return hashlib.sha256("\n".join(f"{f}\t{s}" for f, s in rows).encode()).hexdigest()
+
+
+def latest_activity_date(con) -> date | None:
+    rows = con.sql("SELECT max(day) FROM staging.usage_activity").fetchall()
+    return rows[0][0] if rows else None
+
+
+def is_closed(con, quarter: str) -> bool:
+    latest = latest_activity_date(con)
+    return latest is not None and latest >= quarter_bounds(quarter)[1]
+
+
+def current_figures(con, quarter: str) -> dict[tuple, float | None]:
+    """(kpi_table, segment_type, segment, construct, process, department, metric) -> value."""
+    figures: dict[tuple, float | None] = {}
+    for table, keys in ROW_KEYS.items():
+        columns = [r[0] for r in con.sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ? "
+            "AND data_type IN ('DOUBLE', 'BIGINT', 'INTEGER', 'HUGEINT', 'FLOAT', 'DECIMAL', 'BOOLEAN') "
+            "ORDER BY ordinal_position", params=[table]).fetchall() if r[0] not in NOT_METRICS]
+        if not columns:
+            continue
+        key_sql = ", ".join(f"CAST({c} AS VARCHAR)" if c in keys else "NULL" for c in SNAPSHOT_KEY_COLUMNS)
+        metric_sql = ", ".join(f"CAST({c} AS DOUBLE)" for c in columns)
+        for row in con.sql(f"SELECT {key_sql}, {metric_sql} FROM marts.{table} WHERE quarter = ?",
+                           params=[quarter]).fetchall():
+            for metric, value in zip(columns, row[len(SNAPSHOT_KEY_COLUMNS):]):
+                figures[(table, *row[: len(SNAPSHOT_KEY_COLUMNS)], metric)] = value
+    return figures
+
+
+def snapshot_figures(con, quarter: str, version: int) -> dict[tuple, float | None]:
+    rows = con.sql(
+        "SELECT kpi_table, segment_type, segment, construct, process, department, metric, value "
+        "FROM marts.kpi_snapshots WHERE quarter = ? AND version = ?", params=[quarter, version]).fetchall()
+    return {tuple(r[:7]): r[7] for r in rows}
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def snapshot_quarter(con, quarter: str, config_sha256: str, now: datetime | None = None) -> SnapshotOutcome:
+    """Write the next snapshot version of a closed quarter when its figures changed."""
+    ensure_snapshot_table(con)
+    if not is_closed(con, quarter):
+        return SnapshotOutcome(quarter, closed=False)
+    figures = current_figures(con, quarter)
+    latest = con.sql("SELECT max(version) FROM marts.kpi_snapshots WHERE quarter = ?", params=[quarter]).fetchall()[0][0]
+    changed: list[tuple] = []
+    if latest is not None:
+        previous = snapshot_figures(con, quarter, latest)
+        for key in sorted(set(previous) | set(figures), key=lambda k: tuple("" if x is None else str(x) for x in k)):
+            old, new = previous.get(key), figures.get(key)
+            if key not in previous or key not in figures or not _same(old, new):
+                changed.append((key[0], key[1:6], key[6], old, new))
+        if not changed:
+            return SnapshotOutcome(quarter, closed=True)
+    version = (latest or 0) + 1
+    now = now or datetime.now().replace(microsecond=0)
+    rows = [(f"{quarter}/v{version}", quarter, *key, value, now, inputs_sha256(con), config_sha256, version)
+            for key, value in figures.items()]
+    con.executemany(
+        "INSERT INTO marts.kpi_snapshots (snapshot_id, quarter, kpi_table, segment_type, segment, construct, "
+        "process, department, metric, value, computed_at, inputs_sha256, config_sha256, version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return SnapshotOutcome(quarter, closed=True, version=version, changed_metrics=changed)
+
+
+def restatements(con) -> list[dict]:
+    """Every quarter with more than one version: what changed between its last two versions."""
+    out = []
+    for quarter, latest in con.sql(
+            "SELECT quarter, max(version) FROM marts.kpi_snapshots GROUP BY quarter HAVING max(version) > 1 "
+            "ORDER BY quarter").fetchall():
+        old, new = snapshot_figures(con, quarter, latest - 1), snapshot_figures(con, quarter, latest)
+        changes = [(k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new), key=str)
+                   if not _same(old.get(k), new.get(k)) or (k in old) != (k in new)]
+        out.append({"quarter": quarter, "version": latest, "changes": changes})
+    return out

@@ -1,0 +1,101 @@
+"""KPI marts per quarter (group `kpis`): the four dimensions, snapshots and alerts.
+
+Partitioned by quarter; building one quarter or all quarters gives the same rows for a quarter.
+Alerts are non-blocking checks (warnings in the UI and in the run summary).
+"""
+
+import dagster as dg
+
+from pipelines.defs.ingest.assets import (
+    ASSESSMENTS, COSTS, EMPLOYEES, PROCESS_METRICS, SURVEY_ANSWERS, SURVEY_RESPONSES, TRAININGS, USAGE_MATCHED,
+    USE_CASES,
+)
+from pipelines.partitions import QUARTERS
+from pipelines.resources import ProgrammeResource, WarehouseResource
+
+GROUP = "kpis"
+KPI_USAGE = dg.AssetKey(["marts", "kpi_usage"])
+KPI_COMPETENCE = dg.AssetKey(["marts", "kpi_competence"])
+KPI_BUSINESS = dg.AssetKey(["marts", "kpi_business"])
+KPI_CULTURE = dg.AssetKey(["marts", "kpi_culture"])
+KPI_SNAPSHOTS = dg.AssetKey(["marts", "kpi_snapshots"])
+
+USAGE_DROP = dg.AssetCheckSpec("usage_drop_alert", asset=KPI_USAGE, blocking=False,
+                               description="A segment's active-user rate fell by more than alerts.usage_drop_points.")
+CULTURE_DROP = dg.AssetCheckSpec("culture_drop_alert", asset=KPI_CULTURE, blocking=False,
+                                 description="A construct's favorability fell by more than alerts.culture_drop_points.")
+
+
+def _spec(asset_key, description, deps):
+    return dg.AssetSpec(asset_key, description=description, group_name=GROUP, kinds={"duckdb"}, deps=deps,
+                        partitions_def=QUARTERS)
+
+
+def _alert_result(spec: dg.AssetCheckSpec, alerts) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=spec.name, asset_key=spec.asset_key, passed=not alerts, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"alerts": dg.MetadataValue.md("\n".join(f"- {a.describe()}" for a in alerts) or "none"),
+                  "count": len(alerts)},
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(KPI_USAGE, "Usage per quarter and segment (METRICS.md §1).", [USAGE_MATCHED, EMPLOYEES]),
+        _spec(KPI_COMPETENCE, "Competence per quarter and segment (§2).", [ASSESSMENTS, TRAININGS, USE_CASES,
+                                                                         USAGE_MATCHED, EMPLOYEES]),
+        _spec(KPI_BUSINESS, "Business processes per quarter vs baseline (§3).", [PROCESS_METRICS, EMPLOYEES,
+                                                                                USAGE_MATCHED]),
+        _spec(KPI_CULTURE, "Culture per survey wave, construct and segment (§4).", [SURVEY_RESPONSES,
+                                                                                  SURVEY_ANSWERS, EMPLOYEES]),
+    ],
+    check_specs=[USAGE_DROP, CULTURE_DROP],
+    name="kpi_marts",
+)
+def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
+    """Rebuild one quarter of every KPI mart (suppression applied), then evaluate the alerts."""
+    from kpi.alerts import culture_alerts, usage_alerts
+    from kpi.marts import build_quarter
+
+    quarter = context.partition_key
+    cfg = programme.load_config()
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        counts = build_quarter(con, cfg, quarter)
+        con.execute("COMMIT")
+        usage = usage_alerts(con, quarter, cfg.alerts.usage_drop_points)
+        culture = culture_alerts(con, quarter, cfg.alerts.culture_drop_points)
+    for alert in usage + culture:
+        context.log.warning(f"ALERT {alert.describe()}")
+    for asset_key in (KPI_USAGE, KPI_COMPETENCE, KPI_BUSINESS, KPI_CULTURE):
+        table = asset_key.path[-1]
+        yield dg.MaterializeResult(asset_key=asset_key, metadata={"dagster/row_count": int(counts.get(table, 0)),
+                                                                  "quarter": quarter})
+    yield _alert_result(USAGE_DROP, usage)
+    yield _alert_result(CULTURE_DROP, culture)
+
+
+@dg.asset(key=KPI_SNAPSHOTS, group_name=GROUP, partitions_def=QUARTERS, kinds={"duckdb"},
+          deps=[KPI_USAGE, KPI_COMPETENCE, KPI_BUSINESS, KPI_CULTURE],
+          description="Versioned figures of closed quarters; a changed figure adds a version, never overwrites.")
+def kpi_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
+    from kpi.config import config_sha256
+    from kpi.snapshots import snapshot_quarter
+
+    quarter = context.partition_key
+    cfg = programme.load_config()
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        outcome = snapshot_quarter(con, quarter, config_sha256(cfg))
+        con.execute("COMMIT")
+    if not outcome.closed:
+        status = "open (usage data does not reach the quarter's last day yet): not snapshotted"
+    elif outcome.version is None:
+        status = "closed, figures unchanged: nothing written"
+    elif outcome.version == 1:
+        status = "closed: version 1 written"
+    else:
+        status = f"RESTATED: version {outcome.version} written, {len(outcome.changed_metrics)} figures changed"
+    context.log.info(f"{quarter}: {status}")
+    return dg.MaterializeResult(metadata={"status": status, "version": outcome.version or 0,
+                                          "changed_figures": len(outcome.changed_metrics)})
