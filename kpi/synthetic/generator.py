@@ -1,0 +1,304 @@
+"""generate_company(): write a whole synthetic company's inputs folder plus its ground truth."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from kpi.errors import UserError
+from kpi.synthetic import business
+from kpi.synthetic._common import (
+    CHAMPION,
+    DEPARTMENTS,
+    EXECUTIVE,
+    MANAGER,
+    NEVER,
+    TARGET_GROUPS,
+    add_months,
+    day_number,
+    fmt_num,
+    iso,
+    iso_or_empty,
+    month_end,
+    write_csv,
+)
+from kpi.synthetic.people import build_workforce, employee_rows
+from kpi.synthetic.programme import build_programme
+from kpi.synthetic.usage import AdoptionModel, UsageSimulator
+
+HOURLY_RATES = {"executive": 120, "manager": 85, "champion": 65, "user": 55}
+TIME_SAVED_MINUTES = {"chat-gateway": 4, "m365-copilot": 6, "github-copilot": 1.5}
+OWNED = {  # folders the generator writes, and the file patterns it owns there
+    "hr": ("employees.csv", "trainings.csv", "assessments.csv"),
+    "usage/gateway": ("gateway-*.csv", "gateway-events-*.jsonl"),
+    "usage/m365": ("copilot-usage-*.csv",),
+    "usage/github": ("copilot-users-1-day-*.ndjson",),
+    "usage/chatgpt": ("chatgpt-enterprise-users-*.csv",),
+    "surveys": ("pulse-*.csv",),
+    "finance": ("costs.csv",),
+    "business": ("process_metrics.csv", "use_cases.csv"),
+    ".": ("config.yaml", "ground_truth.json"),
+}
+
+
+def _clean(out: Path) -> None:
+    """Remove files an earlier generation left, so a smaller run leaves no stale months."""
+    for folder, patterns in OWNED.items():
+        d = out / folder
+        if d.is_dir():
+            for pattern in patterns:
+                for f in sorted(d.glob(pattern)):
+                    f.unlink()
+
+
+def _check_args(employees: int, months: int, seed: int, baseline_months: int) -> None:
+    if not isinstance(employees, int) or employees < 30:
+        raise UserError(f"--employees {employees}: the synthetic company needs at least 30 employees; pass a larger number")
+    if employees > 99_999:
+        raise UserError(f"--employees {employees}: at most 99999 employees are supported; pass a smaller number")
+    if not isinstance(months, int) or not 1 <= months <= 60:
+        raise UserError(f"--months {months}: programme months must be between 1 and 60")
+    if not isinstance(baseline_months, int) or not 0 <= baseline_months <= 12:
+        raise UserError(f"baseline_months {baseline_months}: must be between 0 and 12")
+    if not isinstance(seed, int) or seed < 0:
+        raise UserError(f"--seed {seed}: the seed must be a non-negative integer")
+
+
+def build_config(name: str, start: date, baseline_months: int) -> dict:
+    """The company's config.yaml (CONFIG.md) as a dict, keys in contract order."""
+    cost_per_error = {"default": 50}
+    for spec in business.PROCESSES:
+        cost_per_error[spec.process] = spec.cost_per_error_eur
+    items = {}
+    for text, construct, reverse, _off in business.SURVEY_ITEMS:
+        items[text] = {"construct": construct, "reverse": True} if reverse else {"construct": construct}
+    return {
+        "company": {"name": name, "timezone": "Europe/Berlin", "currency": "EUR", "decimal_separator": "."},
+        "program": {
+            "start": start,
+            "baseline_months": baseline_months,
+            "budget_per_employee_eur": int(business.BUDGET_PER_EMPLOYEE),
+            "budget_split": dict(business.BUDGET_SPLIT),
+        },
+        "privacy": {"min_group_size": 5, "complementary_suppression": True, "pseudonym_key_env": "KPI_PSEUDONYM_KEY"},
+        "usage": {"regular_min_active_weeks": 6},
+        "competence": {"proficient_score_pct": 70},
+        "rates": {"hourly_cost_eur": dict(HOURLY_RATES)},
+        "benefits": {
+            "attribution": 0.6,
+            "confidence": 0.8,
+            "include_training_time": True,
+            "cost_per_error_eur": cost_per_error,
+            "time_saved_minutes_per_interaction": dict(TIME_SAVED_MINUTES),
+        },
+        "roi": {
+            "discount_rate_annual": 0.08,
+            "horizon_months": 24,
+            "scenarios": {
+                "conservative": {"attribution": 0.6, "benefits": 0.8, "costs": 1.1},
+                "base": {"attribution": 1.0, "benefits": 1.0, "costs": 1.0},
+                "optimistic": {"attribution": 1.2, "benefits": 1.2, "costs": 0.95},
+            },
+        },
+        "alerts": {"usage_drop_points": 10, "culture_drop_points": 10},
+        "survey": {
+            "scale_max": 5,
+            "favorable_min": 4,
+            "items": items,
+            "labels": {label: k + 1 for k, label in enumerate(business.LABELS)},
+        },
+    }
+
+
+def _expected_regular_share(p: float, model: AdoptionModel, weeks: int = 13, min_weeks: int = 6) -> float:
+    """E over the personal factor of P(active in >= min_weeks of `weeks`), seasons ignored."""
+    grid = np.linspace(model.factor_low, model.factor_high, 301)
+    total = 0.0
+    for f in grid:
+        q = min(1.0, p * f)
+        total += sum(math.comb(weeks, k) * q**k * (1 - q) ** (weeks - k) for k in range(min_weeks, weeks + 1))
+    return total / len(grid)
+
+
+def _r(x: float, nd: int = 6) -> float:
+    return float(round(float(x), nd))
+
+
+def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed: int = 42,
+                     start: date = date(2025, 1, 1), baseline_months: int = 3,
+                     name: str = "Demo Maschinenbau GmbH") -> dict:
+    """Write a synthetic company's inputs (every supported format), its config.yaml and
+    ground_truth.json into out_dir. Deterministic: the same arguments give the same bytes.
+    Returns a summary with the files written and their row counts."""
+    _check_args(employees, months, seed, baseline_months)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _clean(out)
+
+    root = np.random.default_rng(seed)
+    (rng_people, rng_prog, rng_usage, rng_process, rng_cases, rng_costs, rng_survey) = root.spawn(7)
+
+    start_n = day_number(start)
+    window_start = day_number(add_months(start, -baseline_months)) if baseline_months else day_number(start.replace(day=1))
+    window_start = min(window_start, start_n)
+    end = day_number(month_end(add_months(start, months - 1)))
+
+    w = build_workforce(rng_people, employees, window_start, start_n, end, baseline_months, months)
+    prog = build_programme(rng_prog, w, start_n, end, window_start, months)
+    files: dict[str, int] = {}
+
+    # config
+    config = build_config(name, start, baseline_months)
+    (out / "config.yaml").write_text(
+        yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8", newline="\n")
+    files["config.yaml"] = 1
+
+    # HR
+    files["hr/employees.csv"] = write_csv(
+        out / "hr/employees.csv",
+        ["employee_id", "email", "github_login", "department", "target_group", "hire_date",
+         "exit_date", "fte", "hourly_cost_eur"], employee_rows(w))
+    files["hr/trainings.csv"] = write_csv(
+        out / "hr/trainings.csv",
+        ["employee_id", "course_id", "format", "started_on", "completed_on", "status", "hours"],
+        ([w.employee_id[p], cid, fmt, iso(s0), iso_or_empty(c), status, fmt_num(h, 1)]
+         for p, cid, fmt, s0, c, status, h in prog.rows))
+    files["hr/assessments.csv"] = write_csv(
+        out / "hr/assessments.csv", ["employee_id", "assessed_on", "instrument", "score", "max_score"],
+        ([w.employee_id[p], iso(d), inst, fmt_num(s, 0), fmt_num(mx, 0)] for p, d, inst, s, mx in prog.assessments))
+
+    # usage, week by week, written month by month
+    model = AdoptionModel()
+    sim = UsageSimulator(rng_usage, w, prog, window_start, end, model)
+    files.update(sim.run(out))
+
+    # business, finance, surveys
+    pm_rows, shares = business.process_metrics(rng_process, w, prog, window_start, end)
+    files["business/process_metrics.csv"] = write_csv(
+        out / "business/process_metrics.csv",
+        ["month", "process", "department", "cases", "handling_minutes", "errors", "csat"], pm_rows)
+    files["business/use_cases.csv"] = write_csv(
+        out / "business/use_cases.csv",
+        ["use_case_id", "title", "department", "submitted_on", "status", "self_developed",
+         "est_hours_saved_per_month"], business.use_cases(rng_cases, w, prog, window_start, start_n, end))
+    cost_rows, plan = business.costs(rng_costs, w, prog, start_n, end, employees)
+    files["finance/costs.csv"] = write_csv(
+        out / "finance/costs.csv", ["booked_on", "category", "amount_eur", "description", "department"], cost_rows)
+    survey_files, rates = business.surveys(rng_survey, w, prog, window_start, start_n, end)
+    for rel, (header, rows) in survey_files.items():
+        files[rel] = write_csv(out / rel, header, rows)
+
+    truth = _ground_truth(seed, employees, months, start, baseline_months, name, w, prog, model,
+                          window_start, start_n, end, shares, plan, rates)
+    (out / "ground_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n",
+                                           encoding="utf-8", newline="\n")
+    files["ground_truth.json"] = 1
+    return {
+        "out_dir": str(out),
+        "company": name,
+        "employees": employees,
+        "hr_rows": w.size,
+        "window": [iso(window_start), iso(end)],
+        "files": dict(sorted(files.items())),
+        "total_rows": int(sum(v for k, v in files.items() if k not in ("config.yaml", "ground_truth.json"))),
+    }
+
+
+def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog, model,
+                  window_start, start_n, end, shares, plan, rates) -> dict:
+    at_start = w.employed_on(start_n)
+    leavers = int(((w.exit >= start_n) & (w.exit <= end)).sum())
+    hires = int(((w.hire > start_n) & (w.hire <= end)).sum())
+    procs: dict = {}
+    for spec in business.PROCESSES:
+        procs.setdefault(spec.process, {})[DEPARTMENTS[spec.dept]] = {
+            "baseline_minutes_per_case": spec.minutes_per_case,
+            "baseline_error_rate": spec.error_rate,
+            "max_time_reduction": spec.max_time_reduction,
+            "minutes_saved_per_case_at_full_training": _r(spec.minutes_per_case * spec.max_time_reduction),
+            "max_error_reduction": spec.max_error_reduction,
+            "cases_per_fte_month": spec.cases_per_fte,
+            "volume_uplift_at_full_training": spec.volume_uplift,
+            "csat_baseline": spec.csat,
+            "cost_per_error_eur": spec.cost_per_error_eur,
+        }
+    share_by_dept = {DEPARTMENTS[d]: {m: _r(s[d]) for m, s in sorted(shares.items())} for d in range(6)}
+    trained_n = int((prog.trained_on <= end).sum())
+    return {
+        "seed": seed,
+        "arguments": {"employees": employees, "months": months, "start": start.isoformat(),
+                      "baseline_months": baseline_months, "name": name},
+        "dates": {"window_start": iso(window_start), "program_start": iso(start_n), "program_end": iso(end),
+                  "baseline_months": [m for m in sorted(shares) if m < f"{start.year:04d}-{start.month:02d}"]},
+        "employees": employees,
+        "employees_at_start": int(at_start.sum()),
+        "hr_rows": w.size,
+        "leavers": leavers,
+        "baseline_leavers": int((w.exit < start_n).sum()),
+        "hires": hires,
+        "contractors": len(w.contractor_email),
+        "contractor_users": list(w.contractor_email),
+        "target_groups_at_start": {TARGET_GROUPS[g]: int((at_start & (w.tg == g)).sum()) for g in range(4)},
+        "champions": int((w.tg == CHAMPION).sum()),
+        "executives": int((w.tg == EXECUTIVE).sum()),
+        "managers": int((w.tg == MANAGER).sum()),
+        "departments_at_start": {DEPARTMENTS[d]: int((at_start & (w.dept == d)).sum()) for d in range(6)},
+        "turnover_per_year": 0.09,
+        "trained_employees": trained_n,
+        "trained_on_definition": "completed_on of the employee's first training row with status completed",
+        "adoption": {
+            "unit": "probability that an employee is active (>= 1 interaction, any tool) in a Monday-start week",
+            "formula": "t = days from trained_on to the week's Monday; p = plateau - (plateau - after) * exp(-t / tau) "
+                       "for t >= 0, else untrained[department]; then times the personal factor and the season",
+            "weekly_active_probability_untrained": {DEPARTMENTS[d]: model.p_untrained[d] for d in range(6)},
+            "weekly_active_probability_after_training": model.p_after,
+            "weekly_active_probability_plateau": model.p_plateau,
+            "ramp_time_constant_days": model.tau_days,
+            "personal_factor_uniform": [model.factor_low, model.factor_high],
+            "seasonal_factors": {"august": model.august_factor, "christmas_week": model.christmas_factor},
+            "active_workdays_per_active_week": "1 + Binomial(4, q), q ~ Beta(2, 3) per person, at most ceil(5 * fte)",
+            "weekend_day_probability_in_active_week": model.weekend_day_p,
+            "contractor_weekly_active_probability": model.contractor_p,
+        },
+        "regular_user_share_targets": {
+            "regular_min_active_weeks": 6,
+            "weeks_per_quarter": 13,
+            "note": "expected share of trained employees active in >= 6 of 13 weeks, seasons ignored",
+            "trained_right_after": _r(_expected_regular_share(model.p_after, model)),
+            "trained_at_plateau": _r(_expected_regular_share(model.p_plateau, model)),
+            "untrained_office": _r(_expected_regular_share(0.05, model)),
+        },
+        "tools": {
+            "chat-gateway": "everyone, pre-aggregated CSV per month; user = email, some employee ids, a few in mixed case",
+            "claude": f"event-level JSONL, pilot of {int((prog.claude_from < NEVER).sum())} people in Management/Finance",
+            "m365-copilot": "office staff, licence from the first enrolment, weekly 7-day report every Sunday",
+            "chatgpt-enterprise": "Sales & Marketing, seat from the first enrolment, monthly export",
+            "github-copilot": "Engineering, seat from the first enrolment (about 20 % early adopters before)",
+        },
+        "claude_pilot_size": int((prog.claude_from < NEVER).sum()),
+        "processes": procs,
+        "process_model": "minutes_per_case = baseline * (1 - max_time_reduction * share) * lognormal(0, 0.04); "
+                         "error_rate = baseline * (1 - max_error_reduction * share); "
+                         "share = trained share of the department on the 15th of the month",
+        "trained_share_by_department_month": share_by_dept,
+        "budget": {"budget_per_employee_eur": business.BUDGET_PER_EMPLOYEE, "split": business.BUDGET_SPLIT,
+                   "plan_headcount": employees, **plan},
+        "survey": {
+            "waves": [lbl for lbl, *_ in business.survey_waves(window_start, start_n, end)],
+            "response_rates": {k: _r(v) for k, v in sorted(rates.items())},
+            "attitude": "z = wave_effect(k) + 0.35 * trained + N(0, 0.6); wave_effect(k) = -0.35 + 0.6 * (1 - exp(-k / 2.5)), "
+                        "k = 0 for the baseline wave; item = round(3.2 + z + offset + N(0, 0.7)); reverse item = round(2.6 - 0.8 z + N(0, 0.7))",
+            "wave_effect": {lbl: _r(business.wave_effect(k)) for lbl, _lo, _hi, k in business.survey_waves(window_start, start_n, end)},
+            "item_offsets": {t: off for t, _c, rev, off in business.SURVEY_ITEMS if not rev},
+            "skip_probability": business.SKIP_P,
+        },
+    }
+
+
+__all__ = ["generate_company", "build_config"]
+
