@@ -59,3 +59,85 @@ def pseudonymise(value: str, key: bytes) -> str:
 def pseudonym_map(values: Iterable[str | None], key: bytes) -> dict[str, str]:
     """Pseudonyms for the distinct non-empty values (hash each distinct value once)."""
     return {v: pseudonymise(v, key) for v in set(values) if v is not None and v.strip()}
+
+
+# --------------------------------------------------------------------------------------------
+# Small-group suppression of KPI rows (METRICS.md "Quarters, segments and suppression")
+# --------------------------------------------------------------------------------------------
+
+_SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"
+
+
+def _sql_name(name: str) -> str:
+    """Table and column names come from code, never from data; check them anyway."""
+    import re
+
+    if not re.match(_SQL_NAME, name):
+        raise ValueError(f"not a plain SQL name: {name!r}")
+    return name
+
+
+def apply_suppression(
+    con,
+    table: str,
+    quarter: str,
+    metric_columns: Iterable[str],
+    partition_columns: Iterable[str] = ("segment_type",),
+    k: int = 5,
+    complementary: bool = True,
+) -> int:
+    """Suppress one quarter's rows of a KPI table in place; returns the number of suppressed rows.
+
+    The ONE suppression mechanism, shared by every KPI table with segments. The table has
+    columns ``quarter``, ``segment``, ``group_size``, ``suppressed``, ``suppression_reason``:
+
+    1. ``group_size < k`` -> ``suppressed = true``, reason ``small_group``;
+    2. when ``complementary`` and exactly one row of a partition (``quarter`` plus
+       ``partition_columns``: ``segment_type``, for culture ``construct, segment_type``) is
+       suppressed, the unsuppressed row of that partition with the smallest group size (ties:
+       segment name, alphabetically) is suppressed too, reason ``complementary``;
+    3. every metric column of a suppressed row is set to NULL.
+    """
+    table = _sql_name(table)
+    parts = [_sql_name(c) for c in partition_columns]
+    metrics = [_sql_name(c) for c in metric_columns]
+    params = {"quarter": quarter, "k": k}
+    con.execute(
+        f"""
+        UPDATE {table}
+        SET suppressed = group_size < $k,
+            suppression_reason = CASE WHEN group_size < $k THEN 'small_group' END
+        WHERE quarter = $quarter
+        """,
+        params,
+    )
+    if complementary:
+        part_list = ", ".join(parts)
+        keys = " AND ".join(f"t.{c} IS NOT DISTINCT FROM pick.{c}" for c in [*parts, "segment"])
+        by = f"PARTITION BY {part_list}" if parts else ""
+        con.execute(
+            f"""
+            UPDATE {table} AS t
+            SET suppressed = true, suppression_reason = 'complementary'
+            FROM (
+                SELECT * FROM (
+                    SELECT *, row_number() OVER ({by} ORDER BY group_size, lower(segment), segment) AS pick_rank
+                    FROM (
+                        SELECT *, count(*) FILTER (WHERE suppressed) OVER ({by}) AS suppressed_in_partition
+                        FROM {table}
+                        WHERE quarter = $quarter
+                    )
+                    WHERE suppressed_in_partition = 1 AND NOT suppressed
+                )
+                WHERE pick_rank = 1
+            ) AS pick
+            WHERE t.quarter = $quarter AND {keys}
+            """,
+            {"quarter": quarter},
+        )
+    if metrics:
+        nulls = ", ".join(f"{c} = NULL" for c in metrics)
+        con.execute(f"UPDATE {table} SET {nulls} WHERE quarter = $quarter AND suppressed", {"quarter": quarter})
+    return con.sql(
+        f"SELECT count(*) FROM {table} WHERE quarter = $quarter AND suppressed", params={"quarter": quarter}
+    ).fetchall()[0][0]

@@ -1,0 +1,407 @@
+"""The four KPI marts (METRICS.md §1-4), built one quarter at a time.
+
+``build_quarter(con, cfg, "2025-Q2")`` replaces that quarter's rows in ``marts.kpi_usage``,
+``marts.kpi_competence``, ``marts.kpi_business`` and ``marts.kpi_culture``:
+
+1. each mart's SQL (``sql/marts/<table>.sql``, a SELECT with bound parameters) is inserted;
+2. :func:`kpi.privacy.apply_suppression` suppresses small groups (and complementary cells) in
+   usage, competence and culture;
+3. culture gets its changes against the previous wave and the Newcombe interval.
+
+Nothing read from the marts feeds a figure: the previous wave's culture figures are recomputed
+from staging (with the same SQL and suppression), so building one quarter gives exactly the rows
+that building every quarter gives. Reads ``staging.*`` and ``intermediate.usage_activity``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kpi.config import Config
+from kpi.paths import read_sql
+from kpi.privacy import apply_suppression
+from kpi.quarters import parse_quarter, quarter_bounds, quarter_label, quarters_between, weeks_in_quarter
+
+__all__ = [
+    "MART_COLUMNS",
+    "MART_KEYS",
+    "MART_TABLES",
+    "SUPPRESSION_PARTITIONS",
+    "baseline_window",
+    "build_quarter",
+    "data_quarters",
+    "ensure_mart_tables",
+    "metric_columns",
+    "previous_wave",
+]
+
+_SEGMENT = [
+    ("quarter", "VARCHAR NOT NULL"),
+    ("segment_type", "VARCHAR NOT NULL"),
+    ("segment", "VARCHAR NOT NULL"),
+    ("group_size", "BIGINT NOT NULL"),
+    ("suppressed", "BOOLEAN NOT NULL"),
+    ("suppression_reason", "VARCHAR"),
+]
+
+#: Column name -> DuckDB type of each mart table, in table order.
+MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "marts.kpi_usage": [
+        *_SEGMENT,
+        ("headcount", "BIGINT"),
+        ("fte", "DOUBLE"),
+        ("active_users", "BIGINT"),
+        ("active_user_rate", "DOUBLE"),
+        ("regular_users", "BIGINT"),
+        ("regular_user_rate", "DOUBLE"),
+        ("interactions", "BIGINT"),
+        ("interactions_per_employee_week", "DOUBLE"),
+        ("interactions_per_active_user_week", "DOUBLE"),
+        ("interaction_share", "DOUBLE"),
+    ],
+    "marts.kpi_competence": [
+        *_SEGMENT,
+        ("headcount", "BIGINT"),
+        ("assessed_employees", "BIGINT"),
+        ("skill_score", "DOUBLE"),
+        ("proficient_rate", "DOUBLE"),
+        ("prompt_quality_score", "DOUBLE"),
+        ("success_rate", "DOUBLE"),
+        ("new_use_cases", "BIGINT"),
+        ("new_use_cases_per_100", "DOUBLE"),
+        ("trained_share", "DOUBLE"),
+    ],
+    "marts.kpi_business": [
+        ("quarter", "VARCHAR NOT NULL"),
+        ("process", "VARCHAR NOT NULL"),
+        ("department", "VARCHAR NOT NULL"),
+        ("cases", "BIGINT"),
+        ("handling_minutes", "DOUBLE"),
+        ("minutes_per_case", "DOUBLE"),
+        ("baseline_minutes_per_case", "DOUBLE"),
+        ("time_reduction", "DOUBLE"),
+        ("hours_saved", "DOUBLE"),
+        ("errors", "BIGINT"),
+        ("error_rate", "DOUBLE"),
+        ("baseline_error_rate", "DOUBLE"),
+        ("errors_avoided", "DOUBLE"),
+        ("fte", "DOUBLE"),
+        ("cases_per_fte", "DOUBLE"),
+        ("baseline_cases_per_fte", "DOUBLE"),
+        ("cases_per_fte_growth", "DOUBLE"),
+        ("hourly_cost_eur", "DOUBLE"),
+        ("time_savings_eur", "DOUBLE"),
+        ("quality_savings_eur", "DOUBLE"),
+        ("estimated_hours_saved", "DOUBLE"),
+        ("estimated_savings_eur", "DOUBLE"),
+    ],
+    "marts.kpi_culture": [
+        ("quarter", "VARCHAR NOT NULL"),
+        ("construct", "VARCHAR NOT NULL"),
+        ("segment_type", "VARCHAR NOT NULL"),
+        ("segment", "VARCHAR NOT NULL"),
+        ("group_size", "BIGINT NOT NULL"),
+        ("suppressed", "BOOLEAN NOT NULL"),
+        ("suppression_reason", "VARCHAR"),
+        ("responses", "BIGINT"),
+        ("mean_score", "DOUBLE"),
+        ("favorability", "DOUBLE"),
+        ("response_rate", "DOUBLE"),
+        ("mean_score_change", "DOUBLE"),
+        ("favorability_change", "DOUBLE"),
+        ("favorability_change_low", "DOUBLE"),
+        ("favorability_change_high", "DOUBLE"),
+    ],
+}
+
+MART_TABLES: tuple[str, ...] = tuple(MART_COLUMNS)
+
+#: The grain (unique key) of each mart table.
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "marts.kpi_usage": ("quarter", "segment_type", "segment"),
+    "marts.kpi_competence": ("quarter", "segment_type", "segment"),
+    "marts.kpi_business": ("quarter", "process", "department"),
+    "marts.kpi_culture": ("quarter", "construct", "segment_type", "segment"),
+}
+
+#: Tables that are suppressed, with the columns (besides quarter) of a complementary partition.
+SUPPRESSION_PARTITIONS: dict[str, tuple[str, ...]] = {
+    "marts.kpi_usage": ("segment_type",),
+    "marts.kpi_competence": ("segment_type",),
+    "marts.kpi_culture": ("construct", "segment_type"),
+}
+
+_NOT_METRICS = {"group_size", "suppressed", "suppression_reason"}
+
+_INTERMEDIATE_HELPERS = (
+    "intermediate/int_employment_in.sql",
+    "intermediate/int_latest_assessment_in.sql",
+    "intermediate/int_activity_in.sql",
+    "intermediate/int_survey_respondents.sql",
+)
+
+_CULTURE_PREVIOUS = "_kpi_culture_previous_wave"
+
+
+def metric_columns(table: str) -> list[str]:
+    """The metric columns of a mart table: everything but its key and the suppression columns."""
+    keys = set(MART_KEYS[table])
+    return [c for c, _ in MART_COLUMNS[table] if c not in keys and c not in _NOT_METRICS]
+
+
+def ensure_mart_tables(con) -> None:
+    """Create the marts schema and the four KPI tables when missing (idempotent)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
+    for table, columns in MART_COLUMNS.items():
+        body = ",\n    ".join(f"{name} {kind}" for name, kind in columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} (\n    {body}\n)")
+
+
+def _ensure_helpers(con) -> None:
+    """The intermediate table macros and views the mart SQL uses (need staging.* to exist)."""
+    con.execute(read_sql("staging/tables.sql"))  # idempotent: CREATE ... IF NOT EXISTS
+    con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
+    if not _table_exists(con, "intermediate", "usage_activity"):
+        # Ingest has not matched any usage yet: an empty table with the matched-usage columns.
+        con.execute(
+            "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
+            " action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT)"
+        )
+    for model in _INTERMEDIATE_HELPERS:
+        con.execute(read_sql(model))
+
+
+def _table_exists(con, schema: str, table: str) -> bool:
+    rows = con.sql(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = $table"
+        " AND NOT temporary",
+        params={"schema": schema, "table": table},
+    ).fetchall()
+    return rows[0][0] > 0
+
+
+def baseline_window(start: dt.date, months: int) -> tuple[dt.date, dt.date]:
+    """Baseline B: exactly ``months`` calendar months before the month of ``start``
+    (first day of the first month, last day of the month before the start month)."""
+    first_of_start = start.replace(day=1)
+    index = first_of_start.year * 12 + first_of_start.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1), first_of_start - dt.timedelta(days=1)
+
+
+def _quarter_params(quarter: str) -> dict[str, Any]:
+    start, end = quarter_bounds(quarter)
+    return {"quarter": quarter, "quarter_start": start, "quarter_end": end}
+
+
+def _usage_params(cfg: Config, quarter: str) -> dict[str, Any]:
+    return {
+        **_quarter_params(quarter),
+        "weeks_in_quarter": weeks_in_quarter(quarter),
+        "regular_min_active_weeks": cfg.usage.regular_min_active_weeks,
+    }
+
+
+def _competence_params(cfg: Config, quarter: str) -> dict[str, Any]:
+    return {
+        **_quarter_params(quarter),
+        "proficient_score_pct": float(cfg.competence.proficient_score_pct),
+        "min_group_size": cfg.privacy.min_group_size,
+    }
+
+
+def _business_params(cfg: Config, quarter: str) -> dict[str, Any]:
+    b_start, b_end = baseline_window(cfg.program.start, cfg.program.baseline_months)
+    error_costs = {k: float(v) for k, v in cfg.benefits.cost_per_error_eur.items() if k != "default"}
+    tool_minutes = {k: float(v) for k, v in cfg.benefits.time_saved_minutes_per_interaction.items()}
+    return {
+        **_quarter_params(quarter),
+        "baseline_start": b_start,
+        "baseline_end": b_end,
+        "baseline_months": cfg.program.baseline_months,
+        "error_cost_processes": list(error_costs),
+        "error_cost_eur": list(error_costs.values()),
+        "default_cost_per_error": float(cfg.benefits.cost_per_error_eur["default"]),
+        "has_tool_minutes": bool(tool_minutes),
+        "tool_names": list(tool_minutes),
+        "tool_minutes": list(tool_minutes.values()),
+    }
+
+
+def _culture_params(cfg: Config, quarter: str) -> dict[str, Any]:
+    return {
+        **_quarter_params(quarter),
+        "scale_max": cfg.survey.scale_max,
+        "favorable_min": cfg.survey.favorable_min,
+    }
+
+
+_PARAMS = {
+    "marts.kpi_usage": _usage_params,
+    "marts.kpi_competence": _competence_params,
+    "marts.kpi_business": _business_params,
+    "marts.kpi_culture": _culture_params,
+}
+
+
+def _insert(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> None:
+    """Insert the rows of ``sql/marts/<table>.sql`` for one quarter into ``target`` (default: the mart)."""
+    query = read_sql(f"marts/{table.split('.')[-1]}.sql")
+    con.execute(f"INSERT INTO {target or table} BY NAME {query}", _PARAMS[table](cfg, quarter))
+
+
+def _suppress(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> int:
+    return apply_suppression(
+        con,
+        target or table,
+        quarter,
+        metric_columns(table),
+        SUPPRESSION_PARTITIONS[table],
+        k=cfg.privacy.min_group_size,
+        complementary=cfg.privacy.complementary_suppression,
+    )
+
+
+def previous_wave(con, quarter: str) -> str | None:
+    """The survey wave before ``quarter``: the latest earlier quarter with a survey response."""
+    start, _ = quarter_bounds(quarter)
+    rows = con.sql(
+        "SELECT max(CAST(submitted_at AS DATE)) FROM staging.survey_responses"
+        " WHERE CAST(submitted_at AS DATE) < $start",
+        params={"start": start},
+    ).fetchall()
+    return quarter_label(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def _culture_changes(con, cfg: Config, quarter: str) -> None:
+    """Changes against the previous wave, recomputed from staging (suppressed the same way),
+    and the 95 % Newcombe interval of the favorability difference (this wave - previous)."""
+    previous = previous_wave(con, quarter)
+    if previous is None:
+        return
+    columns = ", ".join(f"{name} {kind}" for name, kind in MART_COLUMNS["marts.kpi_culture"])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CULTURE_PREVIOUS} ({columns})")
+    try:
+        _insert(con, cfg, "marts.kpi_culture", previous, target=_CULTURE_PREVIOUS)
+        _suppress(con, cfg, "marts.kpi_culture", previous, target=_CULTURE_PREVIOUS)
+        con.execute(
+            f"""
+            UPDATE marts.kpi_culture AS c
+            SET mean_score_change = c.mean_score - p.mean_score,
+                favorability_change = c.favorability - p.favorability
+            FROM {_CULTURE_PREVIOUS} AS p
+            WHERE c.quarter = $quarter
+              AND p.construct = c.construct AND p.segment_type = c.segment_type AND p.segment = c.segment
+            """,
+            {"quarter": quarter},
+        )
+        pairs = con.sql(
+            f"""
+            SELECT c.construct, c.segment_type, c.segment,
+                   c.favorability, c.responses, p.favorability, p.responses
+            FROM marts.kpi_culture AS c
+            JOIN {_CULTURE_PREVIOUS} AS p
+              ON p.construct = c.construct AND p.segment_type = c.segment_type AND p.segment = c.segment
+            WHERE c.quarter = $quarter
+              AND c.favorability IS NOT NULL AND p.favorability IS NOT NULL
+            ORDER BY 1, 2, 3
+            """,
+            params={"quarter": quarter},
+        ).fetchall()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {_CULTURE_PREVIOUS}")
+    if not pairs:
+        return
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    for construct, segment_type, segment, fav, n, prev_fav, prev_n in pairs:
+        # Each wave is one proportion with n = responses; count = favorability x responses is
+        # passed unrounded so the interval is centred on the stored favorability_change.
+        low, high = confint_proportions_2indep(
+            fav * n, n, prev_fav * prev_n, prev_n, method="newcomb", compare="diff"
+        )
+        con.execute(
+            """
+            UPDATE marts.kpi_culture
+            SET favorability_change_low = $low, favorability_change_high = $high
+            WHERE quarter = $quarter AND construct = $construct
+              AND segment_type = $segment_type AND segment = $segment
+            """,
+            {
+                "low": float(low),
+                "high": float(high),
+                "quarter": quarter,
+                "construct": construct,
+                "segment_type": segment_type,
+                "segment": segment,
+            },
+        )
+
+
+def _begin(con) -> bool:
+    """Start a transaction unless the caller already holds one (then the caller commits).
+
+    DuckDB has no "in a transaction?" call, and a failed BEGIN aborts the caller's transaction;
+    but in autocommit mode every statement gets a new transaction id, inside one they repeat.
+    """
+    first = con.sql("SELECT txid_current()").fetchall()[0][0]
+    second = con.sql("SELECT txid_current()").fetchall()[0][0]
+    if first == second:
+        return False
+    con.execute("BEGIN TRANSACTION")
+    return True
+
+
+def build_quarter(con, cfg: Config, quarter: str) -> dict[str, int]:
+    """Rebuild one quarter of the four KPI marts; returns the rows written per table.
+
+    Runs in one transaction (or inside the caller's): the quarter's old rows are deleted, fresh
+    rows inserted, suppressed, and culture's changes filled in.
+    """
+    parse_quarter(quarter)
+    ensure_mart_tables(con)
+    own = _begin(con)
+    try:
+        _ensure_helpers(con)
+        counts: dict[str, int] = {}
+        for table in MART_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE quarter = $quarter", {"quarter": quarter})
+            _insert(con, cfg, table, quarter)
+            if table in SUPPRESSION_PARTITIONS:
+                _suppress(con, cfg, table, quarter)
+            counts[table] = con.sql(
+                f"SELECT count(*) FROM {table} WHERE quarter = $quarter", params={"quarter": quarter}
+            ).fetchall()[0][0]
+        _culture_changes(con, cfg, quarter)
+        if own:
+            con.execute("COMMIT")
+    except BaseException:
+        if own:
+            con.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def data_quarters(con, cfg: Config) -> list[str]:
+    """The quarters to build: from the quarter of ``program.start`` (or an earlier quarter with
+    data) to the last quarter with any usage, assessment, survey or process data; empty when
+    there is no such data at all."""
+    sources = [
+        ("staging", "assessments", "assessed_on"),
+        ("staging", "survey_responses", "CAST(submitted_at AS DATE)"),
+        ("staging", "process_metrics", "month"),
+        ("intermediate", "usage_activity", "day"),
+    ]
+    first: dt.date | None = None
+    last: dt.date | None = None
+    for schema, table, column in sources:
+        if not _table_exists(con, schema, table):
+            continue
+        low, high = con.sql(f"SELECT min({column}), max({column}) FROM {schema}.{table}").fetchall()[0]
+        if low is not None:
+            first = low if first is None else min(first, low)
+            last = high if last is None else max(last, high)
+    if first is None or last is None:
+        return []
+    start = cfg.program.start
+    return quarters_between(min(first, start), max(last, start))

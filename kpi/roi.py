@@ -1,0 +1,585 @@
+"""ROI, BCR, break-even, payback, NPV and sensitivity over a monthly series (METRICS.md §5).
+
+Plain functions over a list of :class:`Month` (one per programme month, m = 1..N) and an
+:class:`Assumptions` (attribution, confidence, what-if multipliers, discount rate, horizon).
+Shared by the Dagster ROI assets, the ``kpi roi`` command and notebooks, so this module imports
+nothing but the standard library (and kpi.quarters): ``kpi roi`` answers in milliseconds.
+
+``build_monthly_series(con, cfg)`` assembles the series from the warehouse with
+``sql/intermediate/int_roi_monthly_inputs.sql``; everything else is pure arithmetic.
+
+Figures are never rounded here; NULL is ``None``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kpi.quarters import quarter_label
+
+__all__ = [
+    "LEDGER_CATEGORIES",
+    "MONTHLY_COLUMNS",
+    "QUARTERLY_COLUMNS",
+    "SENSITIVITY_COLUMNS",
+    "TORNADO",
+    "Assumptions",
+    "Month",
+    "RoiSummary",
+    "break_even_month",
+    "build_monthly_series",
+    "discounted_payback_months",
+    "headcount_at_start",
+    "ledger_by_category",
+    "monthly_rate",
+    "monthly_table",
+    "npv",
+    "payback_months",
+    "plan_vs_actual",
+    "quarterly_table",
+    "sensitivity",
+    "series_from_rows",
+    "summary",
+    "year1_roi_pct",
+]
+
+#: Ledger categories (INPUTS.md finance/costs.csv), in budget-split order.
+LEDGER_CATEGORIES: tuple[str, ...] = (
+    "external_training",
+    "internal_time",
+    "licenses",
+    "materials",
+    "other",
+)
+
+#: Columns of ``marts.roi_monthly`` (OUTPUTS.md), in order; the rows of :func:`monthly_table`.
+MONTHLY_COLUMNS: tuple[str, ...] = (
+    "month",
+    "m",
+    "cost_external_training",
+    "cost_internal_time",
+    "cost_licenses",
+    "cost_materials",
+    "cost_other",
+    "cost_participant_time",
+    "costs",
+    "time_savings_eur",
+    "quality_savings_eur",
+    "gross_benefits",
+    "benefits",
+    "estimated_benefits",
+    "cum_costs",
+    "cum_benefits",
+    "roi_pct",
+    "bcr",
+)
+
+#: Columns of ``marts.roi_quarterly``; the rows of :func:`quarterly_table`.
+QUARTERLY_COLUMNS: tuple[str, ...] = (
+    "quarter",
+    "m",
+    "cum_costs",
+    "cum_benefits",
+    "cum_gross_benefits",
+    "roi_pct",
+    "bcr",
+    "break_even_month",
+    "payback_months",
+    "npv",
+    "discounted_payback_months",
+    "year1_roi_pct",
+)
+
+#: Columns of ``marts.roi_sensitivity``; the rows of :func:`sensitivity`.
+SENSITIVITY_COLUMNS: tuple[str, ...] = ("assumption", "case", "roi_pct", "npv", "swing")
+
+#: Tornado assumptions: row name -> the :class:`Assumptions` field moved ×0.8 / ×1.2.
+TORNADO: tuple[tuple[str, str], ...] = (
+    ("attribution", "attribution"),
+    ("confidence", "confidence"),
+    ("hourly_cost", "hourly_cost_scale"),
+    ("cost_per_error", "cost_per_error_scale"),
+    ("total_cost", "cost_scale"),
+)
+TORNADO_CASES: tuple[tuple[str, float], ...] = (("low", 0.8), ("high", 1.2))
+
+# Cumulative costs within this of zero count as zero (a credit note that cancels a booking
+# must not give a ROI of 10^17 %); comparisons of money use the same relative tolerance.
+_EPS = 1e-9
+
+
+def _tol(x: float) -> float:
+    return _EPS * max(1.0, abs(x))
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    """One month of the ROI series, before any assumption is applied (EUR)."""
+
+    m: int
+    month: dt.date
+    cost_external_training: float = 0.0
+    cost_internal_time: float = 0.0
+    cost_licenses: float = 0.0
+    cost_materials: float = 0.0
+    cost_other: float = 0.0
+    cost_participant_time: float = 0.0
+    time_savings_eur: float = 0.0
+    quality_savings_eur: float = 0.0
+    estimated_benefits: float | None = None
+
+    @property
+    def ledger_costs(self) -> float:
+        return (
+            self.cost_external_training
+            + self.cost_internal_time
+            + self.cost_licenses
+            + self.cost_materials
+            + self.cost_other
+        )
+
+
+_MONTH_FIELDS = tuple(f.name for f in dataclasses.fields(Month))
+
+
+@dataclass(frozen=True, slots=True)
+class Assumptions:
+    """What the ROI is computed with.
+
+    ``attribution`` and ``confidence`` come from ``benefits.*``; the scales are what-if
+    multipliers (1.0 = as measured): ``hourly_cost_scale`` moves time savings AND participant
+    time together, ``cost_per_error_scale`` moves quality savings, ``cost_scale`` moves every
+    cost, ``benefits_scale`` moves both measured savings. Attribution and confidence are capped
+    at 1 when used, whatever multiplier produced them.
+    """
+
+    attribution: float
+    confidence: float
+    hourly_cost_scale: float = 1.0
+    cost_per_error_scale: float = 1.0
+    cost_scale: float = 1.0
+    benefits_scale: float = 1.0
+    discount_rate_annual: float = 0.08
+    horizon_months: int = 24
+
+    @classmethod
+    def from_config(cls, cfg: Any, **overrides: Any) -> Assumptions:
+        """The assumptions of a :class:`kpi.config.Config`, with optional overrides."""
+        values = {
+            "attribution": float(cfg.benefits.attribution),
+            "confidence": float(cfg.benefits.confidence),
+            "discount_rate_annual": float(cfg.roi.discount_rate_annual),
+            "horizon_months": int(cfg.roi.horizon_months),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Assumptions:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def effective_attribution(self) -> float:
+        return min(1.0, self.attribution)
+
+    @property
+    def effective_confidence(self) -> float:
+        return min(1.0, self.confidence)
+
+    @property
+    def monthly_rate(self) -> float:
+        return monthly_rate(self.discount_rate_annual)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def series_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Month]:
+    """Months from mappings holding at least the :class:`Month` fields (e.g. rows of
+    ``marts.roi_monthly`` or of the intermediate query); other keys are ignored."""
+    out = []
+    for row in rows:
+        kw = {k: row[k] for k in _MONTH_FIELDS if k in row}
+        for k, v in kw.items():
+            if k in ("m", "month") or v is None:
+                continue
+            kw[k] = float(v)
+        if kw.get("month") is not None and isinstance(kw["month"], dt.datetime):
+            kw["month"] = kw["month"].date()
+        out.append(Month(**kw))
+    return out
+
+
+def monthly_rate(discount_rate_annual: float) -> float:
+    """Monthly rate r = (1 + annual)^(1/12) − 1."""
+    return (1.0 + discount_rate_annual) ** (1.0 / 12.0) - 1.0
+
+
+# --------------------------------------------------------------------------------------------
+# Core arithmetic
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Flows:
+    months: list[Month]
+    costs: list[float]  # C_m after cost and hourly-cost scales
+    gross: list[float]  # G_m after hourly-cost, cost-per-error and benefits scales
+    benefits: list[float]  # B_m = G_m × attribution × confidence
+
+
+def _prepare(series: Sequence[Month], a: Assumptions, as_of_month: int | None = None) -> list[Month]:
+    months = sorted(series, key=lambda x: x.m)
+    for i, mo in enumerate(months, start=1):
+        if mo.m != i:
+            raise ValueError(f"the ROI series must hold months 1..N without gaps; month {i} is missing")
+    last = a.horizon_months if as_of_month is None else min(a.horizon_months, as_of_month)
+    return months[: max(0, last)]
+
+
+def _flows(series: Sequence[Month], a: Assumptions, as_of_month: int | None = None) -> _Flows:
+    months = _prepare(series, a, as_of_month)
+    hourly, cpe, cs, bs = a.hourly_cost_scale, a.cost_per_error_scale, a.cost_scale, a.benefits_scale
+    factor = a.effective_attribution * a.effective_confidence
+    costs = [(mo.ledger_costs + mo.cost_participant_time * hourly) * cs for mo in months]
+    gross = [(mo.time_savings_eur * hourly + mo.quality_savings_eur * cpe) * bs for mo in months]
+    return _Flows(months, costs, gross, [g * factor for g in gross])
+
+
+def _ratio_figures(cc: float, cb: float) -> tuple[float | None, float | None]:
+    """(ROI %, BCR) for cumulative costs and benefits; NULL while CC is zero (or negative)."""
+    if cc <= _tol(0.0):
+        return None, None
+    return (cb - cc) / cc * 100.0, cb / cc
+
+
+def _payback(costs: Sequence[float], benefits: Sequence[float]) -> tuple[int | None, float | None]:
+    """(break-even month, payback months) of a cost and a benefit stream.
+
+    Break-even n = first month with CC_n > 0 and CB_n ≥ CC_n; payback = (n − 1) +
+    (CC_{n−1} − CB_{n−1}) / (B_n − C_n) with CB_0 = CC_0 = 0, and n when B_n = C_n.
+    """
+    cc = cb = 0.0
+    for n, (c, b) in enumerate(zip(costs, benefits), start=1):
+        prev_gap = cc - cb
+        cc += c
+        cb += b
+        if cc > _tol(0.0) and cb >= cc - _tol(cc):
+            net = b - c
+            if abs(net) <= _tol(max(abs(b), abs(c))):
+                return n, float(n)
+            fraction = prev_gap / net
+            # Only when benefits came before any cost (CC_{n-1} <= 0) can the fraction leave
+            # [0, 1]; keep payback inside month n then.
+            return n, (n - 1) + min(1.0, max(0.0, fraction))
+    return None, None
+
+
+def _discount_factors(n: int, rate_annual: float) -> list[float]:
+    r = monthly_rate(rate_annual)
+    return [(1.0 + r) ** -(m - 1) for m in range(1, n + 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# Public figures
+# --------------------------------------------------------------------------------------------
+
+
+def monthly_table(series: Sequence[Month], assumptions: Assumptions) -> list[dict[str, Any]]:
+    """Rows of ``marts.roi_monthly`` (:data:`MONTHLY_COLUMNS`) with the assumptions applied:
+    the cost and saving columns are as scaled by the what-if multipliers."""
+    a = assumptions
+    f = _flows(series, a)
+    hourly, cs, bs = a.hourly_cost_scale, a.cost_scale, a.benefits_scale
+    rows: list[dict[str, Any]] = []
+    cc = cb = 0.0
+    for mo, c, g, b in zip(f.months, f.costs, f.gross, f.benefits):
+        cc += c
+        cb += b
+        roi, bcr = _ratio_figures(cc, cb)
+        est = mo.estimated_benefits
+        rows.append(
+            {
+                "month": mo.month,
+                "m": mo.m,
+                "cost_external_training": mo.cost_external_training * cs,
+                "cost_internal_time": mo.cost_internal_time * cs,
+                "cost_licenses": mo.cost_licenses * cs,
+                "cost_materials": mo.cost_materials * cs,
+                "cost_other": mo.cost_other * cs,
+                "cost_participant_time": mo.cost_participant_time * hourly * cs,
+                "costs": c,
+                "time_savings_eur": mo.time_savings_eur * hourly * bs,
+                "quality_savings_eur": mo.quality_savings_eur * a.cost_per_error_scale * bs,
+                "gross_benefits": g,
+                "benefits": b,
+                "estimated_benefits": None if est is None else est * hourly,
+                "cum_costs": cc,
+                "cum_benefits": cb,
+                "roi_pct": roi,
+                "bcr": bcr,
+            }
+        )
+    return rows
+
+
+def break_even_month(series: Sequence[Month], assumptions: Assumptions) -> int | None:
+    """First month n with CC_n > 0 and CB_n ≥ CC_n; None if never."""
+    f = _flows(series, assumptions)
+    return _payback(f.costs, f.benefits)[0]
+
+
+def payback_months(series: Sequence[Month], assumptions: Assumptions) -> float | None:
+    """(n − 1) + (CC_{n−1} − CB_{n−1}) / (B_n − C_n) at the break-even month n; None if never."""
+    f = _flows(series, assumptions)
+    return _payback(f.costs, f.benefits)[1]
+
+
+def npv(series: Sequence[Month], assumptions: Assumptions, rate: float | None = None) -> float:
+    """Σ_m (B_m − C_m) / (1 + r)^(m−1), r the monthly rate of ``rate`` (annual; default the
+    assumptions' ``discount_rate_annual``). Month 1 is not discounted."""
+    f = _flows(series, assumptions)
+    annual = assumptions.discount_rate_annual if rate is None else rate
+    d = _discount_factors(len(f.costs), annual)
+    return math.fsum((b - c) * k for b, c, k in zip(f.benefits, f.costs, d))
+
+
+def discounted_payback_months(series: Sequence[Month], assumptions: Assumptions) -> float | None:
+    """The payback formula on the discounted flows B_m/(1+r)^(m−1) and C_m/(1+r)^(m−1)."""
+    f = _flows(series, assumptions)
+    d = _discount_factors(len(f.costs), assumptions.discount_rate_annual)
+    return _payback([c * k for c, k in zip(f.costs, d)], [b * k for b, k in zip(f.benefits, d)])[1]
+
+
+def year1_roi_pct(series: Sequence[Month], assumptions: Assumptions) -> float | None:
+    """ROI over months 1–12 only; None until month 12 is in the series."""
+    f = _flows(series, assumptions, as_of_month=12)
+    if len(f.costs) < 12:
+        return None
+    return _ratio_figures(math.fsum(f.costs), math.fsum(f.benefits))[0]
+
+
+@dataclass(frozen=True, slots=True)
+class RoiSummary:
+    """The ROI figures as of month ``m`` (the horizon unless asked otherwise)."""
+
+    m: int
+    month: dt.date | None
+    cum_costs: float
+    cum_benefits: float
+    cum_gross_benefits: float
+    cum_estimated_benefits: float | None
+    roi_pct: float | None
+    bcr: float | None
+    break_even_month: int | None
+    payback_months: float | None
+    npv: float
+    discounted_payback_months: float | None
+    year1_roi_pct: float | None
+    assumptions: Assumptions
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["assumptions"] = self.assumptions.as_dict()
+        return d
+
+
+def summary(
+    series: Sequence[Month], assumptions: Assumptions, as_of_month: int | None = None
+) -> RoiSummary:
+    """Every §5 figure as of month n = ``as_of_month`` (default: the horizon, i.e. the last month
+    of the series): cumulative figures to n, break-even/payback only if reached by n, NPV over
+    1..n, year-1 ROI once n ≥ 12."""
+    a = assumptions
+    f = _flows(series, a, as_of_month)
+    n = len(f.costs)
+    d = _discount_factors(n, a.discount_rate_annual)
+    cc, cb = math.fsum(f.costs), math.fsum(f.benefits)
+    roi, bcr = _ratio_figures(cc, cb)
+    be, pb = _payback(f.costs, f.benefits)
+    dc = [c * k for c, k in zip(f.costs, d)]
+    db = [b * k for b, k in zip(f.benefits, d)]
+    year1 = _ratio_figures(math.fsum(f.costs[:12]), math.fsum(f.benefits[:12]))[0] if n >= 12 else None
+    estimates = [mo.estimated_benefits for mo in f.months if mo.estimated_benefits is not None]
+    return RoiSummary(
+        m=n,
+        month=f.months[-1].month if f.months else None,
+        cum_costs=cc,
+        cum_benefits=cb,
+        cum_gross_benefits=math.fsum(f.gross),
+        cum_estimated_benefits=math.fsum(estimates) * a.hourly_cost_scale if estimates else None,
+        roi_pct=roi,
+        bcr=bcr,
+        break_even_month=be,
+        payback_months=pb,
+        npv=math.fsum(b - c for b, c in zip(db, dc)),
+        discounted_payback_months=_payback(dc, db)[1],
+        year1_roi_pct=year1,
+        assumptions=a,
+    )
+
+
+def quarterly_table(
+    series: Sequence[Month],
+    assumptions: Assumptions,
+    quarter_of_month: Callable[[dt.date], str] = quarter_label,
+) -> list[dict[str, Any]]:
+    """Rows of ``marts.roi_quarterly`` (:data:`QUARTERLY_COLUMNS`): one per quarter of the
+    series, "as of" its last month in the series (the last quarter may end early)."""
+    months = _prepare(series, assumptions)
+    last_of: dict[str, int] = {}
+    for mo in months:
+        last_of[quarter_of_month(mo.month)] = mo.m
+    rows = []
+    for quarter, n in last_of.items():
+        s = summary(months, assumptions, as_of_month=n)
+        rows.append(
+            {
+                "quarter": quarter,
+                "m": n,
+                "cum_costs": s.cum_costs,
+                "cum_benefits": s.cum_benefits,
+                "cum_gross_benefits": s.cum_gross_benefits,
+                "roi_pct": s.roi_pct,
+                "bcr": s.bcr,
+                "break_even_month": s.break_even_month,
+                "payback_months": s.payback_months,
+                "npv": s.npv,
+                "discounted_payback_months": s.discounted_payback_months,
+                "year1_roi_pct": s.year1_roi_pct,
+            }
+        )
+    return rows
+
+
+def _horizon_roi_npv(series: Sequence[Month], a: Assumptions) -> tuple[float | None, float]:
+    f = _flows(series, a)
+    d = _discount_factors(len(f.costs), a.discount_rate_annual)
+    roi = _ratio_figures(math.fsum(f.costs), math.fsum(f.benefits))[0]
+    return roi, math.fsum((b - c) * k for b, c, k in zip(f.benefits, f.costs, d))
+
+
+def sensitivity(
+    series: Sequence[Month],
+    assumptions: Assumptions,
+    scenarios: Mapping[str, Mapping[str, float]] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of ``marts.roi_sensitivity`` (:data:`SENSITIVITY_COLUMNS`), ROI and NPV at horizon.
+
+    Tornado: each of attribution, confidence, hourly cost, cost per error and total cost moved
+    alone ×0.8 (``low``) and ×1.2 (``high``); pairs sorted by swing = |ROI_high − ROI_low|,
+    largest first (low before high; a NULL swing last). Then one row per scenario
+    (assumption ``scenario``, case = its name, swing NULL), multiplying attribution, benefits
+    and costs. Attribution and confidence are capped at 1 after any multiplier.
+    """
+    a = assumptions
+    pairs = []
+    for name, field in TORNADO:
+        rows = []
+        for case, factor in TORNADO_CASES:
+            moved = a.replace(**{field: getattr(a, field) * factor})
+            roi, value = _horizon_roi_npv(series, moved)
+            rows.append({"assumption": name, "case": case, "roi_pct": roi, "npv": value, "swing": None})
+        low, high = rows[0]["roi_pct"], rows[1]["roi_pct"]
+        swing = None if low is None or high is None else abs(high - low)
+        for row in rows:
+            row["swing"] = swing
+        pairs.append(rows)
+    # Rounded for the order only, so float noise cannot flip equal swings (attribution and
+    # confidence always swing alike); ties keep the TORNADO order.
+    pairs.sort(key=lambda rows: (rows[0]["swing"] is None, -round(rows[0]["swing"] or 0.0, 9)))
+    out = [row for rows in pairs for row in rows]
+    for name, mult in (scenarios or {}).items():
+        moved = a.replace(
+            attribution=a.attribution * float(mult["attribution"]),
+            benefits_scale=a.benefits_scale * float(mult["benefits"]),
+            cost_scale=a.cost_scale * float(mult["costs"]),
+        )
+        roi, value = _horizon_roi_npv(series, moved)
+        out.append({"assumption": "scenario", "case": name, "roi_pct": roi, "npv": value, "swing": None})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Plan vs actual budget
+# --------------------------------------------------------------------------------------------
+
+
+def ledger_by_category(series: Sequence[Month], through_month: int = 12) -> dict[str, float]:
+    """The ledger (no participant time, no what-if) summed by category over months 1..through."""
+    months = [mo for mo in series if 1 <= mo.m <= through_month]
+    return {
+        cat: math.fsum(getattr(mo, f"cost_{cat}") for mo in months) for cat in LEDGER_CATEGORIES
+    }
+
+
+def plan_vs_actual(
+    budget_per_employee_eur: float,
+    headcount_at_start: int,
+    budget_split: Mapping[str, float] | Any,
+    ledger_by_category_months_1_12: Mapping[str, float],
+) -> list[dict[str, Any]]:
+    """Rows of ``marts.budget_plan_vs_actual``: one per ledger category (plus any other category
+    in the split or the ledger), plan = budget per employee × headcount × share, actual = the
+    ledger over months 1–12, difference = actual − plan (positive = over plan)."""
+    split = dict(budget_split.items())
+    total = float(budget_per_employee_eur) * int(headcount_at_start)
+    categories = list(LEDGER_CATEGORIES)
+    for cat in (*split, *ledger_by_category_months_1_12):
+        if cat not in categories:
+            categories.append(cat)
+    rows = []
+    for cat in categories:
+        plan = total * float(split.get(cat, 0.0) or 0.0)
+        actual = float(ledger_by_category_months_1_12.get(cat, 0.0) or 0.0)
+        rows.append({"category": cat, "plan_eur": plan, "actual_eur": actual, "difference_eur": actual - plan})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# From the warehouse
+# --------------------------------------------------------------------------------------------
+
+
+def build_monthly_series(con: Any, cfg: Any) -> list[Month]:
+    """The monthly series from the warehouse's staging tables and ``intermediate.usage_activity``
+    (``sql/intermediate/int_roi_monthly_inputs.sql``); ``cfg`` is a :class:`kpi.config.Config`.
+    Works on a read-only connection."""
+    from kpi.paths import read_sql
+
+    cpe = dict(cfg.benefits.cost_per_error_eur)
+    default_cpe = float(cpe.pop("default", 50.0))
+    minutes = dict(cfg.benefits.time_saved_minutes_per_interaction)
+    params = {
+        "program_start": cfg.program.start,
+        "baseline_months": int(cfg.program.baseline_months),
+        "horizon_months": int(cfg.roi.horizon_months),
+        "include_training_time": bool(cfg.benefits.include_training_time),
+        "cost_per_error_process": list(cpe),
+        "cost_per_error_eur": [float(v) for v in cpe.values()],
+        "default_cost_per_error": default_cpe,
+        "minutes_tool": list(minutes),
+        "minutes_per_interaction": [float(v) for v in minutes.values()],
+    }
+    cur = con.execute(read_sql("intermediate/int_roi_monthly_inputs.sql"), params)
+    names = [d[0] for d in cur.description]
+    return series_from_rows(dict(zip(names, row)) for row in cur.fetchall())
+
+
+def headcount_at_start(con: Any, start: dt.date) -> int:
+    """Employees employed on ``program.start`` (hire_date ≤ start ≤ exit_date or no exit)."""
+    rows = con.execute(
+        "SELECT count(*) FROM staging.employees "
+        "WHERE hire_date <= $start AND (exit_date IS NULL OR exit_date >= $start)",
+        {"start": start},
+    ).fetchall()
+    return int(rows[0][0])

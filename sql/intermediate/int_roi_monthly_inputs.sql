@@ -1,0 +1,206 @@
+-- The inputs of the ROI series (METRICS.md §5), one row per programme month m = 1..N:
+-- ledger costs by category, participant time, and the monthly gross benefits built with the
+-- §3 business definitions applied to a month instead of a quarter. Estimated (interaction-based)
+-- benefits come in their own column and never enter the measured benefits.
+--
+-- A query, not a table: kpi.roi.build_monthly_series() runs it and turns the rows into Month
+-- objects. Every parameter is bound:
+--   $program_start            DATE     month 1 is its calendar month
+--   $baseline_months          INTEGER  baseline window B = that many calendar months before month 1
+--   $horizon_months           INTEGER  the series never runs past this month
+--   $include_training_time    BOOLEAN  add training hours x hourly cost as participant_time
+--   $cost_per_error_process   VARCHAR[] with $cost_per_error_eur DOUBLE[]: benefits.cost_per_error_eur
+--   $default_cost_per_error   DOUBLE   its `default`
+--   $minutes_tool             VARCHAR[] with $minutes_per_interaction DOUBLE[]:
+--                                      benefits.time_saved_minutes_per_interaction (may be empty)
+--
+-- N = the last month with any cost or process data (ledger, or trainings when they count as a
+-- cost), at most $horizon_months; 0 rows when there is none.
+WITH params AS (
+    SELECT
+        date_trunc('month', $program_start::DATE)::DATE AS start_month,
+        $baseline_months::INTEGER                      AS baseline_months,
+        $horizon_months::INTEGER                       AS horizon_months,
+        $include_training_time::BOOLEAN                AS include_training_time,
+        $default_cost_per_error::DOUBLE                AS default_cost_per_error,
+        len($minutes_tool::VARCHAR[]) > 0              AS has_minutes
+),
+cost_per_error AS (
+    SELECT
+        unnest($cost_per_error_process::VARCHAR[]) AS process,
+        unnest($cost_per_error_eur::DOUBLE[])      AS eur
+),
+minutes_per_interaction AS (
+    SELECT
+        unnest($minutes_tool::VARCHAR[])           AS tool,
+        unnest($minutes_per_interaction::DOUBLE[]) AS minutes
+),
+-- Ledger lines; booked before the start -> month 1; credit notes stay negative.
+ledger AS (
+    SELECT
+        greatest(1, date_diff('month', p.start_month, date_trunc('month', c.booked_on)::DATE) + 1) AS m,
+        c.category,
+        c.amount_eur
+    FROM staging.costs c
+    CROSS JOIN params p
+),
+-- Participant time: every training row (any status) by its start month; before the start -> month 1.
+participant AS (
+    SELECT
+        greatest(1, date_diff('month', p.start_month, date_trunc('month', t.started_on)::DATE) + 1) AS m,
+        t.hours * e.hourly_cost_eur AS amount
+    FROM staging.trainings t
+    JOIN staging.employees e ON e.employee_key = t.employee_key
+    CROSS JOIN params p
+    WHERE p.include_training_time
+),
+-- Process data with its month number (baseline months are m <= 0).
+process AS (
+    SELECT
+        date_diff('month', p.start_month, date_trunc('month', pm.month)::DATE) + 1 AS m,
+        pm.process,
+        pm.department,
+        pm.cases,
+        pm.handling_minutes,
+        pm.errors
+    FROM staging.process_metrics pm
+    CROSS JOIN params p
+),
+last_month AS (
+    SELECT least((SELECT horizon_months FROM params), coalesce(max(m), 0)) AS n
+    FROM (
+        SELECT m FROM ledger
+        UNION ALL SELECT m FROM participant
+        UNION ALL SELECT m FROM process WHERE m >= 1
+    )
+),
+months AS (
+    SELECT
+        s.m,
+        (p.start_month + to_months(s.m - 1))::DATE AS month,
+        last_day(p.start_month + to_months(s.m - 1))::DATE AS month_end
+    FROM (SELECT unnest(range(1, n + 1)) AS m FROM last_month) s
+    CROSS JOIN params p
+),
+ledger_by_month AS (
+    SELECT
+        m,
+        sum(amount_eur) FILTER (WHERE category = 'external_training') AS cost_external_training,
+        sum(amount_eur) FILTER (WHERE category = 'internal_time')     AS cost_internal_time,
+        sum(amount_eur) FILTER (WHERE category = 'licenses')          AS cost_licenses,
+        sum(amount_eur) FILTER (WHERE category = 'materials')         AS cost_materials,
+        sum(amount_eur) FILTER (WHERE category NOT IN
+            ('external_training', 'internal_time', 'licenses', 'materials')) AS cost_other
+    FROM ledger
+    GROUP BY m
+),
+participant_by_month AS (
+    SELECT m, sum(amount) AS cost_participant_time
+    FROM participant
+    GROUP BY m
+),
+-- Baseline per (process, department): ratios of sums over B. The error rate uses only rows
+-- that report errors (an empty errors cell is unknown, not zero).
+baseline AS (
+    SELECT
+        pr.process,
+        pr.department,
+        sum(pr.handling_minutes)::DOUBLE / nullif(sum(pr.cases), 0) AS baseline_minutes_per_case,
+        sum(pr.errors)::DOUBLE
+            / nullif(sum(pr.cases) FILTER (WHERE pr.errors IS NOT NULL), 0) AS baseline_error_rate
+    FROM process pr
+    CROSS JOIN params p
+    WHERE pr.m BETWEEN 1 - p.baseline_months AND 0
+    GROUP BY pr.process, pr.department
+),
+pair_month AS (
+    SELECT
+        pr.m,
+        pr.process,
+        pr.department,
+        sum(pr.cases)::DOUBLE                                        AS cases,
+        sum(pr.handling_minutes)::DOUBLE                             AS minutes,
+        sum(pr.errors)::DOUBLE                                       AS errors,
+        sum(pr.cases) FILTER (WHERE pr.errors IS NOT NULL)::DOUBLE   AS cases_with_errors
+    FROM process pr
+    WHERE pr.m BETWEEN 1 AND (SELECT n FROM last_month)
+    GROUP BY pr.m, pr.process, pr.department
+),
+-- The department's hourly cost in month m: sum(cost x fte x days employed) / sum(fte x days employed).
+employed AS (
+    SELECT
+        mo.m,
+        e.department,
+        e.hourly_cost_eur,
+        e.fte,
+        date_diff('day', greatest(e.hire_date, mo.month),
+                  least(coalesce(e.exit_date, mo.month_end), mo.month_end)) + 1 AS days
+    FROM months mo
+    JOIN staging.employees e
+      ON e.hire_date <= mo.month_end
+     AND (e.exit_date IS NULL OR e.exit_date >= mo.month)
+),
+department_hourly_cost AS (
+    SELECT
+        m,
+        department,
+        sum(hourly_cost_eur * fte * days) / nullif(sum(fte * days), 0) AS hourly_cost
+    FROM employed
+    GROUP BY m, department
+),
+pair_savings AS (
+    SELECT
+        pm.m,
+        -- hours_saved = (baseline minutes per case - minutes per case) x cases / 60
+        CASE WHEN pm.cases > 0 THEN
+            (b.baseline_minutes_per_case - pm.minutes / pm.cases) * pm.cases / 60
+        END * dhc.hourly_cost AS time_savings_eur,
+        -- errors_avoided = (baseline error rate - error rate) x cases
+        CASE WHEN pm.cases_with_errors > 0 THEN
+            (b.baseline_error_rate - pm.errors / pm.cases_with_errors) * pm.cases
+        END * coalesce(cpe.eur, p.default_cost_per_error) AS quality_savings_eur
+    FROM pair_month pm
+    CROSS JOIN params p
+    LEFT JOIN baseline b
+      ON b.process = pm.process AND b.department = pm.department
+    LEFT JOIN department_hourly_cost dhc
+      ON dhc.m = pm.m AND dhc.department = pm.department
+    LEFT JOIN cost_per_error cpe
+      ON cpe.process = pm.process
+),
+savings_by_month AS (
+    SELECT m, sum(time_savings_eur) AS time_savings_eur, sum(quality_savings_eur) AS quality_savings_eur
+    FROM pair_savings
+    GROUP BY m
+),
+-- Estimated benefits: interactions x minutes saved per interaction of the tool / 60 x the
+-- employee's hourly cost; tools without a value count 0.
+estimated_by_month AS (
+    SELECT
+        date_diff('month', p.start_month, date_trunc('month', u.day)::DATE) + 1 AS m,
+        sum(u.interactions * mi.minutes / 60 * e.hourly_cost_eur) AS estimated_benefits
+    FROM intermediate.usage_activity u
+    JOIN minutes_per_interaction mi ON mi.tool = u.tool
+    JOIN staging.employees e ON e.employee_key = u.employee_key
+    CROSS JOIN params p
+    GROUP BY 1
+)
+SELECT
+    mo.m::INTEGER                                         AS m,
+    mo.month                                              AS month,
+    coalesce(l.cost_external_training, 0)::DOUBLE         AS cost_external_training,
+    coalesce(l.cost_internal_time, 0)::DOUBLE             AS cost_internal_time,
+    coalesce(l.cost_licenses, 0)::DOUBLE                  AS cost_licenses,
+    coalesce(l.cost_materials, 0)::DOUBLE                 AS cost_materials,
+    coalesce(l.cost_other, 0)::DOUBLE                     AS cost_other,
+    coalesce(pt.cost_participant_time, 0)::DOUBLE         AS cost_participant_time,
+    coalesce(s.time_savings_eur, 0)::DOUBLE               AS time_savings_eur,
+    coalesce(s.quality_savings_eur, 0)::DOUBLE            AS quality_savings_eur,
+    CASE WHEN p.has_minutes THEN coalesce(est.estimated_benefits, 0) END::DOUBLE AS estimated_benefits
+FROM months mo
+CROSS JOIN params p
+LEFT JOIN ledger_by_month l       ON l.m = mo.m
+LEFT JOIN participant_by_month pt ON pt.m = mo.m
+LEFT JOIN savings_by_month s      ON s.m = mo.m
+LEFT JOIN estimated_by_month est  ON est.m = mo.m
+ORDER BY mo.m
