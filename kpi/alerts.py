@@ -49,12 +49,16 @@ def usage_alerts(con, quarter: str, drop_points: float) -> list[Alert]:
 
 
 def culture_alerts(con, quarter: str, drop_points: float) -> list[Alert]:
-    """Constructs (company rows and visible segments) whose favorability fell by more than `drop_points`."""
+    """Constructs whose company-wide favorability fell by more than `drop_points` since the previous wave.
+
+    Segment-level culture figures rest on few responses and swing from wave to wave, so only the
+    company row of each construct alerts (the report still shows every segment's change)."""
     rows = con.sql(
         """
         SELECT segment_type, segment, construct, favorability - favorability_change, favorability
         FROM marts.kpi_culture
-        WHERE quarter = $quarter AND favorability_change IS NOT NULL AND -favorability_change > $drop
+        WHERE quarter = $quarter AND segment_type = 'company'
+          AND favorability_change IS NOT NULL AND -favorability_change > $drop
         ORDER BY favorability_change, construct, segment_type, segment
         """,
         params={"quarter": quarter, "drop": drop_points / 100},

@@ -82,8 +82,6 @@ def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | Non
                 if not evaluation.passed:
                     text = evaluation.metadata.get("alerts")
                     summary.alerts += [line[2:] for line in (text.value if text else "").splitlines() if line]
-            for event in result.get_asset_materialization_events():
-                materialization = event.asset_materialization
-                if materialization.asset_key.path[-1] == "kpi_snapshots":
-                    summary.snapshots[label] = materialization.metadata["status"].value
+            for materialization in result.asset_materializations_for_node("marts__kpi_snapshots"):
+                summary.snapshots[label] = materialization.metadata["status"].value
     return summary

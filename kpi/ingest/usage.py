@@ -28,11 +28,11 @@ STAGED_COLUMNS = ["file", "row_number", "format", "day", "event_time", "user_key
 def pseudonymise_rows(rows: pl.DataFrame, fmt: str, rel: str, key: bytes) -> pl.DataFrame:
     """Replace identifiers by pseudonyms; natural keys are rebuilt on the pseudonym.
 
-    Event-level rows with a date only are distinct events inside one file: their key is the whole
-    row plus its occurrence number among identical rows, so the n-th identical row of a re-export
-    lines up with the n-th of the earlier file and counts once.
+    (Event-level rows with a date only carry their occurrence number among identical rows in the
+    key, so the n-th identical row of a re-export lines up with the n-th of the earlier file.)
     """
     from kpi.adapters.usage import is_concealed_identity
+    from kpi.adapters.usage_common import KEY_SEP
 
     users = rows.get_column("user_norm").unique().to_list()
     mapping = pseudonym_map(users, key)
@@ -41,17 +41,18 @@ def pseudonymise_rows(rows: pl.DataFrame, fmt: str, rel: str, key: bytes) -> pl.
         pl.col("user_norm").replace_strict(mapping, default=None).alias("user_key"),
         pl.col("user_norm").is_in(list(concealed)).alias("user_concealed"),
     )
+    # The key's user field (a whole KEY_SEP-separated field) becomes the pseudonym.
+    padded = pl.lit(KEY_SEP) + pl.col("natural_key") + pl.lit(KEY_SEP)
+    field = pl.lit(KEY_SEP) + pl.col("user_norm") + pl.lit(KEY_SEP)
+    position = padded.str.find(field, literal=True)
     rows = rows.with_columns(
-        pl.col("natural_key").str.replace_all(pl.col("user_norm"), pl.col("user_key"), literal=True)
+        pl.when(position.is_not_null())
+        .then(padded.str.slice(0, position) + pl.lit(KEY_SEP) + pl.col("user_key") + pl.lit(KEY_SEP)
+              + padded.str.slice(position + field.str.len_chars()))
+        .otherwise(padded)
+        .str.strip_chars(KEY_SEP)
         .alias("natural_key")
     )
-    if fmt == "canonical_events":
-        dated_only = pl.col("event_time").is_null()
-        occurrence = pl.int_range(pl.len()).over("natural_key").cast(pl.String)
-        rows = rows.with_columns(
-            pl.when(dated_only).then(pl.col("natural_key") + pl.lit("#") + occurrence)
-            .otherwise(pl.col("natural_key")).alias("natural_key")
-        )
     return rows.with_columns(pl.lit(rel).alias("file"), pl.lit(fmt).alias("format"))
 
 
