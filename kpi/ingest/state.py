@@ -39,11 +39,6 @@ def _reject(frame: pl.DataFrame, mask: pl.Expr, column: str, reason: str, quaran
     return frame.filter(~mask)
 
 
-def _first_of_key(frame: pl.DataFrame, key: list[str], quarantine: list[dict], column: str) -> pl.DataFrame:
-    """A repeat of a natural key inside one file is quarantined as duplicate, the first row kept."""
-    return _reject(frame, ~pl.struct(key).is_first_distinct(), column, "duplicate", quarantine)
-
-
 def _employee_keys(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
     mapping = pseudonym_map(frame.get_column("employee_id").to_list(), key)
     return frame.with_columns(pl.col("employee_id").replace_strict(mapping, default=None).alias("employee_key"))
@@ -52,12 +47,8 @@ def _employee_keys(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
 def stage_employees(frame: pl.DataFrame, cfg, key: bytes, quarantine: list[dict]) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(staging.employees, staging.employee_identities)."""
     frame = _with_columns(frame, ["email", "github_login", "exit_date", "fte", "hourly_cost_eur"])
-    frame = frame.with_columns(pl.col("employee_id").str.strip_chars().str.to_lowercase().alias("_id_norm"))
-    frame = _reject(frame, ~pl.col("_id_norm").is_first_distinct(), "employee_id", "duplicate", quarantine)
-    frame = _reject(
-        frame, pl.col("exit_date").is_not_null() & (pl.col("exit_date") < pl.col("hire_date")),
-        "exit_date", "out_of_range", quarantine,
-    )
+    # Types, ranges, duplicate employee ids and exit-before-hire are decided by the table reader;
+    # an e-mail or GitHub login given to two employees would make matching ambiguous.
     for column in ("email", "github_login"):
         norm = pl.col(column).str.strip_chars().str.to_lowercase()
         frame = _reject(frame, norm.is_not_null() & (norm != "") & norm.is_duplicated() & ~norm.is_first_distinct(),
@@ -95,7 +86,6 @@ def _resolve_employee(frame: pl.DataFrame, known: set[str], key: bytes, quaranti
 def stage_trainings(frame, known, key, quarantine):
     frame = _with_columns(frame, ["completed_on"])
     frame = _resolve_employee(frame, known, key, quarantine)
-    frame = _first_of_key(frame, ["employee_key", "course_id", "started_on"], quarantine, "course_id")
     frame = _reject(frame, pl.col("completed_on").is_not_null() & (pl.col("completed_on") < pl.col("started_on")),
                     "completed_on", "out_of_range", quarantine)
     return frame.select("employee_key", "course_id", "format", "started_on", "completed_on", "status", "hours")
@@ -103,8 +93,6 @@ def stage_trainings(frame, known, key, quarantine):
 
 def stage_assessments(frame, known, key, quarantine):
     frame = _resolve_employee(frame, known, key, quarantine)
-    frame = _first_of_key(frame, ["employee_key", "instrument", "assessed_on"], quarantine, "assessed_on")
-    frame = _reject(frame, pl.col("score") > pl.col("max_score"), "score", "out_of_range", quarantine)
     return frame.select("employee_key", "assessed_on", "instrument", "score", "max_score")
 
 
@@ -120,7 +108,6 @@ def stage_process_metrics(frame, quarantine):
 
 def stage_use_cases(frame, quarantine):
     frame = _with_columns(frame, ["title", "department", "est_hours_saved_per_month"])
-    frame = _first_of_key(frame, ["use_case_id"], quarantine, "use_case_id")
     return frame.select("use_case_id", "title", "department", "submitted_on", "status", "self_developed",
                         "est_hours_saved_per_month")
 
@@ -159,7 +146,8 @@ def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
 
     sha = source.sha256
     con.execute("DELETE FROM audit.quarantine WHERE file = ? AND stage = 'ingest'", [source.rel])
-    write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key))
+    write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key,
+                                           personal_columns=read.personal_columns))
     rows_quarantined = len({q["row_number"] for q in quarantine})
     report = FileReport(
         file=source.rel, sha256=sha, format=kind, input_kind="state",

@@ -62,12 +62,13 @@ class FileReport:
             )
 
 
-def protect_value(column: str | None, value: Any, key: bytes) -> str | None:
+def protect_value(column: str | None, value: Any, key: bytes, personal_columns: set[str] = frozenset()) -> str | None:
     """The value as stored in the quarantine: identifiers pseudonymised, long text cut."""
     if value is None:
         return None
     text = str(value)
-    if column is not None and column.strip().casefold() in IDENTITY_COLUMNS and text.strip():
+    personal = column is not None and (column.strip().casefold() in IDENTITY_COLUMNS or column in personal_columns)
+    if personal and text.strip():
         return pseudonymise(text, key)
     if column in (None, "", "*"):
         # A whole malformed line: may hold e-mails and names, so only a fingerprint is kept.
@@ -75,14 +76,16 @@ def protect_value(column: str | None, value: Any, key: bytes) -> str | None:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def quarantine_frame(rows: list[dict], file: str, sha256: str | None, stage: str, key: bytes) -> pl.DataFrame:
-    """Quarantine dicts (row_number, column, value, reason) as a frame ready to insert."""
+def quarantine_frame(rows: list[dict], file: str, sha256: str | None, stage: str, key: bytes,
+                     personal_columns: set[str] = frozenset()) -> pl.DataFrame:
+    """Quarantine dicts (row_number, column, value, reason) as a frame ready to insert; values of
+    identifier columns (`IDENTITY_COLUMNS` or the file's own `personal_columns`) are pseudonymised."""
     records = [
         {
             "file": file,
             "row_number": r.get("row_number"),
             "column": r.get("column"),
-            "value": protect_value(r.get("column"), r.get("value"), key),
+            "value": protect_value(r.get("column"), r.get("value"), key, personal_columns),
             "reason": r["reason"],
             "stage": stage,
             "sha256": sha256,

@@ -105,7 +105,7 @@ def ingest_usage_file(con, source: InputFile, cfg, key: bytes, now: datetime) ->
     loaded_rows = set(loaded.get_column("row_number").to_list())
     all_duplicate = set(duplicate_rows.get_column("row_number").to_list()) - loaded_rows - parse_rejected
     for row_number in sorted(all_duplicate):
-        quarantine.append({"row_number": row_number, "column": "*key", "value": None, "reason": "duplicate"})
+        quarantine.append({"row_number": row_number, "column": "(natural key)", "value": None, "reason": "duplicate"})
     replaced_rows = set(loaded.filter(pl.col("natural_key").is_in(replaced_keys)).get_column("row_number").to_list())
 
     write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key))

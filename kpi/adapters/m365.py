@@ -1,0 +1,172 @@
+"""Microsoft 365 Copilot usage, user detail (Graph report CSV v1/v2 or admin-center export).
+
+Columns are matched by name in any order:
+
+* user: ``User Principal Name`` (Graph) or ``User name`` (admin center);
+* report window: ``Report Refresh Date`` and ``Report Period`` (days);
+* per-app dates: ``<App> Last Activity Date`` (Graph, e.g. ``Word Copilot Last Activity Date``,
+  ``Copilot Chat (work) Last Activity Date``) or ``Last activity date of <App> (UTC)``
+  (admin center);
+* the overall ``Last Activity Date`` / ``Last activity date (UTC)``.
+
+Each app's date inside ``[refresh - period + 1, refresh]`` gives one activity row (tool
+``m365-copilot``, action = app id, 1 interaction). The overall last-activity date gives a row with
+action ``other`` only when no app row has that day (activity in an app without its own column).
+Without a refresh date/period column every valid date counts. Dates are the report's UTC dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import polars as pl
+
+from kpi.adapters.textio import CsvTable, is_missing, normalise_identifier, parse_date
+from kpi.adapters.usage_common import TOOL_M365, make_key, qrow, usage_frame
+
+_KNOWN_APPS = {
+    "copilot chat": "copilot-chat",
+    "copilot chat (work)": "copilot-chat-work",
+    "copilot chat (web)": "copilot-chat-web",
+    "microsoft teams copilot": "teams",
+    "teams copilot": "teams",
+    "microsoft 365 copilot": "m365-copilot-app",
+    "microsoft 365 copilot app": "m365-copilot-app",
+    "microsoft 365 copilot (app)": "m365-copilot-app",
+}
+_CHAT_PARTS = ("copilot-chat-work", "copilot-chat-web")
+
+_GRAPH_APP = re.compile(r"^(.+?)\s+last activity date(?:\s*\(utc\))?$")
+_UI_APP = re.compile(r"^last activity date of\s+(.+?)(?:\s*\(utc.*\))?$")
+_OVERALL = re.compile(r"^last activity date(?:\s*\(utc.*\))?$")
+_USER_COLUMNS = ("user principal name", "user name", "userprincipalname", "username")
+
+
+def app_id(label: str) -> str:
+    """Stable action id of an app label (``Word Copilot`` -> ``word``)."""
+    s = re.sub(r"\s+", " ", label.strip().casefold())
+    if s in _KNOWN_APPS:
+        return _KNOWN_APPS[s]
+    s = re.sub(r"\bcopilot\b", " ", s)
+    s = re.sub(r"^\s*microsoft\b", " ", s)
+    slug = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    return slug or "other"
+
+
+def is_m365_header(header: list[str]) -> bool:
+    names = [h.strip().casefold() for h in header]
+    has_user = any(n in _USER_COLUMNS for n in names)
+    has_dates = any("last activity date" in n for n in names)
+    return has_user and has_dates
+
+
+def _columns(header: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"apps": [], "overall": None, "user": None, "refresh": None, "period": None}
+    for i, h in enumerate(header):
+        n = re.sub(r"\s+", " ", h.strip().casefold())
+        if n in _USER_COLUMNS and out["user"] is None:
+            out["user"] = i
+        elif n == "report refresh date":
+            out["refresh"] = i
+        elif n == "report period":
+            out["period"] = i
+        elif _OVERALL.match(n):
+            out["overall"] = i
+        elif m := _UI_APP.match(n):
+            out["apps"].append((i, app_id(m.group(1))))
+        elif m := _GRAPH_APP.match(n):
+            out["apps"].append((i, app_id(m.group(1))))
+    return out
+
+
+def read_m365(table: CsvTable) -> tuple[pl.DataFrame, list[dict[str, Any]], list[int], list[str], set[str]]:
+    """(rows, quarantine, inactive row numbers, warnings, personal column names)."""
+    cols = _columns(table.header)
+    header = table.header
+    user_i = cols["user"]
+    personal = {header[user_i]} if user_i is not None else set()
+    display = next((h for h in header if h.strip().casefold() == "display name"), None)
+    if display:
+        personal.add(display)
+    warnings: list[str] = []
+    if cols["refresh"] is None or cols["period"] is None:
+        warnings.append(
+            f"{table.name}: no 'Report Refresh Date'/'Report Period' column: every last-activity "
+            "date in the file counts (the report period cannot be checked)"
+        )
+    records: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
+    inactive: list[int] = []
+    ncols = len(header)
+    for rec in table.frame.select(["row_number", *[f"c{i}" for i in range(ncols)]]).iter_rows():
+        number, cells = rec[0], rec[1:]
+        problem, window = _window(cells, cols, header, number)
+        if problem:
+            quarantine.append(problem)
+            continue
+        lo, hi = window
+        app_days: dict[str, set[dt.date]] = {}
+        for i, app in cols["apps"]:
+            day, ok = parse_date(cells[i])
+            if not ok:
+                problem = qrow(number, header[i], cells[i], "invalid_date")
+                break
+            if day is not None and (lo is None or day >= lo) and (hi is None or day <= hi):
+                app_days.setdefault(app, set()).add(day)
+        if problem is None and cols["overall"] is not None:
+            overall, ok = parse_date(cells[cols["overall"]])
+            if not ok:
+                problem = qrow(number, header[cols["overall"]], cells[cols["overall"]], "invalid_date")
+            elif overall is not None and (lo is None or overall >= lo) and (hi is None or overall <= hi):
+                if not any(overall in days for days in app_days.values()):
+                    app_days.setdefault("other", set()).add(overall)
+        if problem:
+            quarantine.append(problem)
+            continue
+        chat_days = app_days.get("copilot-chat", set())
+        for part in _CHAT_PARTS:  # the plain Copilot Chat column already covers its parts
+            if part in app_days:
+                app_days[part] -= chat_days
+                if not app_days[part]:
+                    del app_days[part]
+        if not app_days:
+            inactive.append(number)
+            continue
+        user = (cells[user_i] if user_i is not None else "").strip()
+        if is_missing(user):
+            column = header[user_i] if user_i is not None else "User Principal Name"
+            quarantine.append(qrow(number, column, cells[user_i] if user_i is not None else None, "missing_required"))
+            continue
+        norm = normalise_identifier(user)
+        for app in sorted(app_days):
+            for day in sorted(app_days[app]):
+                records.append({
+                    "row_number": number, "day": day, "event_time": None, "user": user,
+                    "user_norm": norm, "tool": TOOL_M365, "action": app, "interactions": 1,
+                    "successes": 0, "failures": 0,
+                    "natural_key": make_key(TOOL_M365, day, norm, app),
+                })
+    return usage_frame(records), quarantine, inactive, warnings, personal
+
+
+def _window(cells: tuple, cols: dict[str, Any], header: list[str], number: int):
+    """(quarantine entry or None, (first day, last day) of the report period; None = open)."""
+    refresh = period = None
+    if cols["refresh"] is not None:
+        text = cells[cols["refresh"]]
+        refresh, ok = parse_date(text)
+        if not ok:
+            return qrow(number, header[cols["refresh"]], text, "invalid_date"), None
+        if refresh is None:
+            return qrow(number, header[cols["refresh"]], text, "missing_required"), None
+    if cols["period"] is not None:
+        text = cells[cols["period"]]
+        if not is_missing(text):
+            m = re.fullmatch(r"\s*[dD]?\s*(\d{1,4})(?:\s*days?)?\s*", text)
+            if not m or int(m.group(1)) == 0:
+                return qrow(number, header[cols["period"]], text, "out_of_range"), None
+            period = int(m.group(1))
+    lo = refresh - dt.timedelta(days=period - 1) if refresh is not None and period is not None else None
+    return None, (lo, refresh)
