@@ -72,7 +72,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
     console = Console(stderr=True)
     with console.status("starting ...") as status:
         summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key,
-                               progress=lambda message: (status.update(message), console.log(message)))
+                               progress=lambda message: (status.update(message), console.print(f"[dim]- {message}[/dim]")))
     out = Console()
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
     out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")
