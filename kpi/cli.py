@@ -84,6 +84,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
             out.print(f"  {q}: {status_text}")
     quarantined = ", ".join(f"{reason} {n:,}" for reason, n in summary.quarantined.items())
     out.print(f"Quarantined rows by reason: {quarantined or 'none'} (details: audit.quarantine)")
+    _concealed_hint(summary.quarantined)
     if summary.alerts:
         out.print(f"[bold yellow]Alerts ({len(summary.alerts)}):[/bold yellow]")
         for alert in summary.alerts:
@@ -136,6 +137,14 @@ def _print_validation(result, match: dict[str, str]) -> None:
     Console(width=160).print(table)
     total = result.quarantined_by_reason
     typer.echo("quarantined by reason: " + (", ".join(f"{k} {v:,}" for k, v in total.items()) or "none"))
+    _concealed_hint(total)
+
+
+def _concealed_hint(quarantined: dict[str, int]) -> None:
+    if quarantined.get("concealed_identity"):
+        from kpi.ingest import CONCEALED_IDENTITY_HINT
+
+        typer.echo(f"note: {quarantined['concealed_identity']:,} rows have concealed user names. {CONCEALED_IDENTITY_HINT}")
 
 
 def _print_written(out: Path, summary: dict) -> None:

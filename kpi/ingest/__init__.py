@@ -14,6 +14,12 @@ from kpi.ingest.files import InputFiles, discover_inputs
 from kpi.ingest.store import FileReport, ensure_schema
 from kpi.paths import read_sql
 
+CONCEALED_IDENTITY_HINT = (
+    "Microsoft 365 reports with concealed user names cannot be matched to employees: in the Microsoft 365 "
+    "admin center go to Settings > Org settings > Services > Reports, clear 'Display concealed user, group, "
+    "and site names in all reports', and download the report again."
+)
+
 STATE_ORDER = ["employees", "trainings", "assessments", "costs", "process_metrics", "use_cases"]
 
 
