@@ -20,6 +20,7 @@ from kpi.errors import UserError
 # hashing candidate e-mails, which is why real runs refuse to use it silently.
 DEVELOPMENT_KEY = "kpi-DEVELOPMENT-KEY-demo-only-not-secret"
 PSEUDONYM_PREFIX = "p_"
+_warned_about_development_key = False  # say it once per process, not once per asset
 
 
 def normalise_identifier(value: str) -> str:
@@ -38,6 +39,9 @@ def resolve_key(env_var: str, *, allow_development_key: bool = False) -> bytes:
             )
         return value.encode("utf-8")
     if allow_development_key:
+        if _warned_about_development_key:
+            return DEVELOPMENT_KEY.encode("utf-8")
+        globals()["_warned_about_development_key"] = True
         print(
             f"WARNING: {env_var} is not set: using the PUBLIC DEVELOPMENT pseudonym key "
             "(fine for the demo, never for real employee data).",
