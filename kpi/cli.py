@@ -25,11 +25,21 @@ def generate(
     employees: int = typer.Option(180, "--employees", min=10, help="Number of employees."),
     months: int = typer.Option(21, "--months", min=1, max=120, help="Programme months from the start."),
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed writes the same bytes."),
+    start: str = typer.Option("2025-01-01", "--start", help="Programme start (first day of a month)."),
 ) -> None:
     """Write a synthetic company's inputs (every supported format) and its config."""
+    from datetime import date
+
     from kpi.synthetic import generate_company
 
-    summary = generate_company(out, employees=employees, months=months, seed=seed)
+    try:
+        start_date = date.fromisoformat(start)
+    except ValueError:
+        raise UserError(f"--start {start}: not a date; use the form 2025-01-01") from None
+    if start_date.day != 1:
+        raise UserError(f"--start {start}: the programme starts on the first day of a month, e.g. "
+                        f"{start_date.replace(day=1)}")
+    summary = generate_company(out, employees=employees, months=months, seed=seed, start=start_date)
     _print_written(out, summary)
 
 

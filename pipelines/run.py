@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kpi.errors import UserError
 
+USER_ERRORS = {"UserError", "InputError", "ConfigError"}
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
@@ -24,20 +25,45 @@ class RunSummary:
     rows_read: int = 0
     files_ingested: int = 0
     files_skipped: int = 0
+    # ROI at horizon (marts.roi_quarterly's last row); None = not defined / not reached
+    roi_pct: float | None = None
+    break_even_month: int | None = None
+    payback_months: float | None = None
+    year1_roi_pct: float | None = None
+    npv: float | None = None
 
 
 def _materialize(defs, selection, instance, partition_key=None):
+    """Materialise a selection in-process; a user error or a failed blocking quality check comes
+    back as one-line UserError instead of Dagster's traceback."""
     import dagster as dg
 
-    try:
-        return dg.materialize(
-            [*defs.assets, *(defs.asset_checks or [])], selection=selection, instance=instance,
-            partition_key=partition_key, resources=defs.resources, run_config=QUIET,
-        )
-    except dg.DagsterUserCodeExecutionError as exc:  # unwrap the user's error from Dagster's
-        if isinstance(exc.user_exception, UserError):
-            raise exc.user_exception from None
-        raise
+    result = dg.materialize(
+        [*defs.assets, *(defs.asset_checks or [])], selection=selection, instance=instance,
+        partition_key=partition_key, resources=defs.resources, run_config=QUIET, raise_on_error=False,
+    )
+    if result.success:
+        return result
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            summary = evaluation.metadata.get("summary")
+            raise UserError(
+                f"{evaluation.asset_key.to_user_string()}: blocking data-quality check {evaluation.check_name} "
+                f"failed: {summary.value if summary else 'see the check in the Dagster UI'}; correct the input "
+                "files and run again (nothing after this check was built)"
+            )
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None:
+                if error.cls_name in USER_ERRORS:  # message is "kpi.errors.InputError: <the line>"
+                    head, _, rest = error.message.strip().partition(": ")
+                    raise UserError(rest if head.endswith(error.cls_name) and rest else error.message)
+                error = error.cause
+    for event in result.all_events:  # anything else is a bug: show Dagster's full error
+        if event.is_step_failure:
+            raise RuntimeError(event.step_failure_data.error.to_string())
+    raise RuntimeError("the Dagster run failed")
 
 
 def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None = None,
@@ -84,4 +110,12 @@ def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | Non
                     summary.alerts += [line[2:] for line in (text.value if text else "").splitlines() if line]
             for materialization in result.asset_materializations_for_node("marts__kpi_snapshots"):
                 summary.snapshots[label] = materialization.metadata["status"].value
+        # --- ROI: once over the whole series, after the quarters -------------------------------
+        say("ROI and break-even")
+        _materialize(defs, dg.AssetSelection.groups("roi"), instance)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            from kpi.roi_marts import headline
+
+            for name, value in headline(con).items():
+                setattr(summary, name, value)
     return summary

@@ -33,6 +33,9 @@ def run_suite(warehouse: WarehouseResource, name: str, **params) -> dg.AssetChec
             "expectations": len(result.outcomes),
             "failed_expectations": len(failed),
             "failures": dg.MetadataValue.md(failures_markdown(result)),
+            "summary": "; ".join(
+                f"{o.rule}: {o.unexpected_count} unexpected"
+                + (f" (e.g. {o.unexpected_examples[0]})" if o.unexpected_examples else "") for o in failed),
         },
     )
 
