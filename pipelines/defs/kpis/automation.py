@@ -64,6 +64,14 @@ def inputs_fingerprint(inputs_dir: str | Path) -> str:
     return hashlib.sha256(json.dumps(entries).encode()).hexdigest()
 
 
+def company_today(timezone: str) -> date:
+    """Today in the company's time zone (the server's clock may be in another)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
 def programme_quarters(cfg, today: date) -> list[str]:
     from kpi.quarters import quarter_label, quarters_between
 
@@ -79,7 +87,9 @@ def inputs_sensor(context: dg.SensorEvaluationContext, programme: ProgrammeResou
     fingerprint = inputs_fingerprint(programme.inputs_dir)
     if fingerprint == context.cursor:
         return dg.SkipReason("no new or changed input files")
-    quarters = programme_quarters(programme.load_config(), date.today())
+    cfg = programme.load_config()
+    # Quarters the data does not reach yet are requested too; their runs build nothing.
+    quarters = programme_quarters(cfg, company_today(cfg.company.timezone))
     existing = set(context.instance.get_dynamic_partitions(QUARTERS.name))
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=f"{fingerprint[:16]}-{q}", partition_key=q) for q in quarters],
