@@ -114,6 +114,13 @@ def _exit_after_hire(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _completed_after_start(row: dict[str, Any]) -> str | None:
+    if row.get("completed_on") is not None and row.get("started_on") is not None \
+            and row["completed_on"] < row["started_on"]:
+        return "completed_on"
+    return None
+
+
 EMPLOYEES = TableSpec(
     name="employees",
     columns=(
@@ -146,6 +153,7 @@ TRAININGS = TableSpec(
         Column("hours", "number", required=True, min=0),
     ),
     key=("employee_id", "course_id", "started_on"),
+    checks=(("completed_on before started_on", _completed_after_start),),
 )
 
 ASSESSMENTS = TableSpec(
