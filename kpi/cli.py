@@ -101,6 +101,8 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
             out.print(f"  - {alert}")
     else:
         out.print("Alerts: none")
+    if summary.report_path:
+        typer.echo(f"Report: {summary.report_path}")
 
 
 @app.command()
@@ -170,6 +172,409 @@ def _print_written(out: Path, summary: dict) -> None:
     for key, value in summary.items():
         if key != "files":
             typer.echo(f"{key}: {value}")
+
+
+# --------------------------------------------------------------------------------------------
+# kpi roi: ROI figures from the warehouse, with what-if overrides (docs/roi.md)
+# --------------------------------------------------------------------------------------------
+
+_ROI_FORMATS = ("table", "json", "csv")
+_ROI_NOT_ADDED = ("estimate from tool interactions x benefits.time_saved_minutes_per_interaction; "
+                  "never added to benefits, ROI, BCR, payback or NPV")
+
+
+@app.command()
+def roi(
+    warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
+    attribution: Optional[float] = typer.Option(
+        None, "--attribution", help="Use this attribution (0-1) instead of benefits.attribution."),
+    confidence: Optional[float] = typer.Option(
+        None, "--confidence", help="Use this confidence (0-1) instead of benefits.confidence."),
+    hourly_cost_scale: Optional[float] = typer.Option(
+        None, "--hourly-cost-scale", help="Multiply every hourly cost (time savings and participant time) by X."),
+    cost_scale: Optional[float] = typer.Option(
+        None, "--cost-scale", help="Multiply every cost (ledger and participant time) by X."),
+    output_format: str = typer.Option("table", "--format", help="table, json or csv (the monthly table)."),
+    export: Optional[Path] = typer.Option(
+        None, "--export", help="Also write the tables to FILE.xlsx (one sheet each) or FILE.csv (monthly)."),
+) -> None:
+    """ROI, BCR, break-even, payback, NPV and year-1 ROI from the warehouse, with what-if overrides."""
+    overrides = _roi_overrides(attribution, confidence, hourly_cost_scale, cost_scale)
+    if output_format not in _ROI_FORMATS:
+        raise UserError(f"--format {output_format}: not a format; use one of {', '.join(_ROI_FORMATS)}")
+    if export is not None and export.suffix.lower() not in (".xlsx", ".csv"):
+        raise UserError(f"--export {export}: unknown file type; give a file name ending in .xlsx or .csv")
+    result = _roi_compute(_roi_read(warehouse), overrides)
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps(_roi_json(result, warehouse), indent=2, default=_roi_json_default))
+    elif output_format == "csv":
+        import io
+
+        buffer = io.StringIO()
+        _roi_write_csv(buffer, result["monthly_columns"], result["monthly"])
+        sys.stdout.write(buffer.getvalue())
+    else:
+        typer.echo(_roi_text(result, warehouse))
+    if export is not None:
+        written = _roi_export(export, result)
+        typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+def _roi_overrides(attribution, confidence, hourly_cost_scale, cost_scale) -> dict[str, float]:
+    """The what-if flags given, checked: one-line errors naming the flag."""
+    import math
+
+    given: dict[str, float] = {}
+    for flag, field, value, example in (
+            ("--attribution", "attribution", attribution, "0.5 = half of the measured improvement is the training's"),
+            ("--confidence", "confidence", confidence, "0.8 = 80 % confident in the attribution")):
+        if value is None:
+            continue
+        if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+            raise UserError(f"{flag} {value:g}: not allowed; give a number between 0 and 1 ({example})")
+        given[field] = float(value)
+    for flag, field, value in (("--hourly-cost-scale", "hourly_cost_scale", hourly_cost_scale),
+                               ("--cost-scale", "cost_scale", cost_scale)):
+        if value is None:
+            continue
+        if not math.isfinite(value) or value <= 0.0:
+            raise UserError(f"{flag} {value:g}: not allowed; give a multiplier greater than 0 (1 = as measured, "
+                            "1.2 = 20 % more)")
+        given[field] = float(value)
+    return given
+
+
+def _roi_read(warehouse: Path):
+    """The stored ROI series and assumptions, through a short-lived read-only connection."""
+    import duckdb
+
+    from kpi.roi_marts import missing_roi_tables, read_stored_roi
+
+    if not warehouse.exists():
+        raise UserError(f"{warehouse}: warehouse not found; run kpi run first "
+                        f"(kpi run --inputs DIR --config FILE --warehouse {warehouse})")
+    if warehouse.is_dir():
+        raise UserError(f"{warehouse}: is a folder, not a warehouse; pass the .duckdb file written by kpi run")
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "lock" in reason.lower():
+            raise UserError(f"{warehouse}: the warehouse is being written by a running pipeline; "
+                            "wait until the run has finished and try again") from None
+        raise UserError(f"{warehouse}: cannot be opened as a DuckDB warehouse ({reason}); "
+                        "pass the file written by kpi run") from None
+    try:
+        missing = missing_roi_tables(con)
+        if missing:
+            raise UserError(f"{warehouse}: has no ROI tables ({', '.join(missing)}); run kpi run first to build them")
+        return read_stored_roi(con)
+    finally:
+        con.close()
+
+
+def _roi_compute(stored, overrides: dict[str, float]) -> dict:
+    """Every figure with the overrides applied: summary, monthly, quarterly, tornado, scenarios."""
+    from kpi.roi import QUARTERLY_COLUMNS, quarterly_table, sensitivity, summary
+    from kpi.roi_marts import MONTHLY_TABLE_COLUMNS, monthly_rows
+
+    a = stored.assumptions.replace(**overrides)
+    series = stored.series
+    s = summary(series, a)
+    be_month = next((mo.month for mo in series if mo.m == s.break_even_month), None)
+    return {
+        "stored": stored,
+        "assumptions": a,
+        "overrides": overrides,
+        "summary": s,
+        "break_even_calendar_month": be_month.strftime("%Y-%m") if be_month else None,
+        "monthly_columns": MONTHLY_TABLE_COLUMNS,
+        "monthly": monthly_rows(series, a),
+        "quarterly_columns": QUARTERLY_COLUMNS,
+        "quarterly": quarterly_table(series, a),
+        "sensitivity": sensitivity(series, a, stored.scenarios),
+    }
+
+
+_ROI_OVERRIDE_KEYS = {"benefits.attribution": "attribution", "benefits.confidence": "confidence"}
+_ROI_WHAT_IF = (
+    ("what_if.hourly_cost_scale", "hourly_cost_scale", "--hourly-cost-scale",
+     "Every hourly cost x this: time savings and participant time move together."),
+    ("what_if.cost_scale", "cost_scale", "--cost-scale", "Every cost (ledger and participant time) x this."),
+)
+
+
+def _roi_assumption_table(result) -> list[dict]:
+    """The stored assumptions with the values used (overrides marked), then the what-if scales."""
+    overrides, a = result["overrides"], result["assumptions"]
+    rows = []
+    for row in result["stored"].assumption_rows:
+        field = _ROI_OVERRIDE_KEYS.get(row["name"])
+        overridden = field in overrides
+        used = overrides[field] if overridden else row["value"]
+        rows.append({"name": row["name"], "value": used,
+                     "value_text": f"{used:g}" if overridden else row["value_text"],
+                     "configured": row["value"], "unit": row["unit"], "source": "--" + field if overridden
+                     else row["source"], "overridden": overridden, "explanation": row["explanation"]})
+    for name, field, flag, explanation in _ROI_WHAT_IF:
+        used = getattr(a, field)
+        rows.append({"name": name, "value": used, "value_text": f"{used:g}", "configured": 1.0, "unit": "multiplier",
+                     "source": flag if field in result["overrides"] else "default",
+                     "overridden": field in result["overrides"], "explanation": explanation})
+    return rows
+
+
+def _roi_json_default(value):
+    import datetime as dt
+
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _roi_json(result, warehouse: Path) -> dict:
+    s = result["summary"]
+    return {
+        "warehouse": str(warehouse),
+        "currency": result["stored"].currency,
+        **s.as_dict(),
+        "break_even_calendar_month": result["break_even_calendar_month"],
+        "estimated_benefits_note": _ROI_NOT_ADDED,
+        "overrides": result["overrides"],
+        "assumption_rows": _roi_assumption_table(result),
+        "tornado": [r for r in result["sensitivity"] if r["assumption"] != "scenario"],
+        "scenarios": [r for r in result["sensitivity"] if r["assumption"] == "scenario"],
+        "plan_vs_actual": result["stored"].plan_vs_actual,
+    }
+
+
+def _roi_write_csv(handle, columns, rows) -> None:
+    import csv
+
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_roi_csv_cell(row.get(c)) for c in columns])
+
+
+def _roi_csv_cell(value):
+    import datetime as dt
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _roi_text(result, warehouse: Path) -> str:
+    """The human-readable answer: assumptions, figures, the estimate apart, tornado, scenarios."""
+    s, a, cur = result["summary"], result["assumptions"], result["stored"].currency
+    series = result["stored"].series
+
+    def money(x):
+        return "n/a" if x is None else f"{x:,.2f} {cur}"
+
+    def pct(x):
+        return "n/a" if x is None else f"{x:.1f} %"
+
+    def months(x):
+        return "not reached" if x is None else f"{x:.2f} months"
+
+    lines = [f"ROI of the AI-training programme: {warehouse}"]
+    if not series:
+        lines.append("The ROI series is empty: no cost or process data from program.start on (see docs/roi.md).")
+    else:
+        lines.append(f"Series: months 1-{s.m} ({series[0].month:%Y-%m} to {s.month:%Y-%m}); "
+                     f"figures at horizon (month {s.m})")
+    lines += ["", "Assumptions (* = what-if override of this command)"]
+    shown = [row for row in _roi_assumption_table(result)
+             # scenario multipliers are shown with the scenarios; budget rows belong to plan vs actual
+             if not row["name"].startswith(("roi.scenarios.", "program.budget_", "headcount_at_start"))]
+    width = max(len(row["name"]) for row in shown)
+    for row in shown:
+        mark = "*" if row["overridden"] else " "
+        note = f"{row['source']} (configured {row['configured']:g})" \
+            if row["overridden"] and row["name"] in _ROI_OVERRIDE_KEYS else row["source"]
+        lines.append(f" {mark} {row['name']:<{width}} {row['value_text']:>10} {row['unit']:<11} {note}")
+    factor = a.effective_attribution * a.effective_confidence
+    be = "not reached" if s.break_even_month is None else \
+        f"{s.break_even_month} ({result['break_even_calendar_month']})"
+    figures = [
+        ("Cumulative costs", money(s.cum_costs), ""),
+        ("Cumulative benefits", money(s.cum_benefits),
+         f"= gross {money(s.cum_gross_benefits)} x attribution {a.effective_attribution:g}"
+         f" x confidence {a.effective_confidence:g} ({factor:g})"),
+        ("ROI", pct(s.roi_pct), "(benefits - costs) / costs"),
+        ("Benefit-cost ratio (BCR)", "n/a" if s.bcr is None else f"{s.bcr:.2f}", "benefits / costs"),
+        ("Break-even month", be, "first month with cumulative benefits >= costs"),
+        ("Payback", months(s.payback_months), ""),
+        ("NPV", money(s.npv), f"discounted at {a.discount_rate_annual:.1%} a year"),
+        ("Discounted payback", months(s.discounted_payback_months), ""),
+        ("Year-1 ROI (months 1-12)", "n/a" if s.year1_roi_pct is None else pct(s.year1_roi_pct),
+         "" if s.year1_roi_pct is not None else "fewer than 12 months in the series"),
+    ]
+    lines += ["", "Figures"]
+    lines += [f"  {label:<26} {value:>20}  {note}".rstrip() for label, value, note in figures]
+    lines.append("")
+    if s.cum_estimated_benefits is None:
+        lines.append("Estimated benefits: none (no benefits.time_saved_minutes_per_interaction configured)")
+    else:
+        lines.append(f"Estimated benefits (ESTIMATE, NOT ADDED): {money(s.cum_estimated_benefits)}: {_ROI_NOT_ADDED}")
+    lines += ["", "Sensitivity: ROI at horizon with one assumption x0.8 (low) or x1.2 (high)",
+              f"  {'assumption':<16} {'low':>10} {'high':>10} {'swing':>11}"]
+    tornado = [r for r in result["sensitivity"] if r["assumption"] != "scenario"]
+    for low, high in zip(tornado[::2], tornado[1::2]):
+        swing = "n/a" if low["swing"] is None else f"{low['swing']:.1f} pts"
+        lines.append(f"  {low['assumption']:<16} {pct(low['roi_pct']):>10} {pct(high['roi_pct']):>10} {swing:>11}")
+    lines += ["", "Scenarios (multipliers on attribution, benefits, costs)"]
+    for r in result["sensitivity"]:
+        if r["assumption"] == "scenario":
+            m = result["stored"].scenarios.get(r["case"], {})
+            mult = ", ".join(f"{k} x{m[k]:g}" for k in ("attribution", "benefits", "costs") if k in m)
+            lines.append(f"  {r['case']:<16} ROI {pct(r['roi_pct']):>10}   NPV {money(r['npv']):>18}   ({mult})")
+    return "\n".join(lines)
+
+
+def _roi_export(path: Path, result) -> list[Path]:
+    """Write the tables for controllers: .xlsx (one sheet each, assumptions first) or .csv."""
+    if not path.parent.exists():
+        raise UserError(f"--export {path}: folder {path.parent} does not exist; create it or pick another path")
+    try:
+        if path.suffix.lower() == ".xlsx":
+            _roi_export_xlsx(path, result)
+            return [path]
+        assumptions = path.with_name(f"{path.stem}-assumptions.csv")
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            _roi_write_csv(handle, result["monthly_columns"], result["monthly"])
+        with open(assumptions, "w", newline="", encoding="utf-8") as handle:
+            _roi_write_csv(handle, ("name", "value", "value_text", "configured", "unit", "source", "overridden",
+                                    "explanation"), _roi_assumption_table(result))
+        return [path, assumptions]
+    except OSError as exc:
+        raise UserError(f"--export {path}: cannot write ({exc.strerror or exc}); pick a writable path") from None
+
+
+def _roi_export_xlsx(path: Path, result) -> None:
+    try:
+        import xlsxwriter
+    except ImportError:
+        raise UserError("--export: writing .xlsx needs the xlsxwriter package; install it "
+                        "(pip install xlsxwriter) or export .csv") from None
+
+    cur = result["stored"].currency
+    wb = xlsxwriter.Workbook(str(path))
+    fmt = {
+        "header": wb.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"}),
+        "eur": wb.add_format({"num_format": f'#,##0.00 "{cur}"'}),
+        "pct": wb.add_format({"num_format": '0.0" %"'}),
+        "ratio": wb.add_format({"num_format": "0.00"}),
+        "months": wb.add_format({"num_format": '0.00" months"'}),
+        "int": wb.add_format({"num_format": "0"}),
+        "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+        "number": wb.add_format({"num_format": "General"}),
+        "pts": wb.add_format({"num_format": '0.0" pts"'}),
+        "text": None,
+    }
+
+    def kind(column: str) -> str:
+        if column == "month":
+            return "date"
+        if column in ("m", "break_even_month"):
+            return "int"
+        if column.endswith("roi_pct"):
+            return "pct"
+        if column == "bcr":
+            return "ratio"
+        if column.endswith("payback_months"):
+            return "months"
+        if column == "swing":
+            return "pts"
+        if column in ("quarter", "assumption", "case", "category"):
+            return "text"
+        return "eur"
+
+    def sheet(name: str, columns, rows, kinds) -> None:
+        ws = wb.add_worksheet(name)
+        for c, column in enumerate(columns):
+            ws.write_string(0, c, column, fmt["header"])
+            wide = kinds[c] in ("eur", "months")  # "1,069,147.91 EUR" needs room
+            ws.set_column(c, c, max(18 if wide else 12, min(len(column) + 2, 28)))
+        for r, row in enumerate(rows, start=1):
+            for c, column in enumerate(columns):
+                value, k = row.get(column), kinds[c]
+                if value is None:
+                    continue
+                if k == "date":
+                    ws.write_datetime(r, c, value, fmt["date"])
+                elif isinstance(value, bool):
+                    ws.write_boolean(r, c, value)
+                elif isinstance(value, (int, float)):
+                    ws.write_number(r, c, value, fmt[k] if k != "text" else None)
+                else:
+                    ws.write_string(r, c, str(value))
+        ws.freeze_panes(1, 0)
+        if rows:
+            ws.autofilter(0, 0, len(rows), len(columns) - 1)
+
+    # Assumptions: numeric values as numbers (formatted by unit), text values (dates, codes) as text.
+    assumption_rows = []
+    for row in _roi_assumption_table(result):
+        numeric = row["unit"] not in ("date", "code", "boolean") and row["value"] is not None
+        assumption_rows.append({**row, "value": row["value"] if numeric else row["value_text"],
+                                "configured": row["configured"] if numeric else row["value_text"]})
+    unit_format = {"EUR": "eur", "EUR/hour": "eur", "EUR/error": "eur", "months": "number"}
+    ws_columns = ("name", "value", "configured", "unit", "source", "overridden", "explanation")
+    ws = wb.add_worksheet("Assumptions")
+    widths = {"name": 52, "value": 14, "configured": 14, "unit": 12, "source": 20, "overridden": 11,
+              "explanation": 100}
+    for c, column in enumerate(ws_columns):
+        ws.write_string(0, c, column, fmt["header"])
+        ws.set_column(c, c, widths[column])
+    for r, row in enumerate(assumption_rows, start=1):
+        for c, column in enumerate(ws_columns):
+            value = row[column]
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                ws.write_boolean(r, c, value)
+            elif isinstance(value, (int, float)):
+                ws.write_number(r, c, value, fmt[unit_format.get(row["unit"], "number")])
+            else:
+                ws.write_string(r, c, str(value))
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, len(assumption_rows), len(ws_columns) - 1)
+
+    mcols = result["monthly_columns"]
+    sheet("Monthly", mcols, result["monthly"], [kind(c) for c in mcols])
+    qcols = result["quarterly_columns"]
+    sheet("Quarterly", qcols, result["quarterly"], [kind(c) for c in qcols])
+    scols = ("assumption", "case", "roi_pct", "npv", "swing")
+    sheet("Sensitivity", scols, result["sensitivity"], [kind(c) for c in scols])
+    pcols = ("category", "plan_eur", "actual_eur", "difference_eur")
+    sheet("Plan vs actual", pcols, result["stored"].plan_vs_actual, [kind(c) for c in pcols])
+    try:
+        wb.close()
+    except Exception as exc:  # xlsxwriter.exceptions.FileCreateError wraps the OSError
+        raise UserError(f"--export {path}: cannot write ({exc}); pick a writable path") from None
+
+
+@app.command()
+def report(
+    warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
+    quarter: str = typer.Option(..., "--quarter", help="The quarter to review (YYYY-Qn)."),
+    out: Path = typer.Option(..., "--out", help="Folder for report-<quarter>.html and charts/ (PNG, SVG)."),
+) -> None:
+    """The quarterly review report: one self-contained HTML file (opens offline) plus charts for slides."""
+    from kpi.report import build_report
+
+    path = build_report(warehouse, quarter.strip(), out)
+    typer.echo(f"Report: {path}")
+    typer.echo(f"Charts: {path.parent / 'charts'} (PNG and SVG)")
 
 
 def main() -> None:

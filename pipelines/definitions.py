@@ -7,7 +7,7 @@ builds the same definitions for the paths given on its command line.
 
 import dagster as dg
 
-from pipelines.defs import ingest, kpis
+from pipelines.defs import ingest, kpis, reports, roi
 from pipelines.resources import build_resources
 
 
@@ -16,6 +16,8 @@ def build_definitions(inputs: str | None = None, config: str | None = None, ware
     return dg.Definitions.merge(
         ingest.defs,
         kpis.defs,
+        roi.defs,
+        reports.defs,
         dg.Definitions(
             resources=build_resources(inputs, config, warehouse, allow_development_key),
             executor=dg.in_process_executor,

@@ -31,6 +31,7 @@ class RunSummary:
     payback_months: float | None = None
     year1_roi_pct: float | None = None
     npv: float | None = None
+    report_path: str | None = None  # the quarterly report written at the end of the run
 
 
 def _materialize(defs, selection, instance, partition_key=None):
@@ -118,4 +119,17 @@ def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | Non
 
             for name, value in headline(con).items():
                 setattr(summary, name, value)
+        # --- the quarterly report: the quarter asked for, else the latest closed one -----------
+        report_quarter = quarter or _report_quarter(summary)
+        if report_quarter is not None:
+            say(f"{report_quarter}: quarterly report")
+            result = _materialize(defs, dg.AssetSelection.groups("reports"), instance, partition_key=report_quarter)
+            for materialization in result.asset_materializations_for_node("reports__quarterly_report"):
+                summary.report_path = str(materialization.metadata["path"].value)
     return summary
+
+
+def _report_quarter(summary: RunSummary) -> str | None:
+    """The latest closed quarter of the run (the latest quarter built when none is closed yet)."""
+    closed = [q for q, status in summary.snapshots.items() if not status.startswith("open")]
+    return max(closed) if closed else (max(summary.quarters) if summary.quarters else None)

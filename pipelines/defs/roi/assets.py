@@ -1,0 +1,72 @@
+"""ROI assets (group `roi`): METRICS.md §5 from the staging tables.
+
+Thin: one multi-asset opens the warehouse and calls kpi.roi_marts.build_roi_tables inside one
+transaction (every ROI table is replaced together or not at all). Unpartitioned: the series runs
+from the programme start to the horizon, whichever quarter is being built.
+"""
+
+import dagster as dg
+
+from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED
+from pipelines.resources import ProgrammeResource, WarehouseResource
+
+GROUP = "roi"
+ROI_MONTHLY = dg.AssetKey(["marts", "roi_monthly"])
+ROI_QUARTERLY = dg.AssetKey(["marts", "roi_quarterly"])
+ROI_SENSITIVITY = dg.AssetKey(["marts", "roi_sensitivity"])
+BUDGET_PLAN_VS_ACTUAL = dg.AssetKey(["marts", "budget_plan_vs_actual"])
+ROI_ASSUMPTIONS = dg.AssetKey(["marts", "roi_assumptions"])
+
+_INPUTS = [COSTS, TRAININGS, PROCESS_METRICS, EMPLOYEES, USAGE_MATCHED]
+
+
+def _spec(asset_key, description):
+    return dg.AssetSpec(asset_key, description=description, group_name=GROUP, kinds={"duckdb"}, deps=_INPUTS)
+
+
+def _number(value):
+    return dg.MetadataValue.text("not reached") if value is None else dg.MetadataValue.float(float(value))
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(ROI_MONTHLY, "Monthly costs, benefits, cumulative ROI and BCR from the programme start (§5)."),
+        _spec(ROI_QUARTERLY, "ROI, BCR, break-even, payback, NPV and year-1 ROI as of each quarter's last month."),
+        _spec(ROI_SENSITIVITY, "Tornado (each assumption -20 % / +20 %) and scenarios: ROI and NPV at horizon."),
+        _spec(BUDGET_PLAN_VS_ACTUAL, "Plan budget (per employee x headcount, split) vs the ledger of months 1-12."),
+        _spec(ROI_ASSUMPTIONS, "Every assumption the ROI figures were computed with, one row each."),
+    ],
+    name="roi",
+)
+def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
+    """Replace every ROI table from staging with the configured assumptions."""
+    from kpi.roi_marts import build_roi_tables
+
+    cfg = programme.load_config()
+    with warehouse.connect() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            built = build_roi_tables(con, cfg)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    s = built.summary
+    context.log.info(f"ROI at horizon (month {s.m}): {s.roi_pct}, break-even month {s.break_even_month}")
+    headline = {
+        "months": s.m,
+        "roi_pct": _number(s.roi_pct),
+        "bcr": _number(s.bcr),
+        "break_even_month": _number(s.break_even_month),
+        "payback_months": _number(s.payback_months),
+        "npv": _number(s.npv),
+        "year1_roi_pct": _number(s.year1_roi_pct),
+        "attribution": s.assumptions.attribution,
+        "confidence": s.assumptions.confidence,
+    }
+    for asset_key in (ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY, BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS):
+        table = ".".join(asset_key.path)
+        metadata = {"dagster/row_count": int(built.counts.get(table, 0))}
+        if asset_key == ROI_QUARTERLY:
+            metadata.update(headline)
+        yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
