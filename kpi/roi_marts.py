@@ -110,7 +110,14 @@ def assumption_rows(cfg: Any, headcount_at_start: int) -> list[AssumptionRow]:
         rows.append(AssumptionRow(name, numeric, _text(value), unit, source, explanation))
 
     b, bb = cfg.benefits, base.benefits
+    add("company.name", cfg.company.name, None, "text", "The company the figures are about.", source="config")
     add("company.currency", cfg.company.currency, base.company.currency, "code", "Currency of every amount.")
+    add("privacy.min_group_size", cfg.privacy.min_group_size, base.privacy.min_group_size, "people",
+        "No figure is shown for a group with fewer people (or survey responses) than this.")
+    add("alerts.usage_drop_points", cfg.alerts.usage_drop_points, base.alerts.usage_drop_points, "points",
+        "A segment alerts when its active-user rate fell by more than this since the previous quarter.")
+    add("alerts.culture_drop_points", cfg.alerts.culture_drop_points, base.alerts.culture_drop_points, "points",
+        "A construct alerts when its favorability fell by more than this since the previous wave.")
     add("program.start", cfg.program.start, None, "date",
         "Month 1 of the ROI series is the calendar month of this date; costs booked earlier count in month 1.",
         source="config")
