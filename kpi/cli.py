@@ -83,7 +83,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
     with console.status("starting ...") as status:
         summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key,
                                progress=lambda message: (status.update(message), console.print(f"[dim]- {message}[/dim]")))
-    out = Console()
+    out = Console(soft_wrap=True)
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
     out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")
     closed = [q for q, s in summary.snapshots.items() if not s.startswith("open")]
@@ -101,8 +101,25 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
             out.print(f"  - {alert}")
     else:
         out.print("Alerts: none")
+    if summary.roi_pct is not None:
+        out.print(_roi_headline(summary))
     if summary.report_path:
         typer.echo(f"Report: {summary.report_path}")
+
+
+def _roi_headline(summary) -> str:
+    def money(value):
+        return "n/a" if value is None else f"EUR {value:,.0f}"
+
+    def pct(value):
+        return "n/a (fewer than 12 months)" if value is None else f"{value:.1f} %"
+
+    if summary.break_even_month is None:
+        break_even = "not broken even yet"
+    else:
+        break_even = f"break-even in month {summary.break_even_month}, payback {summary.payback_months:.1f} months"
+    return (f"ROI to date: {summary.roi_pct:.1f} % ({break_even}); NPV {money(summary.npv)}; "
+            f"year-1 ROI {pct(summary.year1_roi_pct)}. What-ifs: kpi roi --warehouse <file> --attribution 0.3")
 
 
 @app.command()
@@ -160,18 +177,25 @@ def _concealed_hint(quarantined: dict[str, int]) -> None:
 
 
 def _print_written(out: Path, summary: dict) -> None:
+    """What the generator wrote: files and rows per folder (a company has hundreds of files)."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Wrote {out}", title_justify="left")
-    table.add_column("file")
-    table.add_column("rows", justify="right")
+    folders: dict[str, list[int]] = {}
     for name, rows in summary.get("files", {}).items():
-        table.add_row(name, f"{rows:,}")
-    Console().print(table)
-    for key, value in summary.items():
-        if key != "files":
-            typer.echo(f"{key}: {value}")
+        folder = name.rsplit("/", 1)[0] if "/" in name else "."
+        folders.setdefault(folder, [0, 0])
+        folders[folder][0] += 1
+        folders[folder][1] += rows
+    table = Table(title=f"Wrote {out}", title_justify="left")
+    for column, justify in (("folder", "left"), ("files", "right"), ("rows", "right")):
+        table.add_column(column, justify=justify)
+    for folder, (files, rows) in sorted(folders.items()):
+        table.add_row(folder, f"{files:,}", f"{rows:,}")
+    Console(soft_wrap=True).print(table)
+    company, window = summary.get("company"), summary.get("window")
+    if company and window:
+        typer.echo(f"{company}: {summary.get('employees')} employees at the start, data from {window[0]} to {window[1]}")
 
 
 # --------------------------------------------------------------------------------------------
