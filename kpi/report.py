@@ -1343,7 +1343,9 @@ ul.alerts li { color: var(--bad); margin: 4px 0; }
 aside.estimate { border: 1px dashed #999; border-radius: 8px; padding: 4px 14px; margin: 10px 0 14px; background: #fcfcfc; }
 aside.estimate h3 { margin-top: 8px; }
 aside.assumptions { border-left: 1px solid var(--line); padding-left: 16px; font-size: 12px; }
-aside.assumptions table { font-size: 11.5px; width: 100%; }
+aside.assumptions table { font-size: 11.5px; width: 100%; table-layout: fixed; }
+aside.assumptions th:first-child { width: 54%; }
+aside.assumptions td { white-space: normal; overflow-wrap: normal; }
 aside.assumptions th, aside.assumptions td { padding: 4px 5px; }
 aside.assumptions code { font-size: 11px; overflow-wrap: anywhere; }
 td.family { min-width: 150px; line-height: 1.45; }
