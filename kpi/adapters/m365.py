@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from kpi.adapters.textio import CsvTable, is_missing, normalise_identifier, parse_date
-from kpi.adapters.usage_common import TOOL_M365, make_key, qrow, usage_frame
+from kpi.adapters.usage_common import KEY_SEP, TOOL_M365, USAGE_COLUMNS, USAGE_SCHEMA, empty_usage_frame, qrow
 
 _KNOWN_APPS = {
     "copilot chat": "copilot-chat",
@@ -96,27 +96,35 @@ def read_m365(table: CsvTable) -> tuple[pl.DataFrame, list[dict[str, Any]], list
             f"{table.name}: no 'Report Refresh Date'/'Report Period' column: every last-activity "
             "date in the file counts (the report period cannot be checked)"
         )
-    records: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
     inactive: list[int] = []
     ncols = len(header)
+    # A report repeats the same few dozen dates and one report window in every row: each distinct
+    # cell is parsed once (same results as parsing every cell; ~3x faster on large reports).
+    date_of = _memo(parse_date)
+    window_of = _memo(lambda texts: _window_texts(texts, cols))
+    iso_of = _memo(dt.date.isoformat)
+    window_columns = [i for i in (cols["refresh"], cols["period"]) if i is not None]
+    out: dict[str, list] = {c: [] for c in ("row_number", "day", "user", "user_norm", "action", "natural_key")}
     for rec in table.frame.select(["row_number", *[f"c{i}" for i in range(ncols)]]).iter_rows():
         number, cells = rec[0], rec[1:]
-        problem, window = _window(cells, cols, header, number)
-        if problem:
-            quarantine.append(problem)
+        window = window_of(tuple(cells[i] for i in window_columns))
+        if window[0] is not None:
+            column, text, reason = window[0]
+            quarantine.append(qrow(number, header[column], text, reason))
             continue
-        lo, hi = window
+        lo, hi = window[1]
+        problem = None
         app_days: dict[str, set[dt.date]] = {}
         for i, app in cols["apps"]:
-            day, ok = parse_date(cells[i])
+            day, ok = date_of(cells[i])
             if not ok:
                 problem = qrow(number, header[i], cells[i], "invalid_date")
                 break
             if day is not None and (lo is None or day >= lo) and (hi is None or day <= hi):
                 app_days.setdefault(app, set()).add(day)
         if problem is None and cols["overall"] is not None:
-            overall, ok = parse_date(cells[cols["overall"]])
+            overall, ok = date_of(cells[cols["overall"]])
             if not ok:
                 problem = qrow(number, header[cols["overall"]], cells[cols["overall"]], "invalid_date")
             elif overall is not None and (lo is None or overall >= lo) and (hi is None or overall <= hi):
@@ -142,31 +150,60 @@ def read_m365(table: CsvTable) -> tuple[pl.DataFrame, list[dict[str, Any]], list
         norm = normalise_identifier(user)
         for app in sorted(app_days):
             for day in sorted(app_days[app]):
-                records.append({
-                    "row_number": number, "day": day, "event_time": None, "user": user,
-                    "user_norm": norm, "tool": TOOL_M365, "action": app, "interactions": 1,
-                    "successes": 0, "failures": 0,
-                    "natural_key": make_key(TOOL_M365, day, norm, app),
-                })
-    return usage_frame(records), quarantine, inactive, warnings, personal
+                out["row_number"].append(number)
+                out["day"].append(day)
+                out["user"].append(user)
+                out["user_norm"].append(norm)
+                out["action"].append(app)
+                # = make_key(TOOL_M365, day, norm, app)
+                out["natural_key"].append(f"{TOOL_M365}{KEY_SEP}{iso_of(day)}{KEY_SEP}{norm}{KEY_SEP}{app}")
+    return _frame(out), quarantine, inactive, warnings, personal
 
 
-def _window(cells: tuple, cols: dict[str, Any], header: list[str], number: int):
-    """(quarantine entry or None, (first day, last day) of the report period; None = open)."""
+def _memo(fn):
+    """fn with a per-call cache (arguments are cell texts or tuples of them)."""
+    cache: dict = {}
+
+    def cached(arg):
+        try:
+            return cache[arg]
+        except KeyError:
+            value = cache[arg] = fn(arg)
+            return value
+
+    return cached
+
+
+def _frame(out: dict[str, list]) -> pl.DataFrame:
+    """Canonical rows (USAGE_SCHEMA) from the columns collected by read_m365."""
+    n = len(out["row_number"])
+    if n == 0:
+        return empty_usage_frame()
+    constant = {"event_time": None, "tool": TOOL_M365, "interactions": 1, "successes": 0, "failures": 0,
+                "period_start": None, "period_end": None, "cadence": None}
+    data = {c: out[c] if c in out else [constant[c]] * n for c in USAGE_COLUMNS}
+    return pl.DataFrame(data, schema=USAGE_SCHEMA)
+
+
+def _window_texts(texts: tuple, cols: dict[str, Any]):
+    """The report window from the refresh-date and period cells (in that order, each only when
+    its column exists): (problem, window), problem = (column index, text, quarantine reason) or
+    None, window = (first day, last day) of the report period, None = open."""
+    cells: dict[int, Any] = dict(zip([i for i in (cols["refresh"], cols["period"]) if i is not None], texts))
     refresh = period = None
     if cols["refresh"] is not None:
         text = cells[cols["refresh"]]
         refresh, ok = parse_date(text)
         if not ok:
-            return qrow(number, header[cols["refresh"]], text, "invalid_date"), None
+            return (cols["refresh"], text, "invalid_date"), None
         if refresh is None:
-            return qrow(number, header[cols["refresh"]], text, "missing_required"), None
+            return (cols["refresh"], text, "missing_required"), None
     if cols["period"] is not None:
         text = cells[cols["period"]]
         if not is_missing(text):
             m = re.fullmatch(r"\s*[dD]?\s*(\d{1,4})(?:\s*days?)?\s*", text)
             if not m or int(m.group(1)) == 0:
-                return qrow(number, header[cols["period"]], text, "out_of_range"), None
+                return (cols["period"], text, "out_of_range"), None
             period = int(m.group(1))
     lo = refresh - dt.timedelta(days=period - 1) if refresh is not None and period is not None else None
     return None, (lo, refresh)

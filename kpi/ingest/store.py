@@ -96,15 +96,17 @@ def quarantine_frame(rows: list[dict], file: str, sha256: str | None, stage: str
 
 
 def insert_frame(con, table: str, frame: pl.DataFrame) -> None:
-    """Append a polars frame to a table, matching columns by name."""
+    """Append a polars frame to a table, matching columns by name.
+
+    The frame is scanned through a relation, not con.register(): inside a transaction a
+    registered (then unregistered) view keeps its Arrow data alive until COMMIT, so the usage
+    ingest held a copy of every file's rows (peak RSS 1.5 GiB instead of 0.6 GiB at 10,000
+    employees x 24 months; docs/benchmarks.md)."""
     if frame.height == 0:
         return
     cols = ", ".join(f'"{c}"' for c in frame.columns)
-    con.register("_insert_frame", frame.to_arrow())
-    try:
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _insert_frame")
-    finally:
-        con.unregister("_insert_frame")
+    con.from_arrow(frame.to_arrow()).query(
+        "_insert_frame", f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _insert_frame")
 
 
 def write_quarantine(con, frame: pl.DataFrame) -> None:

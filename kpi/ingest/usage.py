@@ -73,28 +73,26 @@ def ingest_usage_file(con, source: InputFile, cfg, key: bytes, now: datetime) ->
     rows = rows.filter(first)
 
     # Against what earlier files brought: equal values -> duplicate; different -> replaces.
-    con.register("_new_usage", rows.select(STAGED_COLUMNS).to_arrow())
-    try:
-        compare = con.sql(
-            """
-            SELECT n.natural_key,
-                   bool_and(o.day IS NOT DISTINCT FROM n.day AND o.event_time IS NOT DISTINCT FROM n.event_time
-                            AND o.tool = n.tool AND o.action IS NOT DISTINCT FROM n.action
-                            AND o.interactions = n.interactions AND o.successes = n.successes
-                            AND o.failures = n.failures) AS equal
-            FROM _new_usage n JOIN staging.usage_activity o USING (natural_key)
-            GROUP BY n.natural_key
-            """
-        ).fetchall()
-        equal_keys = [k for k, eq in compare if eq]
-        replaced_keys = [k for k, eq in compare if not eq]
-        if replaced_keys:
-            con.execute(
-                "DELETE FROM staging.usage_activity WHERE natural_key IN (SELECT unnest(?::VARCHAR[]))",
-                [replaced_keys],
-            )
-    finally:
-        con.unregister("_new_usage")
+    # (a relation, not con.register(): see kpi.ingest.store.insert_frame)
+    compare = con.from_arrow(rows.select(STAGED_COLUMNS).to_arrow()).query(
+        "_new_usage",
+        """
+        SELECT n.natural_key,
+               bool_and(o.day IS NOT DISTINCT FROM n.day AND o.event_time IS NOT DISTINCT FROM n.event_time
+                        AND o.tool = n.tool AND o.action IS NOT DISTINCT FROM n.action
+                        AND o.interactions = n.interactions AND o.successes = n.successes
+                        AND o.failures = n.failures) AS equal
+        FROM _new_usage n JOIN staging.usage_activity o USING (natural_key)
+        GROUP BY n.natural_key
+        """,
+    ).fetchall()
+    equal_keys = [k for k, eq in compare if eq]
+    replaced_keys = [k for k, eq in compare if not eq]
+    if replaced_keys:
+        con.execute(
+            "DELETE FROM staging.usage_activity WHERE natural_key IN (SELECT unnest(?::VARCHAR[]))",
+            [replaced_keys],
+        )
     duplicate_rows = pl.concat([repeated, rows.filter(pl.col("natural_key").is_in(equal_keys))])
     loaded = rows.filter(~pl.col("natural_key").is_in(equal_keys))
     insert_frame(con, "staging.usage_activity", loaded.select(STAGED_COLUMNS))
