@@ -24,9 +24,21 @@ PSEUDONYM_PREFIX = "p_"
 _warned_about_development_key = False  # say it once per process, not once per asset
 
 
-def normalise_identifier(value: str) -> str:
-    """Identifiers match case-insensitively and ignoring surrounding blanks."""
-    return value.strip().casefold()
+# Unicode White_Space: what polars' strip_chars() and Rust's regex \s treat as blank (Python's
+# str.strip() would also strip the control characters U+001C..U+001F). One definition for every
+# place that compares identifiers: duplicate checks, matching and pseudonyms.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def normalise_identifier(value: str | None) -> str | None:
+    """The matching form of an identifier: trimmed of Unicode blanks and casefolded (None stays None)."""
+    if value is None:
+        return None
+    return value.strip(WHITESPACE).casefold()
 
 
 def resolve_key(env_var: str, *, allow_development_key: bool = False) -> bytes:

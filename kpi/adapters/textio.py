@@ -33,6 +33,7 @@ from typing import Any, Sequence
 import polars as pl
 
 from kpi.errors import InputError
+from kpi.privacy import WHITESPACE, normalise_identifier  # noqa: F401  (re-exported)
 
 # ----------------------------------------------------------------------------------------------
 # decoding
@@ -97,25 +98,9 @@ def looks_binary(head: bytes) -> bool:
 # ----------------------------------------------------------------------------------------------
 # identifiers
 
-# Unicode White_Space: what polars' strip_chars() and Rust's regex \s treat as blank (Python's
-# str.strip() would also strip the control characters U+001C..U+001F).
-WHITESPACE = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680"
-    + "".join(chr(c) for c in range(0x2000, 0x200B))
-    + "\u2028\u2029\u202f\u205f\u3000"
-)
-
-
 def strip(text: str) -> str:
     """``text`` without leading/trailing Unicode white space (same as polars ``strip_chars``)."""
     return text.strip(WHITESPACE)
-
-
-def normalise_identifier(value: str | None) -> str | None:
-    """The matching form of a user identifier: trimmed and casefolded (None stays None)."""
-    if value is None:
-        return None
-    return strip(value).casefold()
 
 
 def normalise_identifier_series(series: pl.Series) -> pl.Series:
