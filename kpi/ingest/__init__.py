@@ -56,9 +56,9 @@ def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=S
 
 
 def ingest_usage(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:
-    from kpi.ingest.usage import ingest_usage_file
+    from kpi.ingest.usage import ingest_usage_files
 
-    return [ingest_usage_file(con, source, cfg, key, now) for source in found.usage]
+    return ingest_usage_files(con, found.usage, cfg, key, now)
 
 
 def ingest_surveys(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:

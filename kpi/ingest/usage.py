@@ -7,15 +7,16 @@ by the match stage (sql/intermediate/int_usage_matched.sql).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from queue import Empty, Queue
 
 import polars as pl
 
 from kpi.ingest.files import InputFile
-from kpi.ingest.store import (
-    FileReport, already_ingested, insert_frame, quarantine_frame, reason_counts, write_manifest,
-    write_quarantine,
-)
+from kpi.ingest.store import FileReport, quarantine_frame, reason_counts, write_manifest, write_quarantine
 from kpi.privacy import pseudonym_map
 
 VALUE_COLUMNS = ["day", "event_time", "tool", "action", "interactions", "successes", "failures",
@@ -56,60 +57,180 @@ def pseudonymise_rows(rows: pl.DataFrame, fmt: str, rel: str, key: bytes) -> pl.
     return rows.with_columns(pl.lit(rel).alias("file"), pl.lit(fmt).alias("format"))
 
 
-def ingest_usage_file(con, source: InputFile, cfg, key: bytes, now: datetime) -> FileReport:
-    """Ingest one usage file unless this exact file (sha256) was ingested before."""
+BATCH_ROWS = 300_000  # activity rows compared and written together (more: faster, more memory)
+COMPARED_COLUMNS = ["day", "event_time", "tool", "action", "interactions", "successes", "failures"]
+
+
+@dataclass
+class _PendingFile:
+    order: int
+    source: InputFile
+    sha256: str
+    read: object = None  # UsageRead; None when the file was ingested before (skipped)
+    rows: pl.DataFrame | None = None  # its activity rows, pseudonymised, first of each natural key
+    repeated_rows: list[int] = field(default_factory=list)  # source rows repeating a key inside the file
+
+
+def _prepare(sources: list[InputFile], ingested: set[str], cfg, key: bytes) -> Iterator[_PendingFile]:
+    """Hash, read and pseudonymise each file not ingested before (pure: no warehouse access)."""
     from kpi.adapters.usage import read_usage_file
 
-    sha = source.sha256
-    if already_ingested(con, sha):
-        return FileReport(file=source.rel, sha256=sha, format="", input_kind="accumulating", skipped=True)
-    read = read_usage_file(source.path, source.rel, cfg.company.timezone, cfg.company.decimal_separator)
-    quarantine = list(read.quarantine)
-    rows = pseudonymise_rows(read.rows, read.format, source.rel, key)
+    for order, source in enumerate(sources):
+        sha = source.sha256
+        if sha in ingested:
+            yield _PendingFile(order, source, sha)
+            continue
+        ingested.add(sha)  # the same content twice in one run: the second copy is skipped, as before
+        read = read_usage_file(source.path, source.rel, cfg.company.timezone, cfg.company.decimal_separator)
+        rows = pseudonymise_rows(read.rows, read.format, source.rel, key)
+        first = rows.get_column("natural_key").is_first_distinct()
+        yield _PendingFile(order, source, sha, read,
+                           rows.filter(first).select(STAGED_COLUMNS).with_columns(pl.lit(order, pl.Int32).alias("_order")),
+                           rows.filter(~first).get_column("row_number").to_list())
 
-    # Inside one file, a repeated natural key is a duplicate: the first row is kept.
-    first = rows.get_column("natural_key").is_first_distinct()
-    repeated = rows.filter(~first)
-    rows = rows.filter(first)
 
-    # Against what earlier files brought: equal values -> duplicate; different -> replaces.
-    # (a relation, not con.register(): see kpi.ingest.store.insert_frame)
-    compare = con.from_arrow(rows.select(STAGED_COLUMNS).to_arrow()).query(
-        "_new_usage",
-        """
-        SELECT n.natural_key,
-               bool_and(o.day IS NOT DISTINCT FROM n.day AND o.event_time IS NOT DISTINCT FROM n.event_time
-                        AND o.tool = n.tool AND o.action IS NOT DISTINCT FROM n.action
-                        AND o.interactions = n.interactions AND o.successes = n.successes
-                        AND o.failures = n.failures) AS equal
-        FROM _new_usage n JOIN staging.usage_activity o USING (natural_key)
-        GROUP BY n.natural_key
-        """,
-    ).fetchall()
-    equal_keys = [k for k, eq in compare if eq]
-    replaced_keys = [k for k, eq in compare if not eq]
-    if replaced_keys:
-        con.execute(
-            "DELETE FROM staging.usage_activity WHERE natural_key IN (SELECT unnest(?::VARCHAR[]))",
-            [replaced_keys],
+def _in_background(items: Iterator, depth: int = 3) -> Iterator:
+    """Run a generator in a thread, `depth` items ahead: files are read and pseudonymised (mostly
+    Python and polars) while the caller writes the previous batch (DuckDB, which releases the
+    GIL), so both cores work. An exception in the generator is raised in the caller."""
+    done = object()
+    queue: Queue = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                queue.put((item, None))
+        except BaseException as error:  # noqa: BLE001 - handed over to the caller
+            queue.put((None, error))
+            return
+        queue.put((done, None))
+
+    thread = threading.Thread(target=produce, name="usage-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue, then let it end
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(0.05)
+
+
+def ingest_usage_files(con, sources: list[InputFile], cfg, key: bytes, now: datetime,
+                       batch_rows: int | None = None) -> list[FileReport]:
+    """Ingest the usage files not ingested before (by sha256), in the order given.
+
+    The result is the same as ingesting the files one by one, in order:
+
+    - inside one file, a repeated natural key is a duplicate (the first row is kept);
+    - a row whose natural key is already staged is a duplicate when its values are equal to the
+      staged row's, else it replaces it (`rows_replaced`).
+
+    Files are read in a background thread and compared and written in batches of about
+    `batch_rows` activity rows: one comparison with the staged table per batch instead of one per
+    file. Within a batch the rule above becomes a window over each natural key's versions in file
+    order: a version is a duplicate when it equals the version before it (the staged row, or an
+    earlier file's), and the last version that is not a duplicate is the one staged.
+    """
+    batch_rows = batch_rows or BATCH_ROWS
+    ingested = {r[0] for r in con.sql("SELECT DISTINCT sha256 FROM audit.ingest_manifest").fetchall()}
+    reports: dict[int, FileReport] = {}
+    pending: list[_PendingFile] = []
+    held = 0
+    for file in _in_background(_prepare(sources, ingested, cfg, key)):
+        if file.read is None:
+            reports[file.order] = FileReport(file=file.source.rel, sha256=file.sha256, format="",
+                                             input_kind="accumulating", skipped=True)
+            continue
+        pending.append(file)
+        held += file.rows.height
+        if held >= batch_rows:
+            _write_batch(con, pending, reports, key, now)
+            pending, held = [], 0
+    if pending:
+        _write_batch(con, pending, reports, key, now)
+    return [reports[order] for order in sorted(reports)]
+
+
+def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport], key: bytes,
+                 now: datetime) -> None:
+    """Compare a batch of files' rows with the staged rows, stage them, write quarantine and manifest."""
+    batch = pl.concat([file.rows for file in pending], how="vertical_relaxed")
+    for file in pending:
+        file.rows = None
+    con.execute("DROP TABLE IF EXISTS temp.usage_batch")
+    con.from_arrow(batch.to_arrow()).query("_usage_batch", "CREATE TEMP TABLE usage_batch AS SELECT * FROM _usage_batch")
+    del batch
+    values = ", ".join(COMPARED_COLUMNS)
+    equal = " AND ".join(f"{c} IS NOT DISTINCT FROM lag({c}) OVER versions" for c in COMPARED_COLUMNS)
+    # Every version of each key the batch touches: the staged row (order -1), then the batch's, in file order.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE usage_batch_status AS
+        WITH versions AS (
+            SELECT natural_key, -1 AS _order, {values}
+            FROM staging.usage_activity
+            WHERE natural_key IN (SELECT natural_key FROM temp.usage_batch)
+            UNION ALL
+            SELECT natural_key, _order, {values} FROM temp.usage_batch
         )
-    duplicate_rows = pl.concat([repeated, rows.filter(pl.col("natural_key").is_in(equal_keys))])
-    loaded = rows.filter(~pl.col("natural_key").is_in(equal_keys))
-    insert_frame(con, "staging.usage_activity", loaded.select(STAGED_COLUMNS))
+        SELECT natural_key, _order,
+               (lag(_order) OVER versions IS NOT NULL AND {equal}) AS duplicate,
+               lag(_order) OVER versions IS NOT NULL AS had_version
+        FROM versions
+        WINDOW versions AS (PARTITION BY natural_key ORDER BY _order)
+        QUALIFY _order >= 0
+    """)
+    con.execute("""
+        DELETE FROM staging.usage_activity
+        WHERE natural_key IN (SELECT natural_key FROM temp.usage_batch_status WHERE NOT duplicate)
+    """)
+    columns = ", ".join(STAGED_COLUMNS)
+    con.execute(f"""
+        INSERT INTO staging.usage_activity ({columns})
+        SELECT {", ".join("b." + c for c in STAGED_COLUMNS)}
+        FROM temp.usage_batch b JOIN temp.usage_batch_status s USING (natural_key, _order)
+        WHERE NOT s.duplicate
+        QUALIFY b._order = max(b._order) OVER (PARTITION BY b.natural_key)
+    """)
+    status = con.sql("""
+        SELECT b._order, b.row_number, s.duplicate, s.had_version AND NOT s.duplicate AS replaced
+        FROM temp.usage_batch b JOIN temp.usage_batch_status s USING (natural_key, _order)
+    """).pl()
+    con.execute("DROP TABLE temp.usage_batch")
+    con.execute("DROP TABLE temp.usage_batch_status")
+    by_order = {o[0]: part for o, part in status.partition_by("_order", as_dict=True).items()} if status.height else {}
+    for file in pending:
+        part = by_order.get(file.order, status.clear())
+        reports[file.order] = _account(con, file, part, key, now)
 
-    # Source-row accounting: a source row is quarantined when it failed to parse, or when every
-    # activity row it produced was already loaded (a duplicate); otherwise it is loaded.
+
+def _account(con, file: _PendingFile, status: pl.DataFrame, key: bytes, now: datetime) -> FileReport:
+    """Source-row accounting of one file: a source row is quarantined when it failed to parse, or
+    when every activity row it produced was a duplicate; otherwise it is loaded."""
+    read = file.read
+    quarantine = list(read.quarantine)
     parse_rejected = {q["row_number"] for q in quarantine}
-    loaded_rows = set(loaded.get_column("row_number").to_list())
-    all_duplicate = set(duplicate_rows.get_column("row_number").to_list()) - loaded_rows - parse_rejected
+    loaded_rows = set(status.filter(~pl.col("duplicate")).get_column("row_number").to_list())
+    duplicate_rows = set(status.filter(pl.col("duplicate")).get_column("row_number").to_list())
+    all_duplicate = (duplicate_rows | set(file.repeated_rows)) - loaded_rows - parse_rejected
     for row_number in sorted(all_duplicate):
         quarantine.append({"row_number": row_number, "column": "(natural key)", "value": None, "reason": "duplicate"})
-    replaced_rows = set(loaded.filter(pl.col("natural_key").is_in(replaced_keys)).get_column("row_number").to_list())
-
-    write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key))
+    replaced_rows = set(status.filter(pl.col("replaced")).get_column("row_number").to_list())
+    write_quarantine(con, quarantine_frame(quarantine, file.source.rel, file.sha256, "ingest", key))
     rows_quarantined = len(parse_rejected | all_duplicate)
     report = FileReport(
-        file=source.rel, sha256=sha, format=read.format, input_kind="accumulating",
+        file=file.source.rel, sha256=file.sha256, format=read.format, input_kind="accumulating",
         rows_read=read.rows_read, rows_loaded=read.rows_read - rows_quarantined,
         rows_quarantined=rows_quarantined, rows_replaced=len(replaced_rows),
         chars_replaced=read.chars_replaced, quarantine_reasons=reason_counts(quarantine),

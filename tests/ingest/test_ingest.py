@@ -228,3 +228,35 @@ def test_demo_company_twice_gives_identical_staging_tables(tmp_path):
         con.close()
     assert snapshots[0] == snapshots[1]
     assert len(snapshots[0]["staging.usage_activity"]) > 30000
+
+
+def test_files_of_one_run_compare_in_order_like_one_by_one(tiny):
+    """Three new exports in one run carrying the same activity: the second (equal) is a duplicate,
+    the third (corrected) replaces it, whatever the batch size."""
+    root, cfg = tiny
+    header = "event_time,user,tool,action,interactions,successes,failures\n"
+    for name, interactions, more in (("z1", 4, ""), ("z2", 4, "2025-03-11,E001,claude,chat,1,1,0\n"), ("z3", 9, "")):
+        (root / "usage" / f"{name}.csv").write_text(header + f"2025-03-10,E001,claude,chat,{interactions},4,0\n" + more)
+    results = []
+    for batch_rows in (1, 10_000):  # one file per batch (the old file-by-file ingest) and all in one
+        import kpi.ingest.usage as usage
+
+        previous, usage.BATCH_ROWS = usage.BATCH_ROWS, batch_rows
+        try:
+            con = duckdb.connect()
+            ingest_inputs(con, root, cfg, KEY, now=datetime(2025, 4, 2, 8, 0))
+        finally:
+            usage.BATCH_ROWS = previous
+        found = manifest(con)
+        assert [found[f"usage/{n}.csv"] for n in ("z1", "z2", "z3")] == [
+            (1, 1, 0, 0, 0), (2, 1, 1, 0, 0), (1, 1, 0, 1, 0)]
+        assert con.sql("SELECT file, day, interactions FROM staging.usage_activity WHERE tool = 'claude' "
+                       "AND user_key = ? ORDER BY day", params=[pseudonymise("E001", KEY)]).fetchall() == [
+            ("usage/z3.csv", date(2025, 3, 10), 9), ("usage/z2.csv", date(2025, 3, 11), 1)]
+        assert [q for q in quarantine(con, "ingest") if q[0] == "usage/z2.csv"] == [
+            ("usage/z2.csv", 1, "(natural key)", None, "duplicate")]
+        results.append({t: sorted(map(str, con.sql(f"SELECT * EXCLUDE (ingested_at) FROM {t}").fetchall()
+                                      if t == "audit.ingest_manifest" else con.sql(f"SELECT * FROM {t}").fetchall()))
+                        for t in ("staging.usage_activity", "audit.quarantine", "audit.ingest_manifest")})
+        con.close()
+    assert results[0] == results[1]
