@@ -42,16 +42,29 @@ def known_employee_keys(con) -> set[str]:
 
 
 def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=STATE_ORDER) -> list[FileReport]:
-    from kpi.ingest.state import clear_absent_state, ingest_state_file
+    """Read the state files whole, replacing their staging tables; a file already read with the
+    same content and settings is skipped (trainings and assessments are read again whenever the
+    HR list was, since they are checked against it)."""
+    from kpi.ingest.state import (
+        EMPLOYEE_CHECKED, clear_absent_state, ingest_state_file, skipped_state_report, state_settings_sha256,
+    )
 
-    reports = []
+    settings = state_settings_sha256(cfg, key)
+    reports: list[FileReport] = []
+    reread: set[str] = set()
     for kind in kinds:
         source = found.state.get(kind)
         if source is None:
             clear_absent_state(con, kind)
             continue
-        known = known_employee_keys(con) if kind in ("trainings", "assessments") else None
-        reports.append(ingest_state_file(con, source, cfg, key, now, known))
+        if not (kind in EMPLOYEE_CHECKED and "employees" in reread):
+            skipped = skipped_state_report(con, source, settings)
+            if skipped is not None:
+                reports.append(skipped)
+                continue
+        known = known_employee_keys(con) if kind in EMPLOYEE_CHECKED else None
+        reports.append(ingest_state_file(con, source, cfg, key, now, known, settings))
+        reread.add(kind)
     return reports
 
 

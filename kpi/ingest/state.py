@@ -1,4 +1,8 @@
-"""State inputs (hr/, finance/, business/): read whole on every run, replacing what came before.
+"""State inputs (hr/, finance/, business/): read whole, replacing what came before.
+
+A state file is read again when its content (sha256) or the settings it is read with changed
+(`state_settings_sha256`: the config, the pseudonym key, `READER_VERSION`); otherwise the run
+keeps what the last read staged.
 
 Each reader returns the staged frame and the quarantine rows; `ingest_state_file` writes both,
 plus the manifest line, so that rows_read = rows_loaded + rows_quarantined for every file.
@@ -13,6 +17,9 @@ import polars as pl
 from kpi.ingest.files import InputFile
 from kpi.ingest.store import FileReport, quarantine_frame, reason_counts, write_manifest, write_quarantine
 from kpi.privacy import pseudonym_map
+
+READER_VERSION = "1"  # raise when a change to the readers changes what a state file stages
+EMPLOYEE_CHECKED = ("trainings", "assessments")  # rows are checked against staging.employees
 
 STAGING_TABLE = {
     "employees": "staging.employees",
@@ -118,8 +125,31 @@ def replace_table(con, table: str, frame: pl.DataFrame) -> None:
     insert_frame(con, table, frame)
 
 
+def state_settings_sha256(cfg, key: bytes) -> str:
+    """What besides its content decides what a state file stages: the whole config (columns,
+    decimal separator, rates, ...), the pseudonym key (by a pseudonym, never the key) and the
+    reader version."""
+    import hashlib
+
+    from kpi.config import config_sha256
+    from kpi.privacy import pseudonymise
+
+    text = "\n".join([READER_VERSION, config_sha256(cfg), pseudonymise("kpi-state-settings", key)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def skipped_state_report(con, source: InputFile, settings: str) -> FileReport | None:
+    """A 'skipped' report when this content of the file was last read with these settings."""
+    sha = source.sha256
+    current = con.sql("SELECT sha256, settings_sha256 FROM audit.ingest_manifest WHERE file = ? AND NOT superseded",
+                      params=[source.rel]).fetchall()
+    if current != [(sha, settings)]:
+        return None
+    return FileReport(file=source.rel, sha256=sha, format=source.kind, input_kind="state", skipped=True)
+
+
 def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
-                      known_employees: set[str] | None = None) -> FileReport:
+                      known_employees: set[str] | None = None, settings: str | None = None) -> FileReport:
     """Read one state file whole, replace its staging table(s), record manifest and quarantine."""
     from kpi.adapters.tables import SPECS, read_table
 
@@ -155,6 +185,8 @@ def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
     )
     report.check()
     write_manifest(con, report, now, state=True)
+    con.execute("UPDATE audit.ingest_manifest SET settings_sha256 = ? WHERE file = ? AND sha256 = ?",
+                [settings, source.rel, sha])
     return report
 
 

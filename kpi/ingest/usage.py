@@ -2,7 +2,7 @@
 
 Parse-level decisions (bad dates, counts, malformed rows, duplicates) are taken here, once per
 file version. Whether a row's user is a known employee employed that day is decided on every run
-by the match stage (sql/intermediate/int_usage_matched.sql).
+by the match stage (sql/intermediate/int_usage_match.sql).
 """
 
 from __future__ import annotations

@@ -2,5 +2,5 @@
 DELETE FROM audit.quarantine WHERE stage = 'match';
 INSERT INTO audit.quarantine (file, row_number, "column", value, reason, stage, sha256)
 SELECT DISTINCT file, row_number, 'user', user_key, match_problem, 'match', NULL
-FROM intermediate.usage_match
+FROM temp.usage_match
 WHERE match_problem IS NOT NULL;

@@ -15,6 +15,9 @@ CREATE TABLE IF NOT EXISTS audit.ingest_manifest (
     ingested_at       TIMESTAMP NOT NULL,
     superseded        BOOLEAN NOT NULL DEFAULT false  -- a state file replaced by a newer version
 );
+-- State files: the settings (config, pseudonym key, reader version) the file was read with. The
+-- same file with the same settings is not read again (kpi/ingest/state.py::state_settings_sha256).
+ALTER TABLE audit.ingest_manifest ADD COLUMN IF NOT EXISTS settings_sha256 VARCHAR;
 
 CREATE TABLE IF NOT EXISTS audit.quarantine (
     file       VARCHAR NOT NULL,

@@ -9,6 +9,6 @@ SELECT
     sum(interactions)::BIGINT AS interactions,
     sum(successes)::BIGINT    AS successes,
     sum(failures)::BIGINT     AS failures
-FROM intermediate.usage_match
+FROM temp.usage_match
 WHERE match_problem IS NULL
 GROUP BY ALL;

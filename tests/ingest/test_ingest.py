@@ -158,7 +158,9 @@ def test_reingest_is_idempotent(ingested):
               "intermediate.usage_activity", "audit.quarantine"]
     before = {t: sorted(map(str, con.sql(f"SELECT * FROM {t}").fetchall())) for t in tables}
     second = ingest_inputs(con, root, cfg, KEY, now=datetime(2025, 4, 3))
-    assert [r.file for r in second.files if r.skipped] == ["usage/gateway.csv", "surveys/pulse-2025-Q1.csv"]
+    assert [r.file for r in second.files if r.skipped] == [  # nothing changed: nothing read again
+        "hr/employees.csv", "hr/trainings.csv", "hr/assessments.csv", "finance/costs.csv",
+        "business/process_metrics.csv", "usage/gateway.csv", "surveys/pulse-2025-Q1.csv"]
     after = {t: sorted(map(str, con.sql(f"SELECT * FROM {t}").fetchall())) for t in tables}
     assert after == before
     assert con.sql("SELECT count(*) FROM audit.ingest_manifest").fetchall() == [(7,)]
@@ -175,6 +177,28 @@ def test_overlapping_export_counts_once_and_a_corrected_row_replaces(ingested):
     assert manifest(con)["usage/gateway-redownload.csv"] == (2, 1, 1, 1, 0)
     assert con.sql("SELECT day, interactions FROM intermediate.usage_activity ORDER BY day").fetchall() == [
         (date(2025, 2, 3), 6), (date(2025, 4, 1), 2)]
+
+
+def test_a_state_file_is_read_again_when_it_or_its_settings_change(ingested):
+    con, _, root, cfg = ingested
+    read_again = lambda result: [r.file for r in result.files if not r.skipped and r.input_kind == "state"]  # noqa: E731
+    # the HR list changed: it is read again, and so are the files checked against it
+    employees = root / "hr" / "employees.csv"
+    employees.write_text(employees.read_text().replace("2025-02-15", "2025-02-01"))
+    assert read_again(ingest_inputs(con, root, cfg, KEY)) == [
+        "hr/employees.csv", "hr/trainings.csv", "hr/assessments.csv"]
+    # the ledger changed: only the ledger
+    costs = root / "finance" / "costs.csv"
+    costs.write_text(costs.read_text() + "2025-03-31;licenses;100;late invoice\n")
+    assert read_again(ingest_inputs(con, root, cfg, KEY)) == ["finance/costs.csv"]
+    assert con.sql("SELECT count(*) FROM audit.ingest_manifest WHERE file = 'finance/costs.csv' AND NOT superseded"
+                   ).fetchall() == [(1,)]
+    # a config change (here an hourly rate) or another pseudonym key: every state file
+    changed = cfg.model_copy(update={"rates": cfg.rates.model_copy(update={
+        "hourly_cost_eur": cfg.rates.hourly_cost_eur.model_copy(update={"user": 99.0})})})
+    assert len(read_again(ingest_inputs(con, root, changed, KEY))) == 5
+    assert len(read_again(ingest_inputs(con, root, changed, b"another-key-0123456789"))) == 5
+    assert read_again(ingest_inputs(con, root, changed, b"another-key-0123456789")) == []
 
 
 def test_an_hr_correction_brings_rows_back(ingested):

@@ -817,7 +817,7 @@ def check_usage_rows(con, kind: Kind, lines: list[Line]) -> None:
     staged = {r[0] for r in con.sql("SELECT DISTINCT row_number FROM staging.usage_activity WHERE file = ?",
                                     params=[kind.rel]).fetchall()}
     assert staged == {n for n, line in enumerate(lines, 1) if line.expect.loaded and line.expect.active}
-    matched = {r[0] for r in con.sql("SELECT DISTINCT row_number FROM intermediate.usage_match "
+    matched = {r[0] for r in con.sql("SELECT DISTINCT row_number FROM temp.usage_match "
                                      "WHERE file = ? AND match_problem IS NULL", params=[kind.rel]).fetchall()}
     assert matched == {n for n, line in enumerate(lines, 1) if not line.expect.reasons and line.expect.active}
 
