@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
@@ -253,6 +254,7 @@ def _suite(name: str) -> _Suite:
 # --------------------------------------------------------------------------------------------
 
 _GX: dict[str, Any] = {}
+_GX_LOCK = threading.Lock()  # the context is created once, by whichever thread comes first
 
 
 def _gxe():
@@ -263,16 +265,37 @@ def _gxe():
 
 
 def _context():
-    if "context" not in _GX:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+    with _GX_LOCK:
+        if "context" not in _GX:
+            import great_expectations as gx
+            import great_expectations.expectations  # noqa: F401 - the suites need it; part of the warm-up
+            from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        _GX["context"] = context
-        _GX["source"] = context.data_sources.add_pandas(name="kpi_staging")
-        _GX["batches"] = {}
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            _GX["context"] = context
+            _GX["source"] = context.data_sources.add_pandas(name="kpi_staging")
+            _GX["batches"] = {}
     return _GX["context"]
+
+
+def warm_up() -> threading.Thread:
+    """Import GX and create its context in a background thread.
+
+    The import takes 2-3 s of the run; started before the ingest, it overlaps with reading the
+    inputs (mostly polars and DuckDB, which release the GIL) instead of following it. Validation
+    waits for it (a lock), and a failure here is left for the validation to raise. Join the thread
+    before the process ends."""
+
+    def work():
+        try:
+            _context()
+        except Exception:  # noqa: BLE001 - validate_table raises it where it can be reported
+            pass
+
+    thread = threading.Thread(target=work, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _batch_definition(name: str):

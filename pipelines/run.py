@@ -69,13 +69,26 @@ def _materialize(defs, selection, instance, partition_key=None):
 
 def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None = None,
                  allow_development_key: bool = False, progress=None) -> RunSummary:
+    warming: list = []
+    try:
+        return _run_pipeline(inputs, config, warehouse, quarter, allow_development_key, progress, warming)
+    finally:
+        for thread in warming:
+            thread.join()
+
+
+def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None,
+                  allow_development_key: bool, progress, warming: list) -> RunSummary:
     import dagster as dg
     import duckdb
 
+    from kpi.alerts import culture_alerts, usage_alerts
     from kpi.config import load_config
+    from kpi.freshness import up_to_date
     from kpi.ingest.files import discover_inputs
     from kpi.marts import data_quarters
     from kpi.privacy import resolve_key
+    from kpi.snapshots import is_closed
     from pipelines.definitions import build_definitions
     from pipelines.partitions import ensure_quarters
 
@@ -87,6 +100,11 @@ def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | Non
     summary = RunSummary()
     with dg.DagsterInstance.ephemeral() as instance:
         say("ingest: reading, validating and pseudonymising the inputs")
+        from kpi.quality import warm_up
+
+        # Great Expectations imports (2-3 s, GIL-bound) while the ingest reads files in polars and
+        # DuckDB; started before Dagster was loaded it only slowed that down (both are imports).
+        warming.append(warm_up())
         _materialize(defs, dg.AssetSelection.groups("ingest"), instance)
         with duckdb.connect(str(warehouse), read_only=True) as con:
             found = data_quarters(con, cfg)
@@ -101,16 +119,34 @@ def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | Non
                                 f"{', '.join(found) or 'none'}")
             found = [quarter]
         summary.quarters = found
+        # Quarters whose inputs, config and code are unchanged since their last build are not run
+        # again (kpi/freshness.py): adding a quarter's exports rebuilds that quarter, not history.
+        alerts: dict[str, list[str]] = {}
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            unchanged = up_to_date(con, cfg, found)
+            for label in unchanged:
+                summary.snapshots[label] = (
+                    "closed, unchanged since the last run: not rebuilt" if is_closed(con, label)
+                    else "open (usage data does not reach the quarter's last day yet), unchanged since the last run")
+                alerts[label] = [alert.describe() for alert in
+                                 usage_alerts(con, label, cfg.alerts.usage_drop_points)
+                                 + culture_alerts(con, label, cfg.alerts.culture_drop_points)]
+        stale = [label for label in found if label not in unchanged]
+        if unchanged:
+            say(f"{len(unchanged)} of {len(found)} quarters unchanged since the last run: not rebuilt")
         ensure_quarters(instance, found)
-        for label in found:
+        for label in stale:
             say(f"{label}: KPI marts, alerts and snapshot")
             result = _materialize(defs, dg.AssetSelection.groups("kpis"), instance, partition_key=label)
+            alerts[label] = []
             for evaluation in result.get_asset_check_evaluations():
                 if not evaluation.passed:
                     text = evaluation.metadata.get("alerts")
-                    summary.alerts += [line[2:] for line in (text.value if text else "").splitlines() if line]
+                    alerts[label] += [line[2:] for line in (text.value if text else "").splitlines() if line]
             for materialization in result.asset_materializations_for_node("marts__kpi_snapshots"):
                 summary.snapshots[label] = materialization.metadata["status"].value
+        summary.snapshots = dict(sorted(summary.snapshots.items()))
+        summary.alerts = [line for label in sorted(alerts) for line in alerts[label]]
         # --- ROI: once over the whole series, after the quarters -------------------------------
         say("ROI and break-even")
         _materialize(defs, dg.AssetSelection.groups("roi"), instance)

@@ -80,11 +80,27 @@ def ingest_surveys(con, found: InputFiles, cfg, key: bytes, now: datetime) -> li
     return [ingest_survey_file(con, source, cfg, key, now) for source in found.surveys]
 
 
+MATCH_MODELS = ("intermediate/int_usage_match.sql", "intermediate/int_usage_activity.sql",
+                "audit/quarantine_match.sql")
+MATCH_INPUTS = ("staging.usage_activity", "staging.employees", "staging.employee_identities")
+
+
 def match_usage(con) -> dict[str, int]:
-    """Decide, against the current HR state, which usage rows count (every run)."""
-    for model in ("intermediate/int_usage_match.sql", "intermediate/int_usage_activity.sql",
-                  "audit/quarantine_match.sql"):
-        con.execute(read_sql(model))
+    """Decide, against the current HR state, which usage rows count.
+
+    Redone whenever the staged usage, the HR list or the matching SQL changed (a fingerprint of
+    their content, kpi/freshness.py), so an HR correction brings rows back; a run that changed
+    none of them keeps the previous result."""
+    import hashlib
+
+    from kpi.freshness import store_fingerprint, stored_fingerprint, table_content, table_exists
+
+    text = "\n".join([*(read_sql(model) for model in MATCH_MODELS), *(table_content(con, t) for t in MATCH_INPUTS)])
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()
+    if not (fingerprint == stored_fingerprint(con, "match") and table_exists(con, "intermediate.usage_activity")):
+        for model in MATCH_MODELS:
+            con.execute(read_sql(model))
+        store_fingerprint(con, "match", fingerprint)
     rows = con.sql(
         "SELECT reason, count(*) FROM audit.quarantine WHERE stage = 'match' GROUP BY reason ORDER BY reason"
     ).fetchall()

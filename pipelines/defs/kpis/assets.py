@@ -53,33 +53,42 @@ def _alert_result(spec: dg.AssetCheckSpec, alerts) -> dg.AssetCheckResult:
     name="kpi_marts",
 )
 def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
-    """Rebuild one quarter of every KPI mart (suppression applied), then evaluate the alerts."""
-    from kpi.alerts import culture_alerts, usage_alerts
-    from kpi.marts import build_quarter
+    """Rebuild one quarter of every KPI mart (suppression applied), then evaluate the alerts.
 
-    from kpi.marts import MART_TABLES, data_quarters, ensure_mart_tables
+    A quarter whose inputs, config and code are unchanged since it was last built is left as it is
+    (kpi/freshness.py); its alerts are evaluated all the same."""
+    from kpi.alerts import culture_alerts, usage_alerts
+    from kpi.freshness import forget_build, up_to_date
+    from kpi.marts import MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
 
     quarter = context.partition_key
     cfg = programme.load_config()
+    rebuilt = True
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        if quarter in data_quarters(con, cfg):
-            counts = build_quarter(con, cfg, quarter)
-        else:  # e.g. the schedule or sensor asking for a quarter the data does not reach yet
+        if quarter not in data_quarters(con, cfg):  # e.g. the schedule or sensor asking for a later quarter
             context.log.info(f"{quarter}: no data for this quarter yet; nothing built")
             ensure_mart_tables(con)
             for table in MART_TABLES:
                 con.execute(f"DELETE FROM {table} WHERE quarter = ?", [quarter])
+            forget_build(con, quarter)
             counts = {}
+        elif quarter in up_to_date(con, cfg, [quarter]):
+            context.log.info(f"{quarter}: inputs, config and code unchanged since the last build; not rebuilt")
+            rebuilt = False
+            counts = {table: con.sql(f"SELECT count(*) FROM {table} WHERE quarter = ?",
+                                                   params=[quarter]).fetchall()[0][0] for table in MART_TABLES}
+        else:
+            counts = build_quarter(con, cfg, quarter)
         con.execute("COMMIT")
         usage = usage_alerts(con, quarter, cfg.alerts.usage_drop_points)
         culture = culture_alerts(con, quarter, cfg.alerts.culture_drop_points)
     for alert in usage + culture:
         context.log.warning(f"ALERT {alert.describe()}")
     for asset_key in (KPI_USAGE, KPI_COMPETENCE, KPI_BUSINESS, KPI_CULTURE):
-        table = asset_key.path[-1]
-        yield dg.MaterializeResult(asset_key=asset_key, metadata={"dagster/row_count": int(counts.get(table, 0)),
-                                                                  "quarter": quarter})
+        rows = int(counts.get(f"marts.{asset_key.path[-1]}", 0))
+        yield dg.MaterializeResult(asset_key=asset_key,
+                                   metadata={"dagster/row_count": rows, "quarter": quarter, "rebuilt": rebuilt})
     yield _alert_result(USAGE_DROP, usage)
     yield _alert_result(CULTURE_DROP, culture)
 
@@ -89,6 +98,8 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
           description="Versioned figures of closed quarters; a changed figure adds a version, never overwrites.")
 def kpi_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
     from kpi.config import config_sha256
+    from kpi.freshness import record_build
+    from kpi.marts import data_quarters
     from kpi.snapshots import snapshot_quarter
 
     quarter = context.partition_key
@@ -96,6 +107,8 @@ def kpi_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
         outcome = snapshot_quarter(con, quarter, config_sha256(cfg))
+        if quarter in data_quarters(con, cfg):
+            record_build(con, cfg, quarter)  # marts and snapshot now match these inputs
         con.execute("COMMIT")
     if not outcome.closed:
         status = "open (usage data does not reach the quarter's last day yet): not snapshotted"

@@ -1,0 +1,141 @@
+"""Which quarters need rebuilding: a fingerprint of everything a quarter's figures are made of.
+
+A quarter's KPI figures are a function of (METRICS.md, sql/marts): the staged state tables (HR,
+trainings, assessments, costs, process metrics, use cases), the matched usage and the survey
+answers dated up to the quarter's last day (no mart reads anything later: every query is bounded
+by ``$quarter_end``), the config, whether the quarter is closed, and the code that computes them.
+``quarter_fingerprints`` hashes exactly that, per quarter:
+
+- the code: every file under ``sql/`` and the Python modules that build, suppress and snapshot;
+- the config (``config_sha256``) and ``is_closed``;
+- each state table's content (row count and a sum of row hashes, so order does not matter);
+- matched usage and survey answers, bucketed by quarter and taken cumulatively up to the quarter.
+
+After a quarter is built and snapshotted its fingerprint is stored (``audit.build_fingerprints``,
+step ``kpis/<quarter>``). A
+run that finds the same fingerprint leaves the quarter as it is: adding a new quarter's exports
+rebuilds that quarter (and a quarter that closes with it), not the whole history, while a changed
+HR file, config or code rebuilds everything. Over-inclusion only costs a rebuild; the test
+``tests/e2e/test_incremental.py`` checks that an incremental warehouse equals a fresh one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+from kpi.paths import PACKAGE_DIR, sql_dir
+
+STATE_TABLES = ("staging.employees", "staging.employee_identities", "staging.trainings", "staging.assessments",
+                "staging.costs", "staging.process_metrics", "staging.use_cases")
+CODE_MODULES = ("marts.py", "privacy.py", "quarters.py", "snapshots.py", "freshness.py", "config.py")
+
+# Rows bucketed by the quarter they are dated in (company-local days).
+_DATED_SOURCES = {
+    "usage": "SELECT day AS dated_on, hash(u) AS row_hash FROM intermediate.usage_activity u",
+    "survey_responses": "SELECT CAST(r.submitted_at AS DATE) AS dated_on, hash(r) AS row_hash "
+                        "FROM staging.survey_responses r",
+    "survey_answers": "SELECT CAST(r.submitted_at AS DATE) AS dated_on, hash(a) AS row_hash "
+                      "FROM staging.survey_answers a JOIN staging.survey_responses r USING (file, response_id)",
+}
+
+
+def ensure_fingerprints_table(con) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS audit.build_fingerprints (
+            step        VARCHAR PRIMARY KEY,  -- 'match' or 'kpis/<quarter>'
+            fingerprint VARCHAR NOT NULL,     -- of everything the step's output is made of
+            built_at    TIMESTAMP NOT NULL
+        )""")
+
+
+def stored_fingerprint(con, step: str) -> str | None:
+    if not table_exists(con, "audit.build_fingerprints"):
+        return None
+    rows = con.sql("SELECT fingerprint FROM audit.build_fingerprints WHERE step = ?", params=[step]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def store_fingerprint(con, step: str, fingerprint: str | None, now: datetime | None = None) -> None:
+    """Record (or, with None, forget) the fingerprint a step's output was built from."""
+    ensure_fingerprints_table(con)
+    con.execute("DELETE FROM audit.build_fingerprints WHERE step = ?", [step])
+    if fingerprint is not None:
+        con.execute("INSERT INTO audit.build_fingerprints VALUES (?, ?, ?)",
+                    [step, fingerprint, now or datetime.now().replace(microsecond=0)])
+
+
+def table_content(con, table: str) -> str:
+    """Row count and the sum of row hashes of a table ('absent' when it does not exist)."""
+    if not table_exists(con, table):
+        return f"{table}=absent"
+    alias = table.split(".")[1]
+    rows, total = con.sql(f"SELECT count(*), sum(hash({alias})::HUGEINT) FROM {table} {alias}").fetchall()[0]
+    return f"{table}={rows}:{total}"
+
+
+def code_sha256() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(sql_dir()).rglob("*.sql")):
+        digest.update(path.relative_to(sql_dir()).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in CODE_MODULES:
+        digest.update(name.encode() + b"\0" + (PACKAGE_DIR / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def table_exists(con, table: str) -> bool:
+    schema, name = table.split(".")
+    return con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? AND NOT temporary",
+                   params=[schema, name]).fetchall()[0][0] > 0
+
+
+def quarter_fingerprints(con, cfg, quarters: list[str]) -> dict[str, str]:
+    """quarter -> fingerprint of everything its figures depend on (see the module docstring)."""
+    from kpi.config import config_sha256
+    from kpi.quarters import quarter_bounds, quarter_label
+    from kpi.snapshots import latest_activity_date
+
+    common = [code_sha256(), config_sha256(cfg), *(table_content(con, table) for table in STATE_TABLES)]
+    buckets: dict[str, list[str]] = {}
+    for source, query in _DATED_SOURCES.items():
+        needed = {"usage": ["intermediate.usage_activity"],
+                  "survey_responses": ["staging.survey_responses"],
+                  "survey_answers": ["staging.survey_answers", "staging.survey_responses"]}[source]
+        if not all(table_exists(con, t) for t in needed):
+            continue
+        for dated_on, rows, total in con.sql(
+                f"SELECT date_trunc('quarter', dated_on)::DATE, count(*), sum(row_hash::HUGEINT) FROM ({query}) "
+                "GROUP BY ALL ORDER BY 1").fetchall():
+            buckets.setdefault(quarter_label(dated_on), []).append(f"{source}:{rows}:{total}")
+    latest = latest_activity_date(con) if table_exists(con, "staging.usage_activity") else None
+    out: dict[str, str] = {}
+    for quarter in quarters:
+        end = quarter_bounds(quarter)[1]
+        dated = [f"{q}|{'|'.join(parts)}" for q, parts in sorted(buckets.items()) if q <= quarter]
+        closed = latest is not None and latest >= end
+        text = "\n".join([quarter, f"closed={closed}", *common, *dated])
+        out[quarter] = hashlib.sha256(text.encode()).hexdigest()
+    return out
+
+
+def up_to_date(con, cfg, quarters: list[str]) -> set[str]:
+    """The quarters whose stored fingerprint equals the current one and whose rows are in the marts."""
+    if not table_exists(con, "audit.build_fingerprints") or not table_exists(con, "marts.kpi_usage"):
+        return set()
+    built = dict(con.sql("SELECT step, fingerprint FROM audit.build_fingerprints").fetchall())
+    if not any(f"kpis/{q}" in built for q in quarters):
+        return set()
+    current = quarter_fingerprints(con, cfg, quarters)
+    have_rows = {r[0] for r in con.sql("SELECT DISTINCT quarter FROM marts.kpi_usage").fetchall()}
+    return {q for q in quarters if built.get(f"kpis/{q}") == current[q] and q in have_rows}
+
+
+def record_build(con, cfg, quarter: str) -> None:
+    """Store the quarter's current fingerprint (after its marts and snapshot are written)."""
+    store_fingerprint(con, f"kpis/{quarter}", quarter_fingerprints(con, cfg, [quarter])[quarter])
+
+
+def forget_build(con, quarter: str) -> None:
+    store_fingerprint(con, f"kpis/{quarter}", None)
