@@ -63,14 +63,18 @@ def run(
     config: Path = typer.Option(..., "--config", help="The programme config YAML."),
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse file (created if missing)."),
     quarter: Optional[str] = typer.Option(None, "--quarter", help="Only this quarter (YYYY-Qn)."),
+    no_report: bool = typer.Option(False, "--no-report",
+                                   help="Build everything but the quarterly report (write it later with kpi report)."),
 ) -> None:
-    """Run the pipeline in-process: ingest, KPI marts per quarter, snapshots, alerts."""
+    """Run the pipeline in-process: ingest, KPI marts per quarter, snapshots, alerts, ROI, report."""
     import os
 
-    _run(inputs, config, warehouse, quarter, allow_development_key=os.environ.get("KPI_ALLOW_DEVELOPMENT_KEY") == "1")
+    _run(inputs, config, warehouse, quarter, allow_development_key=os.environ.get("KPI_ALLOW_DEVELOPMENT_KEY") == "1",
+         report=not no_report)
 
 
-def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow_development_key: bool) -> None:
+def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow_development_key: bool,
+         report: bool = True) -> None:
     import re
 
     from rich.console import Console
@@ -81,13 +85,17 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
         raise UserError(f"--quarter {quarter}: not a quarter label; use the form 2025-Q3")
     console = Console(stderr=True)
     with console.status("starting ...") as status:
-        summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key,
+        summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key, report=report,
                                progress=lambda message: (status.update(message), console.print(f"[dim]- {message}[/dim]")))
     out = Console(soft_wrap=True)
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
     out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")
     closed = [q for q, s in summary.snapshots.items() if not s.startswith("open")]
-    out.print(f"Quarters built: {', '.join(summary.quarters) or 'none'}")
+    unchanged = [q for q, s in summary.snapshots.items() if "unchanged since the last run" in s]
+    built = [q for q in summary.quarters if q not in unchanged]
+    out.print(f"Quarters built: {', '.join(built) or 'none'}")
+    if unchanged:
+        out.print(f"Quarters unchanged since the last run (not rebuilt): {', '.join(unchanged)}")
     out.print(f"Quarters closed: {', '.join(closed) or 'none'}")
     for q, status_text in summary.snapshots.items():
         if "RESTATED" in status_text:
@@ -619,9 +627,12 @@ def main() -> None:
 def _leave(code: int) -> None:
     """End the process without tearing the interpreter down. Every file is written and closed by
     now; unloading Dagster, Great Expectations, polars and DuckDB module by module took 0.7-1 s
-    after `kpi run` had finished (docs/benchmarks.md)."""
+    after `kpi run` had finished (docs/benchmarks.md). Under a profiler, debugger or coverage the
+    normal exit runs, so that they can write their results."""
     import os
 
+    if sys.getprofile() is not None or sys.gettrace() is not None or "coverage" in sys.modules:
+        sys.exit(code)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

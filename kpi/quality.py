@@ -10,14 +10,21 @@ Importable without Dagster; GX itself is imported lazily (it takes seconds) on f
 
 Unexpected examples show only the offending values and the row's pseudonymised key columns
 (employee_key, file and day, ...): staging holds no raw personal data.
+
+A pass is remembered (``audit.quality_passes``) with a hash of the frame validated, the suite
+code and the GX version: the same frame validated again reuses it without importing GX (2-3 s).
+Failures are never reused. The usage suite's upper day bound is today + 1, which only grows, so
+a pass of the same frame under an earlier `today` still holds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
@@ -52,6 +59,7 @@ class QualityResult:
     blocking: bool                # failures would make downstream figures wrong
     rows_checked: int             # rows of the staging table covered (usage: log rows summarised)
     outcomes: list[Outcome] = field(default_factory=list)
+    passed_before: datetime | None = None  # reused: this exact frame passed at that time
 
     @property
     def failed(self) -> list[Outcome]:
@@ -328,10 +336,16 @@ def validate_table(con, name: str, **params) -> QualityResult:
     if rows == 0:
         return QualityResult(name, True, suite.blocking, 0, [])
 
+    frame = con.sql(suite.query).df()
+    fingerprint = _frame_sha256(name, frame, params)
+    earlier = _earlier_pass(con, name, fingerprint, params)
+    if earlier is not None:
+        outcomes, validated_at = earlier
+        return QualityResult(name, True, suite.blocking, int(rows), outcomes, passed_before=validated_at)
+
     _context()
     import great_expectations as gx
 
-    frame = con.sql(suite.query).df()
     rules = suite.expectations(params)
     for i, (rule, expectation) in enumerate(rules):
         expectation.meta = {"rule": rule, "order": i}
@@ -343,7 +357,74 @@ def validate_table(con, name: str, **params) -> QualityResult:
 
     by_rule = {r.expectation_config.meta.get("rule"): r for r in result.results}
     outcomes = [_outcome(rule, by_rule.get(rule)) for rule, _ in rules]
-    return QualityResult(name, all(o.success for o in outcomes), suite.blocking, int(rows), outcomes)
+    success = all(o.success for o in outcomes)
+    if success:
+        _remember_pass(con, name, fingerprint, params, outcomes)
+    return QualityResult(name, success, suite.blocking, int(rows), outcomes)
+
+
+# --------------------------------------------------------------------------------------------
+# Passes remembered per frame
+# --------------------------------------------------------------------------------------------
+
+_PASSES_DDL = """
+CREATE TABLE IF NOT EXISTS audit.quality_passes (
+    suite         VARCHAR NOT NULL,
+    frame_sha256  VARCHAR NOT NULL,   -- the frame, the suite code, the GX version, params but today
+    today         DATE,               -- usage suite: the day the upper bound was computed from
+    outcomes      VARCHAR NOT NULL,   -- JSON list of Outcome
+    validated_at  TIMESTAMP NOT NULL
+)"""
+
+
+def _suite_code_sha256() -> str:
+    if "code" not in _GX:
+        from importlib import metadata
+        from pathlib import Path
+
+        digest = hashlib.sha256(Path(__file__).read_bytes())
+        digest.update(metadata.version("great_expectations").encode())
+        _GX["code"] = digest.hexdigest()
+    return _GX["code"]
+
+
+def _frame_sha256(name: str, frame, params: dict) -> str:
+    import pandas as pd
+
+    digest = hashlib.sha256(f"{name}\n{_suite_code_sha256()}\n".encode())
+    digest.update(json.dumps({k: v for k, v in params.items() if k != "today"}, sort_keys=True, default=str).encode())
+    digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _earlier_pass(con, name: str, fingerprint: str, params: dict):
+    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = "
+                     "'quality_passes'").fetchall()[0][0]
+    if not exists:
+        return None
+    today = params.get("today") or date.today()
+    rows = con.sql("SELECT outcomes, validated_at FROM audit.quality_passes WHERE suite = ? AND frame_sha256 = ? "
+                   "AND (today IS NULL OR today <= ?) ORDER BY validated_at DESC LIMIT 1",
+                   params=[name, fingerprint, today]).fetchall()
+    if not rows:
+        return None
+    return [Outcome(**o) for o in json.loads(rows[0][0])], rows[0][1]
+
+
+def _remember_pass(con, name: str, fingerprint: str, params: dict, outcomes: list[Outcome]) -> None:
+    import duckdb
+
+    today = (params.get("today") or date.today()) if name == "usage_activity" else None
+    try:
+        con.execute("CREATE SCHEMA IF NOT EXISTS audit")
+        con.execute(_PASSES_DDL)
+        con.execute("DELETE FROM audit.quality_passes WHERE suite = ?", [name])  # the latest pass is enough
+        con.execute("INSERT INTO audit.quality_passes VALUES (?, ?, ?, ?, ?)",
+                    [name, fingerprint, today, json.dumps([asdict(o) for o in outcomes], default=str),
+                     datetime.now().replace(microsecond=0)])
+    except duckdb.Error:  # a read-only connection: nothing remembered, nothing else changes
+        pass
 
 
 def _outcome(rule: str, r) -> Outcome:

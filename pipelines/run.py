@@ -68,17 +68,17 @@ def _materialize(defs, selection, instance, partition_key=None):
 
 
 def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None = None,
-                 allow_development_key: bool = False, progress=None) -> RunSummary:
+                 allow_development_key: bool = False, progress=None, report: bool = True) -> RunSummary:
     warming: list = []
     try:
-        return _run_pipeline(inputs, config, warehouse, quarter, allow_development_key, progress, warming)
+        return _run_pipeline(inputs, config, warehouse, quarter, allow_development_key, progress, warming, report)
     finally:
         for thread in warming:
             thread.join()
 
 
 def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None,
-                  allow_development_key: bool, progress, warming: list) -> RunSummary:
+                  allow_development_key: bool, progress, warming: list, report: bool) -> RunSummary:
     import dagster as dg
     import duckdb
 
@@ -157,7 +157,7 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
                 setattr(summary, name, value)
         # --- the quarterly report: the quarter asked for, else the latest closed one -----------
         report_quarter = quarter or _report_quarter(summary)
-        if report_quarter is not None:
+        if report and report_quarter is not None:
             say(f"{report_quarter}: quarterly report")
             result = _materialize(defs, dg.AssetSelection.groups("reports"), instance, partition_key=report_quarter)
             for materialization in result.asset_materializations_for_node("reports__quarterly_report"):

@@ -69,9 +69,13 @@ def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=S
 
 
 def ingest_usage(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:
+    from kpi.ingest.files import recall_hashes, remember_hashes
     from kpi.ingest.usage import ingest_usage_files
 
-    return ingest_usage_files(con, found.usage, cfg, key, now)
+    recall_hashes(con)
+    reports = ingest_usage_files(con, found.usage, cfg, key, now)
+    remember_hashes(con, found.usage)
+    return reports
 
 
 def ingest_surveys(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:

@@ -32,7 +32,12 @@ class InputFile:
 
     @property
     def sha256(self) -> str:
-        return file_sha256(self.path)
+        """The content hash; read once per (path, size, modification time) - see `recall_hashes`."""
+        stat = self.path.stat()
+        key = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key not in _HASHES:
+            _HASHES[key] = file_sha256(self.path)
+        return _HASHES[key]
 
 
 @dataclass
@@ -44,6 +49,36 @@ class InputFiles:
 
     def all(self) -> list[InputFile]:
         return [*self.state.values(), *self.usage, *self.surveys]
+
+
+# (absolute path, size, mtime in ns) -> sha256: the hashes known to this process, as git's index
+# knows them: a file with the same path, size and modification time is not read again.
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def recall_hashes(con) -> None:
+    """Make the hashes stored by earlier runs (audit.file_hashes) known to this process; hashing
+    every usage file again took 1.2 s per run at 10,000 employees x 24 months."""
+    if not con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = 'file_hashes'"
+                   ).fetchall()[0][0]:
+        return
+    for path, size, mtime_ns, sha in con.sql("SELECT path, size, mtime_ns, sha256 FROM audit.file_hashes").fetchall():
+        _HASHES.setdefault((path, size, mtime_ns), sha)
+
+
+def remember_hashes(con, files: list[InputFile]) -> None:
+    """Store the hashes of these files (those this process computed or recalled)."""
+    rows = []
+    for file in files:
+        stat = file.path.stat()
+        key = (str(file.path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if key in _HASHES:
+            rows.append((*key, _HASHES[key]))
+    con.execute("CREATE TABLE IF NOT EXISTS audit.file_hashes (path VARCHAR PRIMARY KEY, size BIGINT NOT NULL, "
+                "mtime_ns BIGINT NOT NULL, sha256 VARCHAR NOT NULL)")
+    if rows:
+        con.execute("INSERT OR REPLACE INTO audit.file_hashes SELECT unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
+                    "unnest(?::BIGINT[]), unnest(?::VARCHAR[])", [list(column) for column in zip(*rows)])
 
 
 def file_sha256(path: Path) -> str:

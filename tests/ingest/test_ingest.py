@@ -284,3 +284,21 @@ def test_files_of_one_run_compare_in_order_like_one_by_one(tiny):
                         for t in ("staging.usage_activity", "audit.quarantine", "audit.ingest_manifest")})
         con.close()
     assert results[0] == results[1]
+
+
+def test_a_rewritten_file_of_the_same_size_is_hashed_again(ingested):
+    """Hashes are remembered per (path, size, modification time): a corrected export of exactly the
+    same size is still read, because writing it changed its modification time."""
+    import os
+
+    con, _, root, cfg = ingested
+    path = root / "usage" / "gateway.csv"
+    text = path.read_text()
+    stat = path.stat()
+    assert ",5,4,1" in text
+    path.write_text(text.replace(",5,4,1", ",6,4,2"))  # same size, other figures
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    second = ingest_inputs(con, root, cfg, KEY)
+    [report] = [r for r in second.files if r.file == "usage/gateway.csv"]
+    assert not report.skipped and report.rows_replaced == 1
+    assert con.sql("SELECT count(*) FROM audit.file_hashes WHERE path LIKE '%gateway.csv'").fetchall() == [(1,)]

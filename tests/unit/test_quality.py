@@ -197,3 +197,26 @@ def test_missing_table_fails_and_unknown_suite_raises():
     assert not result.success and result.failed[0].expectation == "table_exists"
     with pytest.raises(ValueError, match="unknown quality suite"):
         validate_table(con, "salaries")
+
+
+def test_a_pass_is_reused_for_the_same_frame_only(con):
+    first = validate_table(con, "employees")
+    assert first.success and first.passed_before is None
+    again = validate_table(con, "employees")
+    assert again.passed_before is not None  # the same rows passed: not validated again
+    assert again.outcomes == first.outcomes and again.rows_checked == 2
+    con.execute("UPDATE staging.employees SET fte = 2.0 WHERE employee_key = 'p_e2'")  # now out of range
+    for _ in range(2):  # a failure is never remembered
+        failed = validate_table(con, "employees")
+        assert not failed.success and failed.passed_before is None
+        assert failures(failed) == {("expect_column_values_to_be_between", "fte"): 1}
+    con.execute("UPDATE staging.employees SET fte = 0.5 WHERE employee_key = 'p_e2'")  # back as it was
+    assert validate_table(con, "employees").passed_before is not None
+
+
+def test_a_usage_pass_holds_for_later_days_not_earlier_ones(con):
+    assert validate_table(con, "usage_activity", today=TODAY).passed_before is None
+    assert validate_table(con, "usage_activity", today=date(2025, 6, 1)).passed_before is not None
+    # a day before the remembered one: the upper bound is lower, so it is validated again
+    assert validate_table(con, "usage_activity", today=date(2024, 3, 5)).passed_before is None
+    assert not validate_table(con, "usage_activity", today=date(2024, 3, 3)).success  # 2024-03-05 > 03-04

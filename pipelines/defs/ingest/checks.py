@@ -27,9 +27,12 @@ def run_suite(warehouse: WarehouseResource, name: str, **params) -> dg.AssetChec
         passed=result.success,
         severity=dg.AssetCheckSeverity.ERROR if result.blocking else dg.AssetCheckSeverity.WARN,
         description=(f"{len(result.outcomes) - len(failed)} of {len(result.outcomes)} expectations met"
+                     + (f" (the same data passed at {result.passed_before:%Y-%m-%d %H:%M}; not validated again)"
+                        if result.passed_before else "")
                      if result.rows_checked else "table empty: nothing to check"),
         metadata={
             "rows_checked": result.rows_checked,
+            "passed_before": str(result.passed_before or ""),
             "expectations": len(result.outcomes),
             "failed_expectations": len(failed),
             "failures": dg.MetadataValue.md(failures_markdown(result)),
