@@ -16,7 +16,9 @@ from queue import Empty, Queue
 import polars as pl
 
 from kpi.ingest.files import InputFile
-from kpi.ingest.store import FileReport, quarantine_frame, reason_counts, write_manifest, write_quarantine
+from kpi.ingest.store import (
+    FileReport, insert_frame, quarantine_frame, reason_counts, write_manifest, write_quarantine,
+)
 from kpi.privacy import pseudonym_map
 
 VALUE_COLUMNS = ["day", "event_time", "tool", "action", "interactions", "successes", "failures",
@@ -165,50 +167,50 @@ def ingest_usage_files(con, sources: list[InputFile], cfg, key: bytes, now: date
 
 def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport], key: bytes,
                  now: datetime) -> None:
-    """Compare a batch of files' rows with the staged rows, stage them, write quarantine and manifest."""
-    batch = pl.concat([file.rows for file in pending], how="vertical_relaxed")
+    """Compare a batch of files' rows with the staged rows, stage them, write quarantine and manifest.
+
+    The batch is scanned from Arrow through relations, never held in temporary tables: inside the
+    ingest transaction DuckDB keeps dropped tables until COMMIT, which held every batch at once
+    (1.7 GiB at 10,000 employees)."""
+    batch = pl.concat([file.rows for file in pending], how="vertical_relaxed").with_row_index("_row")
     for file in pending:
         file.rows = None
-    con.execute("DROP TABLE IF EXISTS temp.usage_batch")
-    con.from_arrow(batch.to_arrow()).query("_usage_batch", "CREATE TEMP TABLE usage_batch AS SELECT * FROM _usage_batch")
-    del batch
     values = ", ".join(COMPARED_COLUMNS)
     equal = " AND ".join(f"{c} IS NOT DISTINCT FROM lag({c}) OVER versions" for c in COMPARED_COLUMNS)
-    # Every version of each key the batch touches: the staged row (order -1), then the batch's, in file order.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE usage_batch_status AS
+    # Every version of each key the batch touches: the staged row (order -1), then the batch's in
+    # file order. A version equal to the one before it is a duplicate; of the others, the last is staged.
+    status = con.from_arrow(batch.select("_row", "natural_key", "_order", *COMPARED_COLUMNS).to_arrow()).query(
+        "_usage_batch", f"""
         WITH versions AS (
-            SELECT natural_key, -1 AS _order, {values}
+            SELECT NULL::UINT32 AS _row, natural_key, -1 AS _order, {values}
             FROM staging.usage_activity
-            WHERE natural_key IN (SELECT natural_key FROM temp.usage_batch)
+            WHERE natural_key IN (SELECT natural_key FROM _usage_batch)
             UNION ALL
-            SELECT natural_key, _order, {values} FROM temp.usage_batch
+            SELECT _row, natural_key, _order, {values} FROM _usage_batch
+        ),
+        flagged AS (
+            SELECT _row, natural_key, _order,
+                   (lag(_order) OVER versions IS NOT NULL AND {equal}) AS duplicate,
+                   lag(_order) OVER versions IS NOT NULL AS had_version,
+                   bool_or(_order = -1) OVER (PARTITION BY natural_key) AS was_staged
+            FROM versions
+            WINDOW versions AS (PARTITION BY natural_key ORDER BY _order)
         )
-        SELECT natural_key, _order,
-               (lag(_order) OVER versions IS NOT NULL AND {equal}) AS duplicate,
-               lag(_order) OVER versions IS NOT NULL AS had_version
-        FROM versions
-        WINDOW versions AS (PARTITION BY natural_key ORDER BY _order)
+        SELECT _row, natural_key, duplicate, had_version AND NOT duplicate AS replaced, was_staged,
+               NOT duplicate AND _order = max(_order) FILTER (WHERE NOT duplicate)
+                                          OVER (PARTITION BY natural_key) AS staged
+        FROM flagged
         QUALIFY _order >= 0
-    """)
-    con.execute("""
-        DELETE FROM staging.usage_activity
-        WHERE natural_key IN (SELECT natural_key FROM temp.usage_batch_status WHERE NOT duplicate)
-    """)
-    columns = ", ".join(STAGED_COLUMNS)
-    con.execute(f"""
-        INSERT INTO staging.usage_activity ({columns})
-        SELECT {", ".join("b." + c for c in STAGED_COLUMNS)}
-        FROM temp.usage_batch b JOIN temp.usage_batch_status s USING (natural_key, _order)
-        WHERE NOT s.duplicate
-        QUALIFY b._order = max(b._order) OVER (PARTITION BY b.natural_key)
-    """)
-    status = con.sql("""
-        SELECT b._order, b.row_number, s.duplicate, s.had_version AND NOT s.duplicate AS replaced
-        FROM temp.usage_batch b JOIN temp.usage_batch_status s USING (natural_key, _order)
-    """).pl()
-    con.execute("DROP TABLE temp.usage_batch")
-    con.execute("DROP TABLE temp.usage_batch_status")
+        """).pl()
+    gone = status.filter(pl.col("was_staged") & ~pl.col("duplicate")).select("natural_key").unique()
+    if gone.height:  # staged rows that a batch row replaces
+        con.from_arrow(gone.to_arrow()).query(
+            "_replaced_keys", "DELETE FROM staging.usage_activity WHERE natural_key IN (SELECT natural_key FROM _replaced_keys)")
+    staged = batch.join(status.filter("staged").select("_row"), on="_row", how="semi")
+    insert_frame(con, "staging.usage_activity", staged.select(STAGED_COLUMNS))
+    status = status.join(batch.select("_row", "_order", "row_number"), on="_row").select(
+        "_order", "row_number", "duplicate", "replaced")
+    del batch, staged
     by_order = {o[0]: part for o, part in status.partition_by("_order", as_dict=True).items()} if status.height else {}
     for file in pending:
         part = by_order.get(file.order, status.clear())

@@ -2,10 +2,11 @@
 DROP TABLE IF EXISTS intermediate.usage_match;
 -- Match every staged usage row to an employee employed that day (decided anew on every run, so an
 -- HR correction brings rows back). match_problem is NULL for rows that count; otherwise the
--- quarantine reason of the match stage. A temporary table (one per run, in memory, spilled by
--- DuckDB when large): it feeds intermediate.usage_activity and the match-stage quarantine, and
--- writing its 2 M rows into the warehouse file every run cost a second at 10,000 employees.
-CREATE OR REPLACE TEMP TABLE usage_match AS
+-- quarantine reason of the match stage. A temporary view, read twice (by
+-- intermediate.usage_activity and by the match-stage quarantine): at 10,000 employees writing its
+-- 2.4 M rows into the warehouse file cost 1.3 s, holding them as a temporary table 0.4 GiB more
+-- memory; computing the join twice costs 0.9 s in all (docs/benchmarks.md).
+CREATE OR REPLACE TEMP VIEW usage_match AS
 WITH weekly_chatgpt AS (
     SELECT DISTINCT user_key, period_start, period_end
     FROM staging.usage_activity
