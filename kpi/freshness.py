@@ -12,7 +12,7 @@ by ``$quarter_end``), the config, whether the quarter is closed, and the code th
 - matched usage and survey answers, bucketed by quarter and taken cumulatively up to the quarter.
 
 After a quarter is built and snapshotted its fingerprint is stored (``audit.build_fingerprints``,
-step ``kpis/<quarter>``). A
+step ``kpis/<quarter>``; ``kpis/<quarter>/marts`` between the two steps). A
 run that finds the same fingerprint leaves the quarter as it is: adding a new quarter's exports
 rebuilds that quarter (and a quarter that closes with it), not the whole history, while a changed
 HR file, config or code rebuilds everything. Over-inclusion only costs a rebuild; the test
@@ -120,22 +120,33 @@ def quarter_fingerprints(con, cfg, quarters: list[str]) -> dict[str, str]:
     return out
 
 
-def up_to_date(con, cfg, quarters: list[str]) -> set[str]:
+def up_to_date(con, cfg, quarters: list[str], fingerprints: dict[str, str] | None = None) -> set[str]:
     """The quarters whose stored fingerprint equals the current one and whose rows are in the marts."""
     if not table_exists(con, "audit.build_fingerprints") or not table_exists(con, "marts.kpi_usage"):
         return set()
     built = dict(con.sql("SELECT step, fingerprint FROM audit.build_fingerprints").fetchall())
     if not any(f"kpis/{q}" in built for q in quarters):
         return set()
-    current = quarter_fingerprints(con, cfg, quarters)
+    current = fingerprints or quarter_fingerprints(con, cfg, quarters)
     have_rows = {r[0] for r in con.sql("SELECT DISTINCT quarter FROM marts.kpi_usage").fetchall()}
     return {q for q in quarters if built.get(f"kpis/{q}") == current[q] and q in have_rows}
 
 
-def record_build(con, cfg, quarter: str) -> None:
-    """Store the quarter's current fingerprint (after its marts and snapshot are written)."""
-    store_fingerprint(con, f"kpis/{quarter}", quarter_fingerprints(con, cfg, [quarter])[quarter])
+def record_marts_built(con, quarter: str, fingerprint: str) -> None:
+    """The quarter's marts were built from inputs with this fingerprint (snapshot still to come)."""
+    store_fingerprint(con, f"kpis/{quarter}/marts", fingerprint)
+
+
+def record_build(con, quarter: str) -> None:
+    """The quarter's snapshot is written too: its marts' fingerprint becomes the quarter's. Until
+    then a run finds the old one and builds the quarter again, so a run stopped between the two
+    steps cannot leave a closed quarter without its snapshot."""
+    marts = stored_fingerprint(con, f"kpis/{quarter}/marts")
+    if marts is not None:
+        store_fingerprint(con, f"kpis/{quarter}", marts)
+        store_fingerprint(con, f"kpis/{quarter}/marts", None)
 
 
 def forget_build(con, quarter: str) -> None:
     store_fingerprint(con, f"kpis/{quarter}", None)
+    store_fingerprint(con, f"kpis/{quarter}/marts", None)

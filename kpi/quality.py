@@ -13,7 +13,8 @@ Unexpected examples show only the offending values and the row's pseudonymised k
 
 A pass is remembered (``audit.quality_passes``) with a hash of the frame validated, the suite
 code and the GX version: the same frame validated again reuses it without importing GX (2-3 s).
-Failures are never reused. The usage suite's upper day bound is today + 1, which only grows, so
+The accumulating inputs (usage summary, survey answers) are remembered per file, so a run that
+adds files validates the new files' rows only. Failures are never reused. The usage suite's upper day bound is today + 1, which only grows, so
 a pass of the same frame under an earlier `today` still holds.
 """
 
@@ -241,6 +242,10 @@ _SUITES: dict[str, _Suite] = {
                              ("file", "response_id", "item"), _survey_answers),
 }
 
+#: Suites validated and remembered file by file: every expectation is on single rows or on a key
+#: that includes `file` (tests/unit/test_quality.py checks it), so the table passes iff each file does.
+PER_FILE_SUITES: tuple[str, ...] = ("usage_activity", "survey_answers")
+
 #: Suite names, one per staged input; `usage_activity` validates the per-file daily summary.
 SUITE_NAMES: tuple[str, ...] = tuple(_SUITES)
 BLOCKING_SUITES: tuple[str, ...] = tuple(name for name, s in _SUITES.items() if s.blocking)
@@ -337,11 +342,17 @@ def validate_table(con, name: str, **params) -> QualityResult:
         return QualityResult(name, True, suite.blocking, 0, [])
 
     frame = con.sql(suite.query).df()
-    fingerprint = _frame_sha256(name, frame, params)
-    earlier = _earlier_pass(con, name, fingerprint, params)
-    if earlier is not None:
-        outcomes, validated_at = earlier
+    # Each part (the whole frame, or one file's rows) that passed before is not validated again.
+    parts = ({file: part for file, part in frame.groupby("file", sort=True)} if name in PER_FILE_SUITES
+             else {None: frame})
+    hashes = {file: _frame_sha256(name, part, params) for file, part in parts.items()}
+    earlier = _earlier_passes(con, name, set(hashes.values()), params)
+    todo = [file for file, digest in hashes.items() if digest not in earlier]
+    if not todo:
+        outcomes, validated_at = max(earlier.values(), key=lambda passed: passed[1])
         return QualityResult(name, True, suite.blocking, int(rows), outcomes, passed_before=validated_at)
+    if len(todo) < len(parts):
+        frame = frame[frame["file"].isin(todo)]
 
     _context()
     import great_expectations as gx
@@ -359,7 +370,7 @@ def validate_table(con, name: str, **params) -> QualityResult:
     outcomes = [_outcome(rule, by_rule.get(rule)) for rule, _ in rules]
     success = all(o.success for o in outcomes)
     if success:
-        _remember_pass(con, name, fingerprint, params, outcomes)
+        _remember_passes(con, name, [hashes[file] for file in todo], set(hashes.values()), params, outcomes)
     return QualityResult(name, success, suite.blocking, int(rows), outcomes)
 
 
@@ -398,30 +409,33 @@ def _frame_sha256(name: str, frame, params: dict) -> str:
     return digest.hexdigest()
 
 
-def _earlier_pass(con, name: str, fingerprint: str, params: dict):
+def _earlier_passes(con, name: str, fingerprints: set[str], params: dict) -> dict[str, tuple]:
+    """fingerprint -> (outcomes, validated_at) of the parts among `fingerprints` that passed before."""
     exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = "
                      "'quality_passes'").fetchall()[0][0]
     if not exists:
-        return None
+        return {}
     today = params.get("today") or date.today()
-    rows = con.sql("SELECT outcomes, validated_at FROM audit.quality_passes WHERE suite = ? AND frame_sha256 = ? "
-                   "AND (today IS NULL OR today <= ?) ORDER BY validated_at DESC LIMIT 1",
-                   params=[name, fingerprint, today]).fetchall()
-    if not rows:
-        return None
-    return [Outcome(**o) for o in json.loads(rows[0][0])], rows[0][1]
+    rows = con.sql("SELECT frame_sha256, outcomes, validated_at FROM audit.quality_passes WHERE suite = ? "
+                   "AND frame_sha256 IN (SELECT unnest(?::VARCHAR[])) AND (today IS NULL OR today <= ?)",
+                   params=[name, sorted(fingerprints), today]).fetchall()
+    return {digest: ([Outcome(**o) for o in json.loads(outcomes)], at) for digest, outcomes, at in rows}
 
 
-def _remember_pass(con, name: str, fingerprint: str, params: dict, outcomes: list[Outcome]) -> None:
+def _remember_passes(con, name: str, passed: list[str], current: set[str], params: dict,
+                     outcomes: list[Outcome]) -> None:
+    """Remember the parts that just passed; forget passes of parts no longer in the table."""
     import duckdb
 
     today = (params.get("today") or date.today()) if name == "usage_activity" else None
     try:
         con.execute("CREATE SCHEMA IF NOT EXISTS audit")
         con.execute(_PASSES_DDL)
-        con.execute("DELETE FROM audit.quality_passes WHERE suite = ?", [name])  # the latest pass is enough
-        con.execute("INSERT INTO audit.quality_passes VALUES (?, ?, ?, ?, ?)",
-                    [name, fingerprint, today, json.dumps([asdict(o) for o in outcomes], default=str),
+        con.execute("DELETE FROM audit.quality_passes WHERE suite = ? AND (frame_sha256 NOT IN "
+                    "(SELECT unnest(?::VARCHAR[])) OR frame_sha256 IN (SELECT unnest(?::VARCHAR[])))",
+                    [name, sorted(current), passed])
+        con.execute("INSERT INTO audit.quality_passes SELECT ?, unnest(?::VARCHAR[]), ?, ?, ?",
+                    [name, passed, today, json.dumps([asdict(o) for o in outcomes], default=str),
                      datetime.now().replace(microsecond=0)])
     except duckdb.Error:  # a read-only connection: nothing remembered, nothing else changes
         pass

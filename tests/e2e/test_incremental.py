@@ -102,3 +102,17 @@ def test_a_run_with_nothing_new_rebuilds_nothing(warehouses):
     assert set(third.snapshots.values()) == {"closed, unchanged since the last run: not rebuilt"}
     assert third.files_ingested == warehouses["full"].files_ingested
     assert third.alerts == warehouses["full"].alerts
+
+
+def test_a_quarter_counts_as_built_only_once_its_snapshot_is_written():
+    from kpi.freshness import forget_build, record_build, record_marts_built, stored_fingerprint
+
+    con = duckdb.connect()
+    record_marts_built(con, "2025-Q1", "abc")
+    assert stored_fingerprint(con, "kpis/2025-Q1") is None  # stopped here: the next run builds it again
+    record_build(con, "2025-Q1")
+    assert (stored_fingerprint(con, "kpis/2025-Q1"), stored_fingerprint(con, "kpis/2025-Q1/marts")) == ("abc", None)
+    record_build(con, "2025-Q1")  # a snapshot of a quarter not rebuilt changes nothing
+    assert stored_fingerprint(con, "kpis/2025-Q1") == "abc"
+    forget_build(con, "2025-Q1")
+    assert stored_fingerprint(con, "kpis/2025-Q1") is None

@@ -220,3 +220,34 @@ def test_a_usage_pass_holds_for_later_days_not_earlier_ones(con):
     # a day before the remembered one: the upper bound is lower, so it is validated again
     assert validate_table(con, "usage_activity", today=date(2024, 3, 5)).passed_before is None
     assert not validate_table(con, "usage_activity", today=date(2024, 3, 3)).success  # 2024-03-05 > 03-04
+
+
+def test_per_file_suites_key_every_multi_row_rule_by_file():
+    from kpi.quality import PER_FILE_SUITES, _suite
+
+    for name in PER_FILE_SUITES:
+        for rule, expectation in _suite(name).expectations({"today": TODAY, "scale_max": 5}):
+            config = expectation.configuration.kwargs
+            if "column_list" in config:
+                assert "file" in config["column_list"], (name, rule)
+            assert expectation.expectation_type in (
+                "expect_table_columns_to_match_set", "expect_column_values_to_not_be_null",
+                "expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
+                "expect_compound_columns_to_be_unique"), (name, rule)  # row rules, or keyed by file
+
+
+def test_a_new_file_is_validated_alone_and_a_changed_one_again(con):
+    assert validate_table(con, "survey_answers", scale_max=5).passed_before is None
+    con.execute("INSERT INTO staging.survey_answers VALUES "
+                "('surveys/q2.csv', 'r9', 'I share AI tips', 'collaboration', false, 9, 9)")
+    result = validate_table(con, "survey_answers", scale_max=5)
+    assert not result.success and result.rows_checked == 3
+    assert failures(result) == {("expect_column_values_to_be_between", "points"): 1,
+                                ("expect_column_values_to_be_between", "answer_points"): 1}
+    con.execute("UPDATE staging.survey_answers SET points = 5, answer_points = 5 WHERE file = 'surveys/q2.csv'")
+    assert validate_table(con, "survey_answers", scale_max=5).success
+    assert validate_table(con, "survey_answers", scale_max=5).passed_before is not None
+    # an earlier file changed (a corrected re-export): its rows are validated again
+    con.execute("UPDATE staging.survey_answers SET points = 0 WHERE file = 'surveys/q1.csv' AND item = 'I share AI tips'")
+    result = validate_table(con, "survey_answers", scale_max=5)
+    assert failures(result) == {("expect_column_values_to_be_between", "points"): 1}

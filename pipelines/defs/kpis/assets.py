@@ -58,7 +58,7 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
     A quarter whose inputs, config and code are unchanged since it was last built is left as it is
     (kpi/freshness.py); its alerts are evaluated all the same."""
     from kpi.alerts import culture_alerts, usage_alerts
-    from kpi.freshness import forget_build, up_to_date
+    from kpi.freshness import forget_build, quarter_fingerprints, record_marts_built, up_to_date
     from kpi.marts import MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
 
     quarter = context.partition_key
@@ -73,13 +73,16 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
                 con.execute(f"DELETE FROM {table} WHERE quarter = ?", [quarter])
             forget_build(con, quarter)
             counts = {}
-        elif quarter in up_to_date(con, cfg, [quarter]):
-            context.log.info(f"{quarter}: inputs, config and code unchanged since the last build; not rebuilt")
-            rebuilt = False
-            counts = {table: con.sql(f"SELECT count(*) FROM {table} WHERE quarter = ?",
-                                                   params=[quarter]).fetchall()[0][0] for table in MART_TABLES}
         else:
-            counts = build_quarter(con, cfg, quarter)
+            fingerprints = quarter_fingerprints(con, cfg, [quarter])
+            if quarter in up_to_date(con, cfg, [quarter], fingerprints):
+                context.log.info(f"{quarter}: inputs, config and code unchanged since the last build; not rebuilt")
+                rebuilt = False
+                counts = {table: con.sql(f"SELECT count(*) FROM {table} WHERE quarter = ?",
+                                         params=[quarter]).fetchall()[0][0] for table in MART_TABLES}
+            else:
+                counts = build_quarter(con, cfg, quarter)
+                record_marts_built(con, quarter, fingerprints[quarter])
         con.execute("COMMIT")
         usage = usage_alerts(con, quarter, cfg.alerts.usage_drop_points)
         culture = culture_alerts(con, quarter, cfg.alerts.culture_drop_points)
@@ -99,7 +102,6 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
 def kpi_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
     from kpi.config import config_sha256
     from kpi.freshness import record_build
-    from kpi.marts import data_quarters
     from kpi.snapshots import snapshot_quarter
 
     quarter = context.partition_key
@@ -107,8 +109,7 @@ def kpi_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
         outcome = snapshot_quarter(con, quarter, config_sha256(cfg))
-        if quarter in data_quarters(con, cfg):
-            record_build(con, cfg, quarter)  # marts and snapshot now match these inputs
+        record_build(con, quarter)  # marts and snapshot now match the inputs the marts were built from
         con.execute("COMMIT")
     if not outcome.closed:
         status = "open (usage data does not reach the quarter's last day yet): not snapshotted"
