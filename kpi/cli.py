@@ -613,10 +613,16 @@ def main() -> None:
     """Entry point: user errors become one line on stderr and exit status 2."""
     try:
         app()
-        code = 0
     except UserError as exc:
         typer.echo(f"error: {exc}", err=True)
-        code = exc.exit_code
+        sys.exit(exc.exit_code)
+
+
+def entry() -> None:
+    """The `kpi` console script: `main`, then a quick exit (see `_leave`)."""
+    try:
+        main()
+        code = 0
     except SystemExit as exc:  # typer ends every command with one
         if isinstance(exc.code, str):
             typer.echo(exc.code, err=True)
