@@ -86,7 +86,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
     console = Console(stderr=True)
     with console.status("starting ...") as status:
         summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key, report=report,
-                               progress=lambda message: (status.update(message), console.print(f"[dim]- {message}[/dim]")))
+                               validation_process=True, progress=lambda message: (status.update(message), console.print(f"[dim]- {message}[/dim]")))
     out = Console(soft_wrap=True)
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
     out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")

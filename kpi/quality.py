@@ -25,6 +25,7 @@ import json
 import math
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
@@ -292,23 +293,32 @@ def _context():
     return _GX["context"]
 
 
-def warm_up() -> threading.Thread:
-    """Import GX and create its context in a background thread.
+_WORKER: dict[str, Any] = {}
 
-    The import takes 2-3 s of the run; started before the ingest, it overlaps with reading the
-    inputs (mostly polars and DuckDB, which release the GIL) instead of following it. Validation
-    waits for it (a lock), and a failure here is left for the validation to raise. Join the thread
-    before the process ends."""
 
-    def work():
-        try:
-            _context()
-        except Exception:  # noqa: BLE001 - validate_table raises it where it can be reported
-            pass
+@contextmanager
+def validation_worker():
+    """Validate in a worker process whose Great Expectations import starts now.
 
-    thread = threading.Thread(target=work, name="gx-warm-up", daemon=True)
-    thread.start()
-    return thread
+    The import costs 2-3 s of CPU under the GIL; in this process it competed with the ingest
+    (mostly Python while reading exports), in a process of its own it runs on the second core.
+    Frames go to the worker pickled, outcomes come back as `Outcome`s; without this context (or if
+    the worker cannot start) validation runs in-process as before. The worker is stopped on exit.
+
+    The worker is started with "spawn" (forking a process that runs Dagster and polars threads is
+    unsafe), which imports the caller's main module again: use it only from a main module guarded
+    by `if __name__ == "__main__"` (the `kpi` console script is)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_context)
+    pool.submit(int, 0)  # start the process (and its import) now
+    _WORKER["pool"] = pool
+    try:
+        yield pool
+    finally:
+        _WORKER.pop("pool", None)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _batch_definition(name: str):
@@ -354,6 +364,28 @@ def validate_table(con, name: str, **params) -> QualityResult:
     if len(todo) < len(parts):
         frame = frame[frame["file"].isin(todo)]
 
+    outcomes = _in_worker(name, frame, params)
+    success = all(o.success for o in outcomes)
+    if success:
+        _remember_passes(con, name, [hashes[file] for file in todo], set(hashes.values()), params, outcomes)
+    return QualityResult(name, success, suite.blocking, int(rows), outcomes)
+
+
+def _in_worker(name: str, frame, params: dict) -> list[Outcome]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _WORKER.get("pool")
+    if pool is not None:
+        try:
+            return pool.submit(_gx_outcomes, name, frame, params).result()
+        except BrokenProcessPool:  # the worker died (e.g. out of memory): validate here instead
+            _WORKER.pop("pool", None)
+    return _gx_outcomes(name, frame, params)
+
+
+def _gx_outcomes(name: str, frame, params: dict) -> list[Outcome]:
+    """Run the suite on a frame with GX (in this process or in the validation worker)."""
+    suite = _suite(name)
     _context()
     import great_expectations as gx
 
@@ -365,13 +397,8 @@ def validate_table(con, name: str, **params) -> QualityResult:
     result = batch.validate(gx_suite, result_format={
         "result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
         "unexpected_index_column_names": list(suite.key_columns)})
-
     by_rule = {r.expectation_config.meta.get("rule"): r for r in result.results}
-    outcomes = [_outcome(rule, by_rule.get(rule)) for rule, _ in rules]
-    success = all(o.success for o in outcomes)
-    if success:
-        _remember_passes(con, name, [hashes[file] for file in todo], set(hashes.values()), params, outcomes)
-    return QualityResult(name, success, suite.blocking, int(rows), outcomes)
+    return [_outcome(rule, by_rule.get(rule)) for rule, _ in rules]
 
 
 # --------------------------------------------------------------------------------------------

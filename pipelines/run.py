@@ -68,17 +68,22 @@ def _materialize(defs, selection, instance, partition_key=None):
 
 
 def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None = None,
-                 allow_development_key: bool = False, progress=None, report: bool = True) -> RunSummary:
-    warming: list = []
-    try:
-        return _run_pipeline(inputs, config, warehouse, quarter, allow_development_key, progress, warming, report)
-    finally:
-        for thread in warming:
-            thread.join()
+                 allow_development_key: bool = False, progress=None, report: bool = True,
+                 validation_process: bool = False) -> RunSummary:
+    """Run everything in-process. `validation_process`: validate in a worker process whose Great
+    Expectations import (2-3 s of CPU) runs on the other core while Dagster loads and the ingest
+    reads (`kpi run` does; it needs a main module that is safe to import, see
+    `kpi.quality.validation_worker`)."""
+    from contextlib import nullcontext
+
+    from kpi.quality import validation_worker
+
+    with validation_worker() if validation_process else nullcontext():
+        return _run_pipeline(inputs, config, warehouse, quarter, allow_development_key, progress, report)
 
 
 def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None,
-                  allow_development_key: bool, progress, warming: list, report: bool) -> RunSummary:
+                  allow_development_key: bool, progress, report: bool) -> RunSummary:
     import dagster as dg
     import duckdb
 
@@ -100,11 +105,6 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
     summary = RunSummary()
     with dg.DagsterInstance.ephemeral() as instance:
         say("ingest: reading, validating and pseudonymising the inputs")
-        from kpi.quality import warm_up
-
-        # Great Expectations imports (2-3 s, GIL-bound) while the ingest reads files in polars and
-        # DuckDB; started before Dagster was loaded it only slowed that down (both are imports).
-        warming.append(warm_up())
         _materialize(defs, dg.AssetSelection.groups("ingest"), instance)
         with duckdb.connect(str(warehouse), read_only=True) as con:
             found = data_quarters(con, cfg)

@@ -179,14 +179,28 @@ def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport
     equal = " AND ".join(f"{c} IS NOT DISTINCT FROM lag({c}) OVER versions" for c in COMPARED_COLUMNS)
     # Every version of each key the batch touches: the staged row (order -1), then the batch's in
     # file order. A version equal to the one before it is a duplicate; of the others, the last is staged.
+    # Equal natural keys have days at most one apart: every key holds the row's day, its event time
+    # as exported (whose company-local day a change of company.timezone can move by a day), or the
+    # ChatGPT period the day is derived from. So only staged rows within a day of the batch's days
+    # can share a key, and DuckDB skips the row groups of older data (zone maps on `day`).
     status = con.from_arrow(batch.select("_row", "natural_key", "_order", *COMPARED_COLUMNS).to_arrow()).query(
         "_usage_batch", f"""
-        WITH versions AS (
-            SELECT NULL::UINT32 AS _row, natural_key, -1 AS _order, {values}
+        WITH staged AS (
+            SELECT natural_key, {values}
             FROM staging.usage_activity
-            WHERE natural_key IN (SELECT natural_key FROM _usage_batch)
+            WHERE day BETWEEN (SELECT min(day) - 1 FROM _usage_batch) AND (SELECT max(day) + 1 FROM _usage_batch)
+              AND natural_key IN (SELECT natural_key FROM _usage_batch)
+        ),
+        -- keys with more than one version (staged or in several files): usually few
+        repeated AS (
+            SELECT natural_key FROM (SELECT natural_key FROM _usage_batch UNION ALL SELECT natural_key FROM staged)
+            GROUP BY natural_key HAVING count(*) > 1
+        ),
+        versions AS (
+            SELECT NULL::UINT32 AS _row, natural_key, -1 AS _order, {values} FROM staged
             UNION ALL
             SELECT _row, natural_key, _order, {values} FROM _usage_batch
+            WHERE natural_key IN (SELECT natural_key FROM repeated)
         ),
         flagged AS (
             SELECT _row, natural_key, _order,
@@ -201,6 +215,9 @@ def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport
                                           OVER (PARTITION BY natural_key) AS staged
         FROM flagged
         QUALIFY _order >= 0
+        UNION ALL  -- a key seen once, in one file of this batch: new, loaded and staged
+        SELECT _row, natural_key, false, false, false, true FROM _usage_batch
+        WHERE natural_key NOT IN (SELECT natural_key FROM repeated)
         """).pl()
     gone = status.filter(pl.col("was_staged") & ~pl.col("duplicate")).select("natural_key").unique()
     if gone.height:  # staged rows that a batch row replaces

@@ -251,3 +251,14 @@ def test_a_new_file_is_validated_alone_and_a_changed_one_again(con):
     con.execute("UPDATE staging.survey_answers SET points = 0 WHERE file = 'surveys/q1.csv' AND item = 'I share AI tips'")
     result = validate_table(con, "survey_answers", scale_max=5)
     assert failures(result) == {("expect_column_values_to_be_between", "points"): 1}
+
+
+def test_the_validation_worker_gives_the_same_outcomes(con):
+    from kpi.quality import validation_worker
+
+    con.execute("UPDATE staging.employees SET fte = 2.0 WHERE employee_key = 'p_e2'")
+    here = validate_table(con, "employees")
+    with validation_worker():
+        there = validate_table(con, "employees")
+    assert not there.success and there.outcomes == here.outcomes
+    assert failures(there) == {("expect_column_values_to_be_between", "fte"): 1}
