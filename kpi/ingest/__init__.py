@@ -72,7 +72,7 @@ def ingest_usage(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list
     from kpi.ingest.files import recall_hashes, remember_hashes
     from kpi.ingest.usage import ingest_usage_files
 
-    recall_hashes(con)
+    recall_hashes(con, found.usage)
     reports = ingest_usage_files(con, found.usage, cfg, key, now)
     remember_hashes(con, found.usage)
     return reports
