@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kpi.ingest.files import InputFiles, discover_inputs
-from kpi.ingest.store import FileReport, ensure_schema
+from kpi.ingest.store import FileReport, check_pseudonym_key, ensure_schema
 from kpi.paths import read_sql
 
 CONCEALED_IDENTITY_HINT = (
@@ -116,6 +116,7 @@ def ingest_inputs(con, inputs_dir: Path | str, cfg, key: bytes, now: datetime | 
     now = now or datetime.now().replace(microsecond=0)
     found = discover_inputs(inputs_dir)
     ensure_schema(con)
+    check_pseudonym_key(con, key, cfg.privacy.pseudonym_key_env)
     result = IngestResult()
     result.files += ingest_state(con, found, cfg, key, now)
     result.files += ingest_usage(con, found, cfg, key, now)

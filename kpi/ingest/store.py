@@ -37,6 +37,30 @@ def ensure_schema(con) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
 
 
+KEY_CHECK_TEXT = "kpi-pseudonym-key-check"
+
+
+def check_pseudonym_key(con, key: bytes, env_var: str) -> None:
+    """Refuse to add to a warehouse built with another pseudonym key.
+
+    Pseudonyms of different keys never match: usage staged under the old key would all become
+    `unknown_user` against an HR list read with the new one, and every KPI would collapse without
+    an error. The warehouse keeps a pseudonym of a fixed text (never the key); a warehouse from
+    before this check adopts the current key."""
+    from kpi.errors import UserError
+
+    check = pseudonymise(KEY_CHECK_TEXT, key)
+    con.execute("CREATE TABLE IF NOT EXISTS audit.pseudonym_key_check (key_check VARCHAR NOT NULL)")
+    stored = con.sql("SELECT key_check FROM audit.pseudonym_key_check").fetchall()
+    if not stored:
+        con.execute("INSERT INTO audit.pseudonym_key_check VALUES (?)", [check])
+    elif stored[0][0] != check:
+        raise UserError(
+            f"this warehouse was built with another pseudonym key than the one in {env_var}: set {env_var} to "
+            "the key used before, or write to a new warehouse file (pseudonyms of different keys never match)"
+        )
+
+
 @dataclass
 class FileReport:
     """One line of audit.ingest_manifest."""

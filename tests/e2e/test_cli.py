@@ -118,3 +118,12 @@ def test_concealed_m365_names_are_explained(inputs, tmp_path):
     text = " ".join(result.stdout.split())
     assert "concealed_identity 1" in text
     assert "Display concealed user, group, and site names in all reports" in text
+
+
+def test_run_with_another_pseudonym_key_on_an_existing_warehouse(inputs, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    args = ("run", "--inputs", inputs, "--config", inputs / "config.yaml", "--warehouse", warehouse, "--no-report")
+    assert kpi(*args, env={"KPI_PSEUDONYM_KEY": "a" * 32}).returncode == 0
+    result = kpi(*args, env={"KPI_PSEUDONYM_KEY": "b" * 32})
+    assert_one_line_error(result, "another pseudonym key than the one in KPI_PSEUDONYM_KEY",
+                          "write to a new warehouse file")

@@ -197,8 +197,21 @@ def test_a_state_file_is_read_again_when_it_or_its_settings_change(ingested):
     changed = cfg.model_copy(update={"rates": cfg.rates.model_copy(update={
         "hourly_cost_eur": cfg.rates.hourly_cost_eur.model_copy(update={"user": 99.0})})})
     assert len(read_again(ingest_inputs(con, root, changed, KEY))) == 5
-    assert len(read_again(ingest_inputs(con, root, changed, b"another-key-0123456789"))) == 5
-    assert read_again(ingest_inputs(con, root, changed, b"another-key-0123456789")) == []
+    assert read_again(ingest_inputs(con, root, changed, KEY)) == []
+
+
+def test_another_pseudonym_key_is_refused_in_one_line(ingested):
+    """Usage staged under one key never matches an HR list pseudonymised with another."""
+    from kpi.errors import UserError
+
+    con, _, root, cfg = ingested
+    before = con.sql("SELECT count(*) FROM intermediate.usage_activity").fetchall()
+    with pytest.raises(UserError) as error:
+        ingest_inputs(con, root, cfg, b"another-key-0123456789")
+    message = str(error.value)
+    assert "another pseudonym key than the one in KPI_PSEUDONYM_KEY" in message and "\n" not in message
+    assert con.sql("SELECT count(*) FROM intermediate.usage_activity").fetchall() == before
+    assert con.sql("SELECT count(*) FROM audit.pseudonym_key_check").fetchall() == [(1,)]
 
 
 def test_an_hr_correction_brings_rows_back(ingested):

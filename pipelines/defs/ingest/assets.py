@@ -37,7 +37,7 @@ def _spec(asset_key: dg.AssetKey, description: str, deps=()) -> dg.AssetSpec:
 def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, step):
     """Run one ingest step in a transaction; return its file reports."""
     from kpi.ingest.files import discover_inputs
-    from kpi.ingest.store import ensure_schema
+    from kpi.ingest.store import check_pseudonym_key, ensure_schema
     from kpi.privacy import resolve_key
 
     cfg = programme.load_config()
@@ -46,6 +46,7 @@ def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, st
     now = datetime.now().replace(microsecond=0)
     with warehouse.connect() as con:
         ensure_schema(con)
+        check_pseudonym_key(con, secret, cfg.privacy.pseudonym_key_env)
         con.execute("BEGIN TRANSACTION")
         try:
             reports = step(con, found, cfg, secret, now)
