@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kpi.paths import PACKAGE_DIR, sql_dir
+from kpi.warehouse import table_exists
 
 STATE_TABLES = ("staging.employees", "staging.employee_identities", "staging.trainings", "staging.assessments",
                 "staging.costs", "staging.process_metrics", "staging.use_cases")
@@ -83,12 +84,6 @@ def code_sha256() -> str:
     for name in CODE_MODULES:
         digest.update(name.encode() + b"\0" + (PACKAGE_DIR / name).read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def table_exists(con, table: str) -> bool:
-    schema, name = table.split(".")
-    return con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? AND NOT temporary",
-                   params=[schema, name]).fetchall()[0][0] > 0
 
 
 def quarter_fingerprints(con, cfg, quarters: list[str]) -> dict[str, str]:

@@ -22,6 +22,7 @@ from kpi.config import Config
 from kpi.paths import read_sql
 from kpi.privacy import apply_suppression
 from kpi.quarters import parse_quarter, quarter_bounds, quarter_label, quarters_between, weeks_in_quarter
+from kpi.warehouse import table_exists
 
 __all__ = [
     "MART_COLUMNS",
@@ -162,7 +163,7 @@ def _ensure_helpers(con) -> None:
     """The intermediate table macros and views the mart SQL uses (need staging.* to exist)."""
     con.execute(read_sql("staging/tables.sql"))  # idempotent: CREATE ... IF NOT EXISTS
     con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
-    if not _table_exists(con, "intermediate", "usage_activity"):
+    if not table_exists(con, "intermediate.usage_activity"):
         # Ingest has not matched any usage yet: an empty table with the matched-usage columns.
         con.execute(
             "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
@@ -170,15 +171,6 @@ def _ensure_helpers(con) -> None:
         )
     for model in _INTERMEDIATE_HELPERS:
         con.execute(read_sql(model))
-
-
-def _table_exists(con, schema: str, table: str) -> bool:
-    rows = con.sql(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = $schema AND table_name = $table"
-        " AND NOT temporary",
-        params={"schema": schema, "table": table},
-    ).fetchall()
-    return rows[0][0] > 0
 
 
 def baseline_window(start: dt.date, months: int) -> tuple[dt.date, dt.date]:
@@ -395,7 +387,7 @@ def data_quarters(con, cfg: Config) -> list[str]:
     first: dt.date | None = None
     last: dt.date | None = None
     for schema, table, column in sources:
-        if not _table_exists(con, schema, table):
+        if not table_exists(con, f"{schema}.{table}"):
             continue
         low, high = con.sql(f"SELECT min({column}), max({column}) FROM {schema}.{table}").fetchall()[0]
         if low is not None:

@@ -31,6 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from kpi.config import CONSTRUCTS, COST_CATEGORIES, TARGET_GROUPS
+from kpi.warehouse import table_exists
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # before great_expectations is ever imported
 
@@ -341,10 +342,7 @@ def validate_table(con, name: str, **params) -> QualityResult:
     An empty table (an optional input absent) passes with rows_checked 0.
     """
     suite = _suite(name)
-    schema, table = suite.table.split(".")
-    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                     params=[schema, table]).fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, suite.table):
         return QualityResult(name, False, suite.blocking, 0, [
             Outcome("table_exists", None, False, 1, [suite.table], f"{suite.table} exists")])
     rows = con.sql(f"SELECT count(*) FROM {suite.table}").fetchall()[0][0]
@@ -438,9 +436,7 @@ def _frame_sha256(name: str, frame, params: dict) -> str:
 
 def _earlier_passes(con, name: str, fingerprints: set[str], params: dict) -> dict[str, tuple]:
     """fingerprint -> (outcomes, validated_at) of the parts among `fingerprints` that passed before."""
-    exists = con.sql("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'audit' AND table_name = "
-                     "'quality_passes'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "audit.quality_passes"):
         return {}
     today = params.get("today") or date.today()
     rows = con.sql("SELECT frame_sha256, outcomes, validated_at FROM audit.quality_passes WHERE suite = ? "

@@ -219,11 +219,9 @@ def _ensure_inputs(con: Any) -> None:
 
     con.execute(read_sql("staging/tables.sql"))  # CREATE ... IF NOT EXISTS
     con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'intermediate' "
-        "AND table_name = 'usage_activity' AND NOT temporary"
-    ).fetchall()[0][0]
-    if not exists:
+    from kpi.warehouse import table_exists
+
+    if not table_exists(con, "intermediate.usage_activity"):
         con.execute(
             "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
             " action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT)"

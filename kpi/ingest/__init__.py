@@ -97,7 +97,8 @@ def match_usage(con) -> dict[str, int]:
     none of them keeps the previous result."""
     import hashlib
 
-    from kpi.freshness import store_fingerprint, stored_fingerprint, table_content, table_exists
+    from kpi.freshness import store_fingerprint, stored_fingerprint, table_content
+    from kpi.warehouse import table_exists
 
     text = "\n".join([*(read_sql(model) for model in MATCH_MODELS), *(table_content(con, t) for t in MATCH_INPUTS)])
     fingerprint = hashlib.sha256(text.encode()).hexdigest()
