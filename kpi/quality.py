@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -269,7 +268,6 @@ def _suite(name: str) -> _Suite:
 # --------------------------------------------------------------------------------------------
 
 _GX: dict[str, Any] = {}
-_GX_LOCK = threading.Lock()  # the context is created once, by whichever thread comes first
 
 
 def _gxe():
@@ -280,17 +278,16 @@ def _gxe():
 
 
 def _context():
-    with _GX_LOCK:
-        if "context" not in _GX:
-            import great_expectations as gx
-            import great_expectations.expectations  # noqa: F401 - the suites need it; part of the warm-up
-            from great_expectations.data_context.types.base import ProgressBarsConfig
+    if "context" not in _GX:
+        import great_expectations as gx
+        import great_expectations.expectations  # noqa: F401 - the suites need it; imported with the rest
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
-            context = gx.get_context(mode="ephemeral")
-            context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-            _GX["context"] = context
-            _GX["source"] = context.data_sources.add_pandas(name="kpi_staging")
-            _GX["batches"] = {}
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        _GX["context"] = context
+        _GX["source"] = context.data_sources.add_pandas(name="kpi_staging")
+        _GX["batches"] = {}
     return _GX["context"]
 
 
