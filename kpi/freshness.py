@@ -21,6 +21,7 @@ HR file, config or code rebuilds everything. Over-inclusion only costs a rebuild
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime
 from pathlib import Path
@@ -32,13 +33,17 @@ STATE_TABLES = ("staging.employees", "staging.employee_identities", "staging.tra
                 "staging.costs", "staging.process_metrics", "staging.use_cases")
 CODE_MODULES = ("marts.py", "privacy.py", "quarters.py", "snapshots.py", "freshness.py", "config.py")
 
-# Rows bucketed by the quarter they are dated in (company-local days).
+# Rows bucketed by the quarter they are dated in (company-local days): source -> (tables it
+# reads, query giving each row's date and hash).
 _DATED_SOURCES = {
-    "usage": "SELECT day AS dated_on, hash(u) AS row_hash FROM intermediate.usage_activity u",
-    "survey_responses": "SELECT CAST(r.submitted_at AS DATE) AS dated_on, hash(r) AS row_hash "
-                        "FROM staging.survey_responses r",
-    "survey_answers": "SELECT CAST(r.submitted_at AS DATE) AS dated_on, hash(a) AS row_hash "
-                      "FROM staging.survey_answers a JOIN staging.survey_responses r USING (file, response_id)",
+    "usage": (("intermediate.usage_activity",),
+              "SELECT day AS dated_on, hash(u) AS row_hash FROM intermediate.usage_activity u"),
+    "survey_responses": (("staging.survey_responses",),
+                         "SELECT CAST(r.submitted_at AS DATE) AS dated_on, hash(r) AS row_hash "
+                         "FROM staging.survey_responses r"),
+    "survey_answers": (("staging.survey_answers", "staging.survey_responses"),
+                       "SELECT CAST(r.submitted_at AS DATE) AS dated_on, hash(a) AS row_hash "
+                       "FROM staging.survey_answers a JOIN staging.survey_responses r USING (file, response_id)"),
 }
 
 
@@ -77,7 +82,10 @@ def table_content(con, table: str) -> str:
     return f"{table}={rows}:{total}"
 
 
+@functools.lru_cache(maxsize=1)
 def code_sha256() -> str:
+    """The SQL files and modules the figures come from (read once per process: a run does not
+    change its own code)."""
     digest = hashlib.sha256()
     for path in sorted(Path(sql_dir()).rglob("*.sql")):
         digest.update(path.relative_to(sql_dir()).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
@@ -89,28 +97,23 @@ def code_sha256() -> str:
 def quarter_fingerprints(con, cfg, quarters: list[str]) -> dict[str, str]:
     """quarter -> fingerprint of everything its figures depend on (see the module docstring)."""
     from kpi.config import config_sha256
-    from kpi.quarters import quarter_bounds, quarter_label
-    from kpi.snapshots import latest_activity_date
+    from kpi.quarters import quarter_label
+    from kpi.snapshots import closed_quarters
 
     common = [code_sha256(), config_sha256(cfg), *(table_content(con, table) for table in STATE_TABLES)]
     buckets: dict[str, list[str]] = {}
-    for source, query in _DATED_SOURCES.items():
-        needed = {"usage": ["intermediate.usage_activity"],
-                  "survey_responses": ["staging.survey_responses"],
-                  "survey_answers": ["staging.survey_answers", "staging.survey_responses"]}[source]
+    for source, (needed, query) in _DATED_SOURCES.items():
         if not all(table_exists(con, t) for t in needed):
             continue
         for dated_on, rows, total in con.sql(
                 f"SELECT date_trunc('quarter', dated_on)::DATE, count(*), sum(row_hash::HUGEINT) FROM ({query}) "
                 "GROUP BY ALL ORDER BY 1").fetchall():
             buckets.setdefault(quarter_label(dated_on), []).append(f"{source}:{rows}:{total}")
-    latest = latest_activity_date(con) if table_exists(con, "staging.usage_activity") else None
+    closed = closed_quarters(con, quarters) if table_exists(con, "staging.usage_activity") else set()
     out: dict[str, str] = {}
     for quarter in quarters:
-        end = quarter_bounds(quarter)[1]
         dated = [f"{q}|{'|'.join(parts)}" for q, parts in sorted(buckets.items()) if q <= quarter]
-        closed = latest is not None and latest >= end
-        text = "\n".join([quarter, f"closed={closed}", *common, *dated])
+        text = "\n".join([quarter, f"closed={quarter in closed}", *common, *dated])
         out[quarter] = hashlib.sha256(text.encode()).hexdigest()
     return out
 

@@ -57,9 +57,14 @@ def latest_activity_date(con) -> date | None:
     return rows[0][0] if rows else None
 
 
-def is_closed(con, quarter: str) -> bool:
+def closed_quarters(con, quarters: list[str]) -> set[str]:
+    """The quarters among these that are closed: the usage data reaches their last day."""
     latest = latest_activity_date(con)
-    return latest is not None and latest >= quarter_bounds(quarter)[1]
+    return {q for q in quarters if latest is not None and latest >= quarter_bounds(q)[1]}
+
+
+def is_closed(con, quarter: str) -> bool:
+    return quarter in closed_quarters(con, [quarter])
 
 
 def current_figures(con, quarter: str) -> dict[tuple, float | None]:

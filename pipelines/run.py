@@ -93,7 +93,7 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
     from kpi.ingest.files import discover_inputs
     from kpi.marts import data_quarters
     from kpi.privacy import resolve_key
-    from kpi.snapshots import is_closed
+    from kpi.snapshots import closed_quarters
     from pipelines.definitions import build_definitions
     from pipelines.partitions import ensure_quarters
 
@@ -124,9 +124,10 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
         alerts: dict[str, list[str]] = {}
         with duckdb.connect(str(warehouse), read_only=True) as con:
             unchanged = up_to_date(con, cfg, found)
+            closed = closed_quarters(con, sorted(unchanged))
             for label in unchanged:
                 summary.snapshots[label] = (
-                    "closed, unchanged since the last run: not rebuilt" if is_closed(con, label)
+                    "closed, unchanged since the last run: not rebuilt" if label in closed
                     else "open (usage data does not reach the quarter's last day yet), unchanged since the last run")
                 alerts[label] = [alert.describe() for alert in
                                  usage_alerts(con, label, cfg.alerts.usage_drop_points)
