@@ -22,7 +22,6 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -37,6 +36,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from kpi.config_yaml import dump_yaml, parse_yaml
 from kpi.errors import ConfigError
 
 __all__ = [
@@ -666,7 +666,7 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(
             f"{source}: is not UTF-8 text (byte {exc.start}); save the config as UTF-8"
         ) from None
-    data = _parse_yaml(text, source)
+    data = parse_yaml(text, source)
     return parse_config(data, source=source)
 
 
@@ -710,70 +710,9 @@ def config_sha256(cfg: Config) -> str:
 
 def dump_config(cfg: Config) -> str:
     """The validated config (defaults filled in) as YAML text; loading it gives the same config."""
-    return yaml.safe_dump(
+    return dump_yaml(
         cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True, default_flow_style=False
     )
-
-
-# --------------------------------------------------------------------------------------------
-# YAML reading
-# --------------------------------------------------------------------------------------------
-
-
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: str, first: int, second: int):
-        super().__init__(key)
-        self.key, self.first, self.second = key, first, second
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (only true/false: `no`, `on`, `yes` stay text),
-    invalid dates kept as text (so validation can name them) and duplicate keys refused."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
-                continue
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise _DuplicateKey(key, seen[key], line)
-            seen[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
-
-
-def _parse_yaml(text: str, source: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKey as exc:
-        raise ConfigError(
-            f"{source}: key '{exc.key}' appears twice in the same mapping "
-            f"(lines {exc.first} and {exc.second}); keep one"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            f"{source}: not valid YAML{where}: {problem}; check the indentation and quoting there"
-        ) from None
 
 
 def _stringify_keys(value: Any) -> Any:

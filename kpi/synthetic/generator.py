@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import yaml
 
+from kpi.config_yaml import dump_yaml
 from kpi.errors import UserError
 from kpi.synthetic import business
 from kpi.synthetic._common import (
@@ -155,7 +155,7 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
     # config
     config = build_config(name, start, baseline_months)
     (out / "config.yaml").write_text(
-        yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8", newline="\n")
+        dump_yaml(config, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8", newline="\n")
     files["config.yaml"] = 1
 
     # HR

@@ -271,6 +271,46 @@ def test_broken_config_message(write, text, expected):
     assert error_of(write(text)) == expected
 
 
+# Nine nested levels of nine: expanded, `i` alone would hold 9**9 (387 million) values.
+ALIAS_BOMB = START + "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]\n" for prev, name in zip("abcdefgh", "bcdefghi")
+)
+
+
+def test_alias_bomb_is_refused_before_it_expands(write):
+    # The first alias, *a, is on line 4 (lines 1-2: program.start, line 3: the anchor &a).
+    assert ALIAS_BOMB.splitlines()[3].startswith("b: &b [*a, *a,")
+    assert error_of(write(ALIAS_BOMB)) == (
+        "config.yaml: line 4: YAML aliases (*a) are not allowed in the config; write the value out"
+    )
+
+
+def test_merge_keys_are_aliases_too(write):
+    text = START + "roi:\n  scenarios:\n    base: &base {attribution: 1, benefits: 1, costs: 1}\n" \
+        "    cautious:\n      <<: *base\n      costs: 1.2\n"
+    # lines: 1 program, 2 start, 3 roi, 4 scenarios, 5 base, 6 cautious, 7 `<<: *base`
+    assert error_of(write(text)) == (
+        "config.yaml: line 7: YAML aliases (*base) are not allowed in the config; write the value out"
+    )
+
+
+def test_config_without_aliases_loads_as_before(write):
+    # An anchor that nothing refers to is harmless; the value written out loads as usual.
+    cfg = load_config(write(START + "roi:\n  scenarios:\n    base: &base {attribution: 1, "
+                            "benefits: 1, costs: 1}\n    cautious: {attribution: 1, benefits: 1, costs: 1.2}\n"))
+    assert cfg.roi.scenarios["cautious"].as_dict() == {"attribution": 1, "benefits": 1, "costs": 1.2}
+    assert cfg.roi.scenarios["base"].as_dict() == {"attribution": 1, "benefits": 1, "costs": 1}
+
+
+def test_dumped_yaml_never_uses_aliases():
+    from kpi.config_yaml import dump_yaml, parse_yaml
+
+    shared = {"attribution": 1.0, "benefits": 1.0, "costs": 1.0}
+    text = dump_yaml({"roi": {"scenarios": {"base": shared, "copy": shared}}}, sort_keys=False)
+    assert "&" not in text and "*" not in text
+    assert parse_yaml(text, "dumped.yaml") == {"roi": {"scenarios": {"base": shared, "copy": shared}}}
+
+
 def test_unknown_key_is_reported_before_the_errors_it_causes(write):
     # `program` misspelled: the missing program.start is a consequence, the typo is the cause.
     message = error_of(write("programme:\n  start: 2025-01-01\n"))
