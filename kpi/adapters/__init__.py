@@ -1,7 +1,8 @@
 """Adapters: read every input file into canonical rows without losing a row.
 
 * ``kpi.adapters.textio`` -- decoding, CSV records, value parsers (shared by every input);
-* ``kpi.adapters.usage`` -- usage formats -> canonical activity rows (``read_usage_file``);
+* ``kpi.adapters.usage`` -- usage files -> canonical activity rows (``read_usage_file``), by
+  looping over the formats listed in ``kpi.adapters.registry`` (one module per format);
 * ``kpi.adapters.tables`` -- hr/finance/business CSVs -> typed rows (``read_table``).
 
 Nothing here writes to DuckDB or pseudonymises: the ingest layer does both.
@@ -27,6 +28,7 @@ from kpi.adapters.textio import (
 from kpi.adapters.usage import (
     FORMATS,
     USAGE_SCHEMA,
+    UsageFormat,
     UsageRead,
     detect_format,
     is_concealed_identity,
@@ -41,6 +43,7 @@ __all__ = [
     "CsvTable",
     "TableRead",
     "TableSpec",
+    "UsageFormat",
     "UsageRead",
     "detect_format",
     "detect_qualtrics",

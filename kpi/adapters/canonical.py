@@ -1,8 +1,10 @@
 """Canonical event log: ``.csv``, ``.jsonl`` or ``.parquet`` with event_time, user, tool.
 
-Event-level files (an ``outcome`` column or no count column) give one interaction per row;
-pre-aggregated files (``interactions``/``successes``/``failures`` columns) carry counts. Parsing is
-vectorised in polars, so a two-million-row CSV reads in a few seconds.
+Event-level files (an ``outcome`` column or no count column) give one interaction per row
+(format ``canonical_events``); pre-aggregated files (``interactions``/``successes``/``failures``
+columns) carry counts (format ``canonical_counts``). Parsing is vectorised in polars, so a
+two-million-row CSV reads in a few seconds. This module declares both formats (``EVENTS``,
+``COUNTS``) since they differ only in the count columns.
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from kpi.adapters.textio import (
     with_parsed_int,
     with_parsed_timestamp,
 )
-from kpi.adapters.usage_common import KEY_SEP, USAGE_COLUMNS, USAGE_SCHEMA, empty_usage_frame, qrow
+from kpi.adapters.usage_common import (
+    KEY_SEP,
+    USAGE_COLUMNS,
+    USAGE_SCHEMA,
+    FormatRead,
+    UsageFormat,
+    UsageSource,
+    empty_usage_frame,
+    qrow,
+)
 from kpi.errors import InputError
 
 CANONICAL_COLUMNS = ("event_time", "user", "tool", "action", "outcome", "interactions", "successes", "failures")
@@ -219,13 +230,6 @@ def read_canonical_json(
     return rows, quarantine + q
 
 
-def parquet_columns(path: str | Path, name: str) -> list[str]:
-    try:
-        return list(pl.read_parquet_schema(path))
-    except Exception as exc:  # noqa: BLE001 - any reader failure means an unusable file
-        raise InputError(f"{name}: not a valid Parquet file ({type(exc).__name__}); export it again") from exc
-
-
 def read_canonical_parquet(
     path: str | Path, name: str, kind: str, tz: str
 ) -> tuple[pl.DataFrame, list[dict[str, Any]], int]:
@@ -257,3 +261,46 @@ def read_canonical_parquet(
     src = raw.select(exprs)
     rows, quarantine = map_canonical(src, kind, tz, ".", names)
     return rows, quarantine, raw.height
+
+
+# ----------------------------------------------------------------------------------------------
+# the two formats
+
+
+def read_canonical(source: UsageSource, kind: str) -> FormatRead:
+    """A canonical log in any of its containers as ``kind`` (canonical_events/canonical_counts)."""
+    if source.container == "parquet":
+        rows, quarantine, rows_read = read_canonical_parquet(source.path, source.name, kind, source.tz)
+        return FormatRead(rows, quarantine, rows_read, personal_columns={"user"})
+    if source.container == "json":
+        records = source.records(REQUIRED)
+        rows, quarantine = read_canonical_json(records, kind, source.tz)
+        return FormatRead(rows, quarantine, len(records), personal_columns={"user"})
+    table = source.table()
+    rows, quarantine = read_canonical_csv(table, kind, source.tz)
+    user_i = table.column_index("user")
+    return FormatRead(rows, quarantine, table.rows_read,
+                      personal_columns={table.header[user_i]} if user_i is not None else set())
+
+
+DESCRIPTION = "canonical event log (.csv/.jsonl/.parquet with event_time,user,tool)"
+
+EVENTS = UsageFormat(
+    name="canonical_events",
+    tool=None,  # each row names its tool
+    description=DESCRIPTION,
+    containers=("csv", "json", "parquet"),
+    recognises=lambda names: canonical_kind(names) == "canonical_events",
+    read=lambda source: read_canonical(source, "canonical_events"),
+    priority=30,  # before every vendor format: a file with event_time, user and tool is canonical
+)
+
+COUNTS = UsageFormat(
+    name="canonical_counts",
+    tool=None,
+    description=DESCRIPTION,
+    containers=("csv", "json", "parquet"),
+    recognises=lambda names: canonical_kind(names) == "canonical_counts",
+    read=lambda source: read_canonical(source, "canonical_counts"),
+    priority=30,
+)

@@ -18,12 +18,11 @@ length (7 days or less: ``weekly``, else ``monthly``) for the later weekly-over-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-import polars as pl
-
 from kpi.adapters.textio import CsvTable, is_missing, normalise_identifier, parse_date, parse_int
-from kpi.adapters.usage_common import TOOL_CHATGPT, make_key, qrow, usage_frame
+from kpi.adapters.usage_common import TOOL_CHATGPT, FormatRead, UsageFormat, make_key, qrow, usage_frame
 from kpi.errors import InputError
 
 REQUIRED = (
@@ -36,15 +35,15 @@ REQUIRED = (
 )
 
 
-def is_chatgpt_header(header: list[str]) -> bool:
+def is_chatgpt_header(header: Sequence[str]) -> bool:
     names = {h.strip().casefold() for h in header}
     return {"period_start", "period_end", "email"} <= names and bool(
         names & {"messages", "first_day_active_in_period", "last_day_active_in_period"}
     )
 
 
-def read_chatgpt(table: CsvTable) -> tuple[pl.DataFrame, list[dict[str, Any]], list[int], list[str], set[str]]:
-    """(rows, quarantine, inactive row numbers, warnings, personal column names)."""
+def read_chatgpt(table: CsvTable) -> FormatRead:
+    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user engagement CSV."""
     idx = {c: table.column_index(c) for c in (*REQUIRED, "cadence")}
     missing = [c for c in REQUIRED if idx[c] is None]
     if missing:
@@ -131,4 +130,16 @@ def read_chatgpt(table: CsvTable) -> tuple[pl.DataFrame, list[dict[str, Any]], l
         warnings.append(
             f"{dropped_messages} row(s) report messages but no active day inside their period: no activity recorded"
         )
-    return usage_frame(records), quarantine, inactive, warnings, personal
+    return FormatRead(usage_frame(records), quarantine, table.rows_read, inactive_row_numbers=inactive,
+                      warnings=warnings, personal_columns=personal)
+
+
+FORMAT = UsageFormat(
+    name="chatgpt_enterprise",
+    tool=TOOL_CHATGPT,
+    description="ChatGPT Enterprise user engagement (CSV)",
+    containers=("csv",),
+    recognises=is_chatgpt_header,
+    read=lambda source: read_chatgpt(source.table()),
+    priority=10,  # after the Microsoft 365 user detail
+)

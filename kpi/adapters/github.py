@@ -14,12 +14,11 @@ nested blocks (``totals_by_ide``...) are ignored. Mapping (tool ``github-copilot
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-import polars as pl
-
 from kpi.adapters.textio import is_missing, normalise_identifier, parse_date, parse_int
-from kpi.adapters.usage_common import TOOL_GITHUB, make_key, qrow, usage_frame
+from kpi.adapters.usage_common import TOOL_GITHUB, FormatRead, UsageFormat, make_key, qrow, usage_frame
 
 RECORD_KEYS = ("day", "user_login")
 INTERACTIONS = "user_initiated_interaction_count"
@@ -30,7 +29,8 @@ COUNT_KEYS = (INTERACTIONS, GENERATIONS, ACCEPTANCES)
 _ABSENT = object()
 
 
-def is_github_keys(keys: set[str]) -> bool:
+def is_github_keys(names: Iterable[str]) -> bool:
+    keys = set(names)
     return "user_login" in keys and ("day" in keys or bool(keys & set(COUNT_KEYS)))
 
 
@@ -60,10 +60,8 @@ def _count(obj: dict[str, Any], key: str) -> tuple[int | None, bool]:
     return (0 if v is None else v), True
 
 
-def read_github(
-    records: list[tuple[int, Any, str]]
-) -> tuple[pl.DataFrame, list[dict[str, Any]], list[int], list[str], set[str]]:
-    """(rows, quarantine, inactive row numbers, warnings, personal column names)."""
+def read_github(records: list[tuple[int, Any, str]]) -> FormatRead:
+    """Activity rows, quarantine, warnings and personal columns of users-1-day records."""
     rows: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
     clamped = 0
@@ -120,4 +118,16 @@ def read_github(
     warnings = []
     if clamped:
         warnings.append(f"{clamped} record(s) had more acceptances than generations: failures set to 0")
-    return usage_frame(rows), quarantine, [], warnings, {"user_login"}
+    return FormatRead(usage_frame(rows), quarantine, len(records), warnings=warnings,
+                      personal_columns={"user_login"})
+
+
+FORMAT = UsageFormat(
+    name="github_copilot",
+    tool=TOOL_GITHUB,
+    description="GitHub Copilot users-1-day (NDJSON/JSON)",
+    containers=("json",),
+    recognises=is_github_keys,
+    read=lambda source: read_github(source.records(RECORD_KEYS)),
+    priority=20,
+)

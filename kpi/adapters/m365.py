@@ -19,12 +19,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
 
 from kpi.adapters.textio import CsvTable, is_missing, normalise_identifier, parse_date
-from kpi.adapters.usage_common import KEY_SEP, TOOL_M365, USAGE_COLUMNS, USAGE_SCHEMA, empty_usage_frame, qrow
+from kpi.adapters.usage_common import (
+    KEY_SEP,
+    TOOL_M365,
+    USAGE_COLUMNS,
+    USAGE_SCHEMA,
+    FormatRead,
+    UsageFormat,
+    UsageSource,
+    empty_usage_frame,
+    qrow,
+)
 
 _KNOWN_APPS = {
     "copilot chat": "copilot-chat",
@@ -55,7 +66,7 @@ def app_id(label: str) -> str:
     return slug or "other"
 
 
-def is_m365_header(header: list[str]) -> bool:
+def is_m365_header(header: Sequence[str]) -> bool:
     names = [h.strip().casefold() for h in header]
     has_user = any(n in _USER_COLUMNS for n in names)
     has_dates = any("last activity date" in n for n in names)
@@ -81,8 +92,8 @@ def _columns(header: list[str]) -> dict[str, Any]:
     return out
 
 
-def read_m365(table: CsvTable) -> tuple[pl.DataFrame, list[dict[str, Any]], list[int], list[str], set[str]]:
-    """(rows, quarantine, inactive row numbers, warnings, personal column names)."""
+def read_m365(table: CsvTable) -> FormatRead:
+    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user-detail CSV."""
     cols = _columns(table.header)
     header = table.header
     user_i = cols["user"]
@@ -157,7 +168,8 @@ def read_m365(table: CsvTable) -> tuple[pl.DataFrame, list[dict[str, Any]], list
                 out["action"].append(app)
                 # = make_key(TOOL_M365, day, norm, app)
                 out["natural_key"].append(f"{TOOL_M365}{KEY_SEP}{iso_of(day)}{KEY_SEP}{norm}{KEY_SEP}{app}")
-    return _frame(out), quarantine, inactive, warnings, personal
+    return FormatRead(_frame(out), quarantine, table.rows_read, inactive_row_numbers=inactive,
+                      warnings=warnings, personal_columns=personal)
 
 
 def _memo(fn):
@@ -207,3 +219,14 @@ def _window_texts(texts: tuple, cols: dict[str, Any]):
             period = int(m.group(1))
     lo = refresh - dt.timedelta(days=period - 1) if refresh is not None and period is not None else None
     return None, (lo, refresh)
+
+
+FORMAT = UsageFormat(
+    name="m365_copilot",
+    tool=TOOL_M365,
+    description="Microsoft 365 Copilot user detail (CSV)",
+    containers=("csv",),
+    recognises=is_m365_header,
+    read=lambda source: read_m365(source.table()),
+    priority=20,
+)

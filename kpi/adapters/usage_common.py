@@ -1,15 +1,24 @@
-"""The canonical activity-row schema and the result of reading one usage file."""
+"""The canonical activity-row schema, what a usage format declares, and the result of reading one
+usage file.
+
+A usage format is one module (``canonical.py``, ``m365.py``, ``github.py``, ``chatgpt.py``) that
+ends with a ``UsageFormat``: how a file is recognised and how it is read. ``kpi.adapters.registry``
+lists them; ``kpi.adapters.usage`` loops over that list and never names a format.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
 import polars as pl
 
+from kpi.adapters.textio import CsvTable, parse_csv_text
 from kpi.errors import InputError
 
 USAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -32,14 +41,6 @@ USAGE_COLUMNS = list(USAGE_SCHEMA)
 
 # Separator between the parts of a natural key (never appears in exported values).
 KEY_SEP = "\x1f"
-
-FORMATS = (
-    "canonical_events",
-    "canonical_counts",
-    "m365_copilot",
-    "github_copilot",
-    "chatgpt_enterprise",
-)
 
 TOOL_M365 = "m365-copilot"
 TOOL_GITHUB = "github-copilot"
@@ -151,6 +152,90 @@ class UsageRead:
         for col in ("row_number", "day", "user", "user_norm", "tool", "interactions",
                     "successes", "failures", "natural_key"):
             assert self.rows[col].null_count() == 0, f"null {col}"
+
+
+# ----------------------------------------------------------------------------------------------
+# what a usage format declares
+
+CONTAINERS = ("csv", "json", "parquet")
+
+
+@dataclass(frozen=True)
+class UsageSource:
+    """One usage file as a format's reader gets it: already recognised, its container known.
+
+    ``container`` is ``csv``, ``json`` (a document, NDJSON included) or ``parquet``; ``text`` is
+    the decoded file for csv/json (None for parquet). A reader takes what it needs:
+    ``table()`` for CSV, ``records()`` for JSON, ``path`` for Parquet.
+    """
+
+    path: Path
+    name: str  # the path shown to the user (``usage/x.csv``)
+    container: str
+    tz: str = "UTC"
+    decimal_fallback: str = "."
+    text: str | None = None
+    chars_replaced: int = 0
+
+    def table(self) -> CsvTable:
+        """The CSV records (row numbers, malformed rows, delimiter and decimal detected)."""
+        return parse_csv_text(self.text or "", self.name, decimal_fallback=self.decimal_fallback,
+                              chars_replaced=self.chars_replaced)
+
+    def records(self, record_keys: tuple[str, ...] = ()) -> list[tuple[int, Any, str]]:
+        """The JSON records: (row_number, parsed value or None, raw text); see ``json_records``."""
+        return json_records(self.text or "", self.name, record_keys)
+
+
+@dataclass
+class FormatRead:
+    """What a format's reader returns (``read_usage_file`` adds file, format and chars_replaced;
+    the fields mean what they mean in ``UsageRead``)."""
+
+    rows: pl.DataFrame
+    quarantine: list[dict[str, Any]]
+    rows_read: int
+    inactive_row_numbers: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    personal_columns: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class UsageFormat:
+    """One vendor format: how a file is recognised and how it is read.
+
+    * ``name`` -- stored in ``staging.usage_activity.format`` and the ingest manifest;
+    * ``tool`` -- the tool of every row, None when the file names it per row (canonical logs);
+    * ``description`` -- shown in the "unrecognised usage format; understood: ..." message
+      (formats sharing one description are listed once);
+    * ``containers`` -- the containers it comes in (``csv``, ``json``, ``parquet``);
+    * ``recognises(names)`` -- True for the CSV header, the JSON keys (of the first 64 KiB) or
+      the Parquet columns of a file in this format;
+    * ``read(source)`` -- the file's rows, quarantine and accounting (``FormatRead``);
+    * ``priority`` -- when several formats recognise a file the highest wins (then the first in
+      the registry).
+    """
+
+    name: str
+    tool: str | None
+    description: str
+    containers: tuple[str, ...]
+    recognises: Callable[[Sequence[str]], bool]
+    read: Callable[[UsageSource], FormatRead]
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = [c for c in self.containers if c not in CONTAINERS]
+        if unknown or not self.containers:
+            raise ValueError(f"usage format {self.name}: containers must be among {CONTAINERS}, got {self.containers}")
+
+
+def parquet_columns(path: str | Path, name: str) -> list[str]:
+    """The column names of a Parquet file (InputError when it cannot be read as Parquet)."""
+    try:
+        return list(pl.read_parquet_schema(path))
+    except Exception as exc:  # noqa: BLE001 - any reader failure means an unusable file
+        raise InputError(f"{name}: not a valid Parquet file ({type(exc).__name__}); export it again") from exc
 
 
 # ----------------------------------------------------------------------------------------------
