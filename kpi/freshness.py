@@ -6,7 +6,9 @@ answers dated up to the quarter's last day (no mart reads anything later: every 
 by ``$quarter_end``), the config, whether the quarter is closed, and the code that computes them.
 ``quarter_fingerprints`` hashes exactly that, per quarter:
 
-- the code: every file under ``sql/`` and the Python modules that build, suppress and snapshot;
+- the code: every SQL model and catalogue declaration under ``sql/`` and every module of the
+  ``kpi`` package that building, suppressing and snapshotting a quarter imports (followed from
+  :data:`BUILD_MODULES` through their imports, so no list of modules is kept by hand);
 - the config (``config_sha256``) and ``is_closed``;
 - each state table's content (row count and a sum of row hashes, so order does not matter);
 - matched usage and survey answers, bucketed by quarter and taken cumulatively up to the quarter.
@@ -26,12 +28,15 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from kpi.paths import PACKAGE_DIR, sql_dir
+from kpi.catalog import load
+from kpi.codehash import files_sha256, module_closure
+from kpi.paths import PACKAGE_DIR
 from kpi.warehouse import table_exists
 
-STATE_TABLES = ("staging.employees", "staging.employee_identities", "staging.trainings", "staging.assessments",
-                "staging.costs", "staging.process_metrics", "staging.use_cases")
-CODE_MODULES = ("marts.py", "privacy.py", "quarters.py", "snapshots.py", "freshness.py", "config.py")
+#: The staging tables of the state files (replaced on every read), from the catalogue.
+STATE_TABLES: tuple[str, ...] = tuple(load().state_tables)
+#: The modules whose code a quarter's figures come from; the modules they import are followed.
+BUILD_MODULES = ("kpi.marts", "kpi.snapshots", "kpi.freshness")
 
 # Rows bucketed by the quarter they are dated in (company-local days): source -> (tables it
 # reads, query giving each row's date and hash).
@@ -48,13 +53,9 @@ _DATED_SOURCES = {
 
 
 def ensure_fingerprints_table(con) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-    con.execute("""
-        CREATE TABLE IF NOT EXISTS audit.build_fingerprints (
-            step        VARCHAR PRIMARY KEY,  -- 'match' or 'kpis/<quarter>'
-            fingerprint VARCHAR NOT NULL,     -- of everything the step's output is made of
-            built_at    TIMESTAMP NOT NULL
-        )""")
+    from kpi.migrations import ensure_tables
+
+    ensure_tables(con, "audit.build_fingerprints")
 
 
 def stored_fingerprint(con, step: str) -> str | None:
@@ -84,14 +85,11 @@ def table_content(con, table: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def code_sha256() -> str:
-    """The SQL files and modules the figures come from (read once per process: a run does not
-    change its own code)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(sql_dir()).rglob("*.sql")):
-        digest.update(path.relative_to(sql_dir()).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in CODE_MODULES:
-        digest.update(name.encode() + b"\0" + (PACKAGE_DIR / name).read_bytes() + b"\0")
-    return digest.hexdigest()
+    """Every SQL model and declaration under sql/ and the modules the figures come from (read
+    once per process: a run does not change its own code)."""
+    catalog = load()
+    return hashlib.sha256((files_sha256(catalog.files, catalog.root) + files_sha256(
+        module_closure(*BUILD_MODULES), PACKAGE_DIR)).encode()).hexdigest()
 
 
 def quarter_fingerprints(con, cfg, quarters: list[str]) -> dict[str, str]:

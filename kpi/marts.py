@@ -32,108 +32,29 @@ __all__ = [
     "baseline_window",
     "build_quarter",
     "data_quarters",
+    "ensure_inputs",
     "ensure_mart_tables",
     "metric_columns",
     "previous_wave",
 ]
 
-_SEGMENT = [
-    ("quarter", "VARCHAR NOT NULL"),
-    ("segment_type", "VARCHAR NOT NULL"),
-    ("segment", "VARCHAR NOT NULL"),
-    ("group_size", "BIGINT NOT NULL"),
-    ("suppressed", "BOOLEAN NOT NULL"),
-    ("suppression_reason", "VARCHAR"),
-]
+def _marts():
+    from kpi.catalog import load
 
-#: Column name -> DuckDB type of each mart table, in table order.
-MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
-    "marts.kpi_usage": [
-        *_SEGMENT,
-        ("headcount", "BIGINT"),
-        ("fte", "DOUBLE"),
-        ("active_users", "BIGINT"),
-        ("active_user_rate", "DOUBLE"),
-        ("regular_users", "BIGINT"),
-        ("regular_user_rate", "DOUBLE"),
-        ("interactions", "BIGINT"),
-        ("interactions_per_employee_week", "DOUBLE"),
-        ("interactions_per_active_user_week", "DOUBLE"),
-        ("interaction_share", "DOUBLE"),
-    ],
-    "marts.kpi_competence": [
-        *_SEGMENT,
-        ("headcount", "BIGINT"),
-        ("assessed_employees", "BIGINT"),
-        ("skill_score", "DOUBLE"),
-        ("proficient_rate", "DOUBLE"),
-        ("prompt_quality_score", "DOUBLE"),
-        ("success_rate", "DOUBLE"),
-        ("new_use_cases", "BIGINT"),
-        ("new_use_cases_per_100", "DOUBLE"),
-        ("trained_share", "DOUBLE"),
-    ],
-    "marts.kpi_business": [
-        ("quarter", "VARCHAR NOT NULL"),
-        ("process", "VARCHAR NOT NULL"),
-        ("department", "VARCHAR NOT NULL"),
-        ("cases", "BIGINT"),
-        ("handling_minutes", "DOUBLE"),
-        ("minutes_per_case", "DOUBLE"),
-        ("baseline_minutes_per_case", "DOUBLE"),
-        ("time_reduction", "DOUBLE"),
-        ("hours_saved", "DOUBLE"),
-        ("errors", "BIGINT"),
-        ("error_rate", "DOUBLE"),
-        ("baseline_error_rate", "DOUBLE"),
-        ("errors_avoided", "DOUBLE"),
-        ("fte", "DOUBLE"),
-        ("cases_per_fte", "DOUBLE"),
-        ("baseline_cases_per_fte", "DOUBLE"),
-        ("cases_per_fte_growth", "DOUBLE"),
-        ("hourly_cost_eur", "DOUBLE"),
-        ("time_savings_eur", "DOUBLE"),
-        ("quality_savings_eur", "DOUBLE"),
-        ("estimated_hours_saved", "DOUBLE"),
-        ("estimated_savings_eur", "DOUBLE"),
-    ],
-    "marts.kpi_culture": [
-        ("quarter", "VARCHAR NOT NULL"),
-        ("construct", "VARCHAR NOT NULL"),
-        ("segment_type", "VARCHAR NOT NULL"),
-        ("segment", "VARCHAR NOT NULL"),
-        ("group_size", "BIGINT NOT NULL"),
-        ("suppressed", "BOOLEAN NOT NULL"),
-        ("suppression_reason", "VARCHAR"),
-        ("responses", "BIGINT"),
-        ("mean_score", "DOUBLE"),
-        ("favorability", "DOUBLE"),
-        ("response_rate", "DOUBLE"),
-        ("mean_score_change", "DOUBLE"),
-        ("favorability_change", "DOUBLE"),
-        ("favorability_change_low", "DOUBLE"),
-        ("favorability_change_high", "DOUBLE"),
-    ],
-}
+    return load().kpi_marts
+
+
+#: Column name -> DuckDB type of each KPI mart, in table order (from the catalogue, sql/marts/*.yml).
+MART_COLUMNS: dict[str, list[tuple[str, str]]] = {t.name: [(c.name, c.type) for c in t.columns] for t in _marts()}
 
 MART_TABLES: tuple[str, ...] = tuple(MART_COLUMNS)
 
 #: The grain (unique key) of each mart table.
-MART_KEYS: dict[str, tuple[str, ...]] = {
-    "marts.kpi_usage": ("quarter", "segment_type", "segment"),
-    "marts.kpi_competence": ("quarter", "segment_type", "segment"),
-    "marts.kpi_business": ("quarter", "process", "department"),
-    "marts.kpi_culture": ("quarter", "construct", "segment_type", "segment"),
-}
+MART_KEYS: dict[str, tuple[str, ...]] = {t.name: t.grain for t in _marts()}
 
 #: Tables that are suppressed, with the columns (besides quarter) of a complementary partition.
 SUPPRESSION_PARTITIONS: dict[str, tuple[str, ...]] = {
-    "marts.kpi_usage": ("segment_type",),
-    "marts.kpi_competence": ("segment_type",),
-    "marts.kpi_culture": ("construct", "segment_type"),
-}
-
-_NOT_METRICS = {"group_size", "suppressed", "suppression_reason"}
+    t.name: t.suppression_partition for t in _marts() if t.suppression_partition is not None}
 
 _INTERMEDIATE_HELPERS = (
     "intermediate/int_employment_in.sql",
@@ -146,29 +67,31 @@ _CULTURE_PREVIOUS = "_kpi_culture_previous_wave"
 
 
 def metric_columns(table: str) -> list[str]:
-    """The metric columns of a mart table: everything but its key and the suppression columns."""
-    keys = set(MART_KEYS[table])
-    return [c for c, _ in MART_COLUMNS[table] if c not in keys and c not in _NOT_METRICS]
+    """The figures of a mart table (role ``figure`` in the catalogue): withheld with a suppressed row."""
+    from kpi.catalog import table as spec
+
+    return spec(table).figures
 
 
 def ensure_mart_tables(con) -> None:
-    """Create the marts schema and the four KPI tables when missing (idempotent)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-    for table, columns in MART_COLUMNS.items():
-        body = ",\n    ".join(f"{name} {kind}" for name, kind in columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} (\n    {body}\n)")
+    """Upgrade an older warehouse and create the KPI marts when missing (idempotent)."""
+    from kpi.migrations import prepare
+
+    prepare(con, *MART_TABLES)
+
+
+def ensure_inputs(con) -> None:
+    """The staging tables and matched usage the models read, empty when ingest has not written
+    them (so that a mart or the ROI can be built from whatever exists)."""
+    from kpi.migrations import ensure_schema_tables, ensure_tables
+
+    ensure_schema_tables(con, "staging")
+    ensure_tables(con, "intermediate.usage_activity")
 
 
 def _ensure_helpers(con) -> None:
     """The intermediate table macros and views the mart SQL uses (need staging.* to exist)."""
-    con.execute(read_sql("staging/tables.sql"))  # idempotent: CREATE ... IF NOT EXISTS
-    con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
-    if not table_exists(con, "intermediate.usage_activity"):
-        # Ingest has not matched any usage yet: an empty table with the matched-usage columns.
-        con.execute(
-            "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
-            " action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT)"
-        )
+    ensure_inputs(con)
     for model in _INTERMEDIATE_HELPERS:
         con.execute(read_sql(model))
 

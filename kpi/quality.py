@@ -400,15 +400,6 @@ def _gx_outcomes(name: str, frame, params: dict) -> list[Outcome]:
 # Passes remembered per frame
 # --------------------------------------------------------------------------------------------
 
-_PASSES_DDL = """
-CREATE TABLE IF NOT EXISTS audit.quality_passes (
-    suite         VARCHAR NOT NULL,
-    frame_sha256  VARCHAR NOT NULL,   -- the frame, the suite code, the GX version, params but today
-    today         DATE,               -- usage suite: the day the upper bound was computed from
-    outcomes      VARCHAR NOT NULL,   -- JSON list of Outcome
-    validated_at  TIMESTAMP NOT NULL
-)"""
-
 
 def _suite_code_sha256() -> str:
     if "code" not in _GX:
@@ -449,8 +440,9 @@ def _remember_passes(con, name: str, passed: list[str], current: set[str], param
 
     today = (params.get("today") or date.today()) if name == "usage_activity" else None
     try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS audit")
-        con.execute(_PASSES_DDL)
+        from kpi.migrations import ensure_tables
+
+        ensure_tables(con, "audit.quality_passes")
         con.execute("DELETE FROM audit.quality_passes WHERE suite = ? AND (frame_sha256 NOT IN "
                     "(SELECT unnest(?::VARCHAR[])) OR frame_sha256 IN (SELECT unnest(?::VARCHAR[])))",
                     [name, sorted(current), passed])

@@ -1,8 +1,8 @@
-"""The ROI marts (OUTPUTS.md): written by the ``roi`` Dagster asset, read back by ``kpi roi``.
+"""The ROI marts (docs/roi.md): written by the ``roi`` Dagster asset, read back by ``kpi roi``.
 
 ``build_roi_tables(con, cfg)`` replaces every row of ``marts.roi_monthly``,
 ``marts.roi_quarterly``, ``marts.roi_sensitivity``, ``marts.budget_plan_vs_actual`` and
-``marts.roi_assumptions`` (DDL: ``sql/marts/roi_tables.sql``) from the staging tables, with the
+``marts.roi_assumptions`` (declared in ``sql/marts/roi_tables.yml``) from the staging tables, with the
 arithmetic of :mod:`kpi.roi`. The caller owns the transaction.
 
 ``read_stored_roi(con)`` reads the monthly series and the assumptions back, so every figure can
@@ -215,17 +215,9 @@ class RoiBuild:
 
 def _ensure_inputs(con: Any) -> None:
     """The staging tables the series reads, empty when ingest has not created them."""
-    from kpi.paths import read_sql
+    from kpi.marts import ensure_inputs
 
-    con.execute(read_sql("staging/tables.sql"))  # CREATE ... IF NOT EXISTS
-    con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
-    from kpi.warehouse import table_exists
-
-    if not table_exists(con, "intermediate.usage_activity"):
-        con.execute(
-            "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
-            " action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT)"
-        )
+    ensure_inputs(con)
 
 
 def _replace(con: Any, table: str, columns: Sequence[str], rows: Sequence[Mapping[str, Any]],
@@ -245,7 +237,6 @@ def _replace(con: Any, table: str, columns: Sequence[str], rows: Sequence[Mappin
 def build_roi_tables(con: Any, cfg: Any) -> RoiBuild:
     """Replace the rows of every ROI mart from ``staging.*`` and ``intermediate.usage_activity``
     with the configured assumptions (``cfg`` is a :class:`kpi.config.Config`)."""
-    from kpi.paths import read_sql
     from kpi.roi import (
         build_monthly_series,
         headcount_at_start,
@@ -256,8 +247,10 @@ def build_roi_tables(con: Any, cfg: Any) -> RoiBuild:
         summary,
     )
 
+    from kpi.migrations import prepare
+
     _ensure_inputs(con)
-    con.execute(read_sql("marts/roi_tables.sql"))
+    prepare(con, *ROI_TABLES)
     series = build_monthly_series(con, cfg)
     a = Assumptions.from_config(cfg)
     scenarios = {name: dict(mult.items()) for name, mult in cfg.roi.scenarios.items()}

@@ -13,19 +13,16 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from kpi.paths import read_sql
+from kpi.catalog import load
 from kpi.quarters import quarter_bounds
 
-# Columns that identify a row of each KPI table (everything else numeric is a metric).
-ROW_KEYS = {
-    "kpi_usage": ("segment_type", "segment"),
-    "kpi_competence": ("segment_type", "segment"),
-    "kpi_business": ("process", "department"),
-    "kpi_culture": ("construct", "segment_type", "segment"),
-}
-NOT_METRICS = {"quarter", "segment_type", "segment", "construct", "process", "department", "suppressed",
-               "suppression_reason"}
-SNAPSHOT_KEY_COLUMNS = ("segment_type", "segment", "construct", "process", "department")
+# From the catalogue (sql/marts/*.yml): the columns that identify a row of each KPI mart within a
+# quarter, the figures a snapshot keeps of it (its group size and every figure), and the key
+# columns of marts.kpi_snapshots (the union of the marts' row keys).
+ROW_KEYS: dict[str, tuple[str, ...]] = {t.short_name: t.row_key for t in load().kpi_marts}
+SNAPSHOT_METRICS: dict[str, list[str]] = {t.short_name: t.snapshot_metrics for t in load().kpi_marts}
+SNAPSHOT_KEY_COLUMNS: tuple[str, ...] = tuple(
+    c for c in load()["marts.kpi_snapshots"].column_names if any(c in keys for keys in ROW_KEYS.values()))
 
 
 @dataclass
@@ -34,6 +31,7 @@ class SnapshotOutcome:
     closed: bool
     version: int | None = None  # the version written, None when nothing was written
     changed_metrics: list[tuple] = field(default_factory=list)  # (kpi_table, row key, metric, old, new)
+    added_figures: int = 0  # figures of columns new since the latest version, added to it
 
     @property
     def restated(self) -> bool:
@@ -41,7 +39,9 @@ class SnapshotOutcome:
 
 
 def ensure_snapshot_table(con) -> None:
-    con.execute(read_sql("marts/kpi_snapshots.sql"))
+    from kpi.migrations import prepare
+
+    prepare(con, "marts.kpi_snapshots")
 
 
 def inputs_sha256(con) -> str:
@@ -71,14 +71,9 @@ def current_figures(con, quarter: str) -> dict[tuple, float | None]:
     """(kpi_table, segment_type, segment, construct, process, department, metric) -> value."""
     figures: dict[tuple, float | None] = {}
     for table, keys in ROW_KEYS.items():
-        columns = [r[0] for r in con.sql(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = ? "
-            "AND data_type IN ('DOUBLE', 'BIGINT', 'INTEGER', 'HUGEINT', 'FLOAT', 'DECIMAL', 'BOOLEAN') "
-            "ORDER BY ordinal_position", params=[table]).fetchall() if r[0] not in NOT_METRICS]
-        if not columns:
-            continue
-        key_sql = ", ".join(f"CAST({c} AS VARCHAR)" if c in keys else "NULL" for c in SNAPSHOT_KEY_COLUMNS)
-        metric_sql = ", ".join(f"CAST({c} AS DOUBLE)" for c in columns)
+        columns = SNAPSHOT_METRICS[table]
+        key_sql = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in keys else "NULL" for c in SNAPSHOT_KEY_COLUMNS)
+        metric_sql = ", ".join(f'CAST("{c}" AS DOUBLE)' for c in columns)
         for row in con.sql(f"SELECT {key_sql}, {metric_sql} FROM marts.{table} WHERE quarter = ?",
                            params=[quarter]).fetchall():
             for metric, value in zip(columns, row[len(SNAPSHOT_KEY_COLUMNS):]):
@@ -86,11 +81,14 @@ def current_figures(con, quarter: str) -> dict[tuple, float | None]:
     return figures
 
 
+_KEY_SQL = ", ".join(f'"{c}"' for c in ("kpi_table", *SNAPSHOT_KEY_COLUMNS, "metric"))
+
+
 def snapshot_figures(con, quarter: str, version: int) -> dict[tuple, float | None]:
-    rows = con.sql(
-        "SELECT kpi_table, segment_type, segment, construct, process, department, metric, value "
-        "FROM marts.kpi_snapshots WHERE quarter = ? AND version = ?", params=[quarter, version]).fetchall()
-    return {tuple(r[:7]): r[7] for r in rows}
+    """(kpi_table, *SNAPSHOT_KEY_COLUMNS, metric) -> value of one version of a quarter."""
+    rows = con.sql(f"SELECT {_KEY_SQL}, value FROM marts.kpi_snapshots WHERE quarter = ? AND version = ?",
+                   params=[quarter, version]).fetchall()
+    return {tuple(r[:-1]): r[-1] for r in rows}
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -100,23 +98,32 @@ def _same(a: float | None, b: float | None) -> bool:
 
 
 def snapshot_quarter(con, quarter: str, config_sha256: str, now: datetime | None = None) -> SnapshotOutcome:
-    """Write the next snapshot version of a closed quarter when its figures changed."""
+    """Write the next snapshot version of a closed quarter when its figures changed.
+
+    A figure of a column (or mart) the quarter's snapshot has never had -- one an upgrade added
+    to the catalogue after the quarter was closed -- is not a restatement: it is added to the
+    latest version with its own ``computed_at``, and no figure already there changes."""
     ensure_snapshot_table(con)
     if not is_closed(con, quarter):
         return SnapshotOutcome(quarter, closed=False)
     figures = current_figures(con, quarter)
     latest = con.sql("SELECT max(version) FROM marts.kpi_snapshots WHERE quarter = ?", params=[quarter]).fetchall()[0][0]
+    now = now or datetime.now().replace(microsecond=0)
     changed: list[tuple] = []
     if latest is not None:
         previous = snapshot_figures(con, quarter, latest)
-        for key in sorted(set(previous) | set(figures), key=lambda k: tuple("" if x is None else str(x) for x in k)):
+        known = {(key[0], key[-1]) for key in previous}
+        added = {key: value for key, value in figures.items() if (key[0], key[-1]) not in known}
+        for key in sorted(set(previous) | (set(figures) - set(added)),
+                          key=lambda k: tuple("" if x is None else str(x) for x in k)):
             old, new = previous.get(key), figures.get(key)
             if key not in previous or key not in figures or not _same(old, new):
-                changed.append((key[0], key[1:6], key[6], old, new))
+                changed.append((key[0], key[1:-1], key[-1], old, new))
         if not changed:
-            return SnapshotOutcome(quarter, closed=True)
+            if added:
+                _insert_snapshot(con, quarter, latest, added, now, inputs_sha256(con), config_sha256)
+            return SnapshotOutcome(quarter, closed=True, added_figures=len(added))
     version = (latest or 0) + 1
-    now = now or datetime.now().replace(microsecond=0)
     _insert_snapshot(con, quarter, version, figures, now, inputs_sha256(con), config_sha256)
     return SnapshotOutcome(quarter, closed=True, version=version, changed_metrics=changed)
 
@@ -126,17 +133,14 @@ def _insert_snapshot(con, quarter: str, version: int, figures: dict[tuple, float
     """Append one version's figures in one statement (a quarter has hundreds of figures: one
     INSERT per row, and the inputs hash queried per row, cost about a second per quarter)."""
     keys = list(figures)
-    columns = {name: [key[i] for key in keys] for i, name in enumerate(("kpi_table", *SNAPSHOT_KEY_COLUMNS,
-                                                                         "metric"))}
+    names = ("kpi_table", *SNAPSHOT_KEY_COLUMNS, "metric")
+    columns = {f"k{i}": [key[i] for key in keys] for i in range(len(names))}
     con.execute(
-        """
-        INSERT INTO marts.kpi_snapshots (snapshot_id, quarter, kpi_table, segment_type, segment, construct,
-                                         process, department, metric, value, computed_at, inputs_sha256,
+        f"""
+        INSERT INTO marts.kpi_snapshots (snapshot_id, quarter, {_KEY_SQL}, value, computed_at, inputs_sha256,
                                          config_sha256, version)
-        SELECT $snapshot_id, $quarter, unnest($kpi_table::VARCHAR[]), unnest($segment_type::VARCHAR[]),
-               unnest($segment::VARCHAR[]), unnest($construct::VARCHAR[]), unnest($process::VARCHAR[]),
-               unnest($department::VARCHAR[]), unnest($metric::VARCHAR[]), unnest($value::DOUBLE[]),
-               $computed_at::TIMESTAMP, $inputs_sha256, $config_sha256, $version::INTEGER
+        SELECT $snapshot_id, $quarter, {", ".join(f"unnest($k{i}::VARCHAR[])" for i in range(len(names)))},
+               unnest($value::DOUBLE[]), $computed_at::TIMESTAMP, $inputs_sha256, $config_sha256, $version::INTEGER
         """,
         {"snapshot_id": f"{quarter}/v{version}", "quarter": quarter, **columns,
          "value": [figures[key] for key in keys], "computed_at": now, "inputs_sha256": inputs_hash,

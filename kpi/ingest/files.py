@@ -84,8 +84,9 @@ def remember_hashes(con, files: list[InputFile]) -> None:
         key = _stat_key(file)
         if key in _HASHES:
             rows.append((file.rel, key[1], key[2], _HASHES[key]))
-    con.execute("CREATE TABLE IF NOT EXISTS audit.file_hashes (file VARCHAR PRIMARY KEY, size BIGINT NOT NULL, "
-                "mtime_ns BIGINT NOT NULL, sha256 VARCHAR NOT NULL)")
+    from kpi.migrations import ensure_tables
+
+    ensure_tables(con, "audit.file_hashes")
     if rows:
         con.execute("INSERT OR REPLACE INTO audit.file_hashes SELECT unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
                     "unnest(?::BIGINT[]), unnest(?::VARCHAR[])", [list(column) for column in zip(*rows)])

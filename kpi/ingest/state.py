@@ -1,7 +1,8 @@
 """State inputs (hr/, finance/, business/): read whole, replacing what came before.
 
 A state file is read again when its content (sha256) or the settings it is read with changed
-(`state_settings_sha256`: the config, the pseudonym key, `READER_VERSION`); otherwise the run
+(`state_settings_sha256`: the config, the pseudonym key, `reader_sha256`: the code of the readers
+and the staging declarations); otherwise the run
 keeps what the last read staged.
 
 Each reader returns the staged frame and the quarantine rows; `ingest_state_file` writes both,
@@ -10,6 +11,7 @@ plus the manifest line, so that rows_read = rows_loaded + rows_quarantined for e
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import polars as pl
@@ -18,7 +20,6 @@ from kpi.ingest.files import InputFile
 from kpi.ingest.store import FileReport, quarantine_frame, reason_counts, write_manifest, write_quarantine
 from kpi.privacy import pseudonym_map
 
-READER_VERSION = "1"  # raise when a change to the readers changes what a state file stages
 EMPLOYEE_CHECKED = ("trainings", "assessments")  # rows are checked against staging.employees
 
 STAGING_TABLE = {
@@ -125,16 +126,30 @@ def replace_table(con, table: str, frame: pl.DataFrame) -> None:
     insert_frame(con, table, frame)
 
 
+@functools.lru_cache(maxsize=1)
+def reader_sha256() -> str:
+    """The code a state file is read and staged with: this module and every ``kpi`` module it
+    imports (the adapters, the pseudonyms, the config), and the staging declarations. A change to
+    any of them reads every state file again; nothing is bumped by hand."""
+    from kpi.catalog import load
+    from kpi.codehash import files_sha256, module_closure
+    from kpi.paths import PACKAGE_DIR
+
+    catalog = load()
+    staging = sorted({catalog.root / t.source for t in catalog.in_schema("staging")})
+    return files_sha256(module_closure(__name__), PACKAGE_DIR) + files_sha256(staging, catalog.root)
+
+
 def state_settings_sha256(cfg, key: bytes) -> str:
     """What besides its content decides what a state file stages: the whole config (columns,
     decimal separator, rates, ...), the pseudonym key (by a pseudonym, never the key) and the
-    reader version."""
+    code that reads it."""
     import hashlib
 
     from kpi.config import config_sha256
     from kpi.privacy import pseudonymise
 
-    text = "\n".join([READER_VERSION, config_sha256(cfg), pseudonymise("kpi-state-settings", key)])
+    text = "\n".join([reader_sha256(), config_sha256(cfg), pseudonymise("kpi-state-settings", key)])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

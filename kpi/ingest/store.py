@@ -8,7 +8,6 @@ from typing import Any
 
 import polars as pl
 
-from kpi.paths import read_sql
 from kpi.privacy import pseudonymise
 
 QUARANTINE_SCHEMA = {
@@ -30,9 +29,11 @@ IDENTITY_COLUMNS = {
 
 
 def ensure_schema(con) -> None:
-    """Create the audit and staging tables when missing (idempotent)."""
-    for model in ("audit/tables.sql", "staging/tables.sql"):
-        con.execute(read_sql(model))
+    """Upgrade an older warehouse, create the audit and staging tables when missing (idempotent)."""
+    from kpi.catalog import load
+    from kpi.migrations import prepare
+
+    prepare(con, *(t.name for t in load().tables.values() if t.schema in ("audit", "staging")))
     con.execute("CREATE SCHEMA IF NOT EXISTS intermediate")
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
 
@@ -50,7 +51,9 @@ def check_pseudonym_key(con, key: bytes, env_var: str) -> None:
     from kpi.errors import UserError
 
     check = pseudonymise(KEY_CHECK_TEXT, key)
-    con.execute("CREATE TABLE IF NOT EXISTS audit.pseudonym_key_check (key_check VARCHAR NOT NULL)")
+    from kpi.migrations import ensure_tables
+
+    ensure_tables(con, "audit.pseudonym_key_check")
     stored = con.sql("SELECT key_check FROM audit.pseudonym_key_check").fetchall()
     if not stored:
         con.execute("INSERT INTO audit.pseudonym_key_check VALUES (?)", [check])

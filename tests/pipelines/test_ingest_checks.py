@@ -4,7 +4,7 @@ import duckdb
 import dagster as dg
 import pytest
 
-from kpi.paths import read_sql
+from kpi.migrations import ensure_schema_tables
 from pipelines.defs.ingest import checks
 from pipelines.resources import ProgrammeResource, WarehouseResource
 
@@ -13,7 +13,7 @@ from pipelines.resources import ProgrammeResource, WarehouseResource
 def warehouse(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(path))
-    con.execute(read_sql("staging/tables.sql"))
+    ensure_schema_tables(con, "staging")
     con.execute("""
         INSERT INTO staging.employees VALUES ('p_e1', 'Sales', 'user', '2023-01-01', NULL, 1.0, 60.0, false);
         INSERT INTO staging.costs VALUES ('2024-01-15', 'catering', 120.0, NULL, NULL);

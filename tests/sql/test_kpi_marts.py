@@ -33,7 +33,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from kpi.config import default_config
 from kpi.marts import MART_KEYS, MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
-from kpi.paths import read_sql
+from kpi.migrations import ensure_schema_tables
 from kpi.quarters import (
     days_in_quarter,
     label_to_partition_key,
@@ -184,7 +184,7 @@ def make_config(**sections):
 
 def make_warehouse() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(read_sql("staging/tables.sql"))
+    ensure_schema_tables(con, "staging")
     con.execute("CREATE SCHEMA intermediate")
     con.execute(
         "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"

@@ -6,7 +6,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from kpi.paths import read_sql
+from kpi.migrations import ensure_schema_tables
 from kpi.quality import BLOCKING_SUITES, SUITE_NAMES, failures_markdown, validate_table
 
 TODAY = date(2024, 12, 31)
@@ -15,7 +15,7 @@ TODAY = date(2024, 12, 31)
 @pytest.fixture
 def con():
     con = duckdb.connect()
-    con.execute(read_sql("staging/tables.sql"))
+    ensure_schema_tables(con, "staging")
     con.execute("""
         INSERT INTO staging.employees VALUES
           ('p_e1', 'Sales', 'user',    '2023-01-01', NULL,         1.0, 60.0, false),

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from kpi.config import default_config
-from kpi.paths import read_sql
+from kpi.migrations import ensure_schema_tables
 from kpi.roi import (
     MONTHLY_COLUMNS,
     QUARTERLY_COLUMNS,
@@ -482,7 +482,7 @@ CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool V
 @pytest.fixture
 def warehouse():
     con = duckdb.connect()
-    con.execute(read_sql("staging/tables.sql"))
+    ensure_schema_tables(con, "staging")
     con.execute(USAGE_DDL)
     con.execute("""
         INSERT INTO staging.employees VALUES
@@ -579,7 +579,7 @@ def test_build_monthly_series_options(warehouse):
 
 def test_series_runs_to_last_cost_month_and_empty_warehouse():
     con = duckdb.connect()
-    con.execute(read_sql("staging/tables.sql"))
+    ensure_schema_tables(con, "staging")
     con.execute(USAGE_DDL)
     cfg = sql_config()
     assert build_monthly_series(con, cfg) == []
