@@ -6,6 +6,9 @@ the dotted key, the value given and what is allowed, e.g.::
 
     config.yaml: benefits.attribution = 1.7 is not allowed: must be a number between 0 and 1
 
+What each key allows is stated once, in its field's declaration below; ``kpi.config_errors``
+reads the error text off it. ``kpi.config_yaml`` reads the YAML text.
+
 Import-light on purpose (pydantic and pyyaml only): the CLI imports it at start-up.
 """
 
@@ -15,12 +18,11 @@ import datetime as dt
 import difflib
 import hashlib
 import json
-import re
 import unicodedata
 import warnings
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, get_origin
 
 from pydantic import (
     BaseModel,
@@ -31,11 +33,22 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
 
+from kpi.config_errors import (
+    DATE_PHRASE,
+    Phrase,
+    UpTo,
+    fmt_number,
+    kind_of,
+    not_allowed,
+    out_of_bounds,
+    translate,
+    upto_fields,
+)
 from kpi.config_yaml import dump_yaml, parse_yaml
 from kpi.errors import ConfigError
 
@@ -46,6 +59,9 @@ __all__ = [
     "LABEL_PRESETS",
     "LABEL_PRESET_VARIANTS",
     "TARGET_GROUPS",
+    "TRAINING_FORMATS",
+    "TRAINING_STATUSES",
+    "USE_CASE_STATUSES",
     "Config",
     "config_sha256",
     "default_config",
@@ -59,8 +75,14 @@ __all__ = [
 # Vocabulary shared with the inputs contract
 # --------------------------------------------------------------------------------------------
 
+# The one definition of each vocabulary: the config's models, the input readers
+# (kpi.adapters.tables), the quality suites and the synthetic company import them from here.
+
+#: employees.csv target_group; the keys of rates.hourly_cost_eur.
 TARGET_GROUPS: tuple[str, ...] = ("executive", "manager", "champion", "user")
+#: survey.items.*.construct.
 CONSTRUCTS: tuple[str, ...] = ("satisfaction", "support", "collaboration", "innovation")
+#: costs.csv category (the ledger); the keys of program.budget_split, in that order.
 COST_CATEGORIES: tuple[str, ...] = (
     "external_training",
     "internal_time",
@@ -68,6 +90,22 @@ COST_CATEGORIES: tuple[str, ...] = (
     "materials",
     "other",
 )
+#: trainings.csv format.
+TRAINING_FORMATS: tuple[str, ...] = (
+    "basics_workshop",
+    "usecase_workshop",
+    "prompt_masterclass",
+    "hackathon",
+    "executive_briefing",
+    "elearning",
+    "coaching",
+    "train_the_trainer",
+    "other",
+)
+#: trainings.csv status.
+TRAINING_STATUSES: tuple[str, ...] = ("enrolled", "completed", "dropped")
+#: use_cases.csv status.
+USE_CASE_STATUSES: tuple[str, ...] = ("idea", "pilot", "production", "retired")
 
 #: Canonical column names of each input (INPUTS.md); ``columns.<input>`` may only map onto these.
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -187,6 +225,21 @@ _DEFAULT_SCENARIOS: dict[str, dict[str, float]] = {
 
 _DEFAULT_COST_PER_ERROR_EUR = 50.0
 
+#: rates.hourly_cost_eur defaults; every target group needs one.
+_DEFAULT_HOURLY_COST_EUR: dict[str, float] = {
+    "executive": 120.0,
+    "manager": 85.0,
+    "champion": 65.0,
+    "user": 55.0,
+}
+
+_DEFAULT_BUDGET_SPLIT: dict[str, float] = {
+    "external_training": 0.40,
+    "internal_time": 0.30,
+    "licenses": 0.20,
+    "materials": 0.10,
+}
+
 
 def normalise_label(text: str) -> str:
     """How survey answer labels are compared: NFC, casefolded, whitespace collapsed, trimmed,
@@ -199,74 +252,9 @@ def normalise_label(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Error texts: what is allowed at each key (also the source of docs/configuration.md)
-# --------------------------------------------------------------------------------------------
-
-_UNIT = "a number between 0 and 1"
-_ALLOWED: list[tuple[str, str]] = [
-    ("company.name", "text"),
-    ("company.timezone", "an IANA time zone name such as Europe/Berlin or UTC"),
-    ("company.currency", "a three-letter currency code such as EUR"),
-    ("company.decimal_separator", '"." or ","'),
-    ("program.start", "a date such as 2025-01-01"),
-    ("program.baseline_months", "a whole number of months from 1 to 36"),
-    ("program.budget_per_employee_eur", "a number >= 0"),
-    ("program.budget_split.*", _UNIT),
-    ("privacy.min_group_size", "a whole number >= 1"),
-    ("privacy.complementary_suppression", "true or false"),
-    (
-        "privacy.pseudonym_key_env",
-        "the name of an environment variable (letters, digits and _, not starting with a digit)",
-    ),
-    ("usage.regular_min_active_weeks", "a whole number from 1 to 14"),
-    ("competence.proficient_score_pct", "a number from 0 to 100"),
-    ("rates.hourly_cost_eur.*", "a number greater than 0"),
-    ("benefits.attribution", _UNIT),
-    ("benefits.confidence", _UNIT),
-    ("benefits.include_training_time", "true or false"),
-    (
-        "benefits.cost_per_error_eur",
-        "a mapping of process name -> euros per error (with an optional 'default')",
-    ),
-    ("benefits.cost_per_error_eur.*", "a number >= 0"),
-    ("benefits.time_saved_minutes_per_interaction", "a mapping of tool name -> minutes"),
-    ("benefits.time_saved_minutes_per_interaction.*", "a number >= 0"),
-    ("roi.discount_rate_annual", "a number from 0 up to but not including 1 (0.08 = 8 %)"),
-    ("roi.horizon_months", "a whole number from 1 to 120"),
-    (
-        "roi.scenarios",
-        "a mapping of scenario name -> {attribution: x, benefits: x, costs: x}",
-    ),
-    ("roi.scenarios.*.*", "a number greater than 0"),
-    ("alerts.usage_drop_points", "a number of percentage points from 0 to 100"),
-    ("alerts.culture_drop_points", "a number of percentage points from 0 to 100"),
-    ("survey.scale_max", "a whole number >= 2"),
-    ("survey.favorable_min", "a whole number from 1 to survey.scale_max"),
-    ("survey.items", "a mapping of the export's header text -> {construct: ..., reverse: ...}"),
-    ("survey.items.*.construct", "one of " + ", ".join(CONSTRUCTS)),
-    ("survey.items.*.reverse", "true or false"),
-    ("survey.labels", "a preset (en, nl, de) or a mapping of answer label -> points"),
-    ("survey.labels.*", "a whole number of points from 1 to survey.scale_max"),
-    ("survey.files", "a mapping of file name -> {submitted_at: date}"),
-    ("survey.files.*.submitted_at", "a date such as 2025-06-30"),
-    *[
-        (f"columns.{name}", "a mapping of export header -> canonical column name")
-        for name in CANONICAL_COLUMNS
-    ],
-    *[(f"columns.{name}.*", "one of " + ", ".join(cols)) for name, cols in CANONICAL_COLUMNS.items()],
-]
-
-
-def _not_allowed(allowed: str, path: tuple = (), value: Any = ..., kind: str = "not_allowed"):
-    """A validation error whose text we write ourselves (``allowed`` is a full clause)."""
-    ctx: dict[str, Any] = {"allowed": allowed, "path": tuple(path)}
-    if value is not ...:
-        ctx["value"] = value
-    return PydanticCustomError(f"kpi_{kind}", "{allowed}", ctx)
-
-
-# --------------------------------------------------------------------------------------------
-# Field types
+# Field types. What a key allows is stated once, in its declaration: kpi.config_errors reads the
+# error text off the constraints (bounds, Literal values, UpTo) and a Phrase where a type cannot
+# say it (text with a pattern, mappings, units).
 # --------------------------------------------------------------------------------------------
 
 
@@ -274,7 +262,7 @@ def _coerce_date(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0) and value.tzinfo is None:
             return value.date()
-        raise _not_allowed("must be a date without a time, such as 2025-01-01")
+        raise not_allowed("must be a date without a time, such as 2025-01-01")
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -282,7 +270,7 @@ def _coerce_date(value: Any) -> Any:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise _not_allowed("must be a date such as 2025-01-01")
+    raise not_allowed("must be " + DATE_PHRASE)
 
 
 ConfigDate = Annotated[dt.date, BeforeValidator(_coerce_date)]
@@ -292,13 +280,16 @@ def _num(default: Any = ..., **constraints: Any) -> Any:
     return Field(default, strict=True, allow_inf_nan=False, **constraints)
 
 
-Fraction = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+Fraction = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1), Phrase(between=True)]
 NonNegative = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
 Positive = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
+#: Points of a survey answer (up to survey.scale_max).
+Points = Annotated[StrictInt, Field(ge=1), UpTo("scale_max"), Phrase(unit="of points")]
 
 
 class _Section(BaseModel):
-    """Base of every config section: unknown keys are errors, an empty section means defaults."""
+    """Base of every config section: unknown keys are errors, an empty section means defaults,
+    and every :class:`UpTo` bound is enforced."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -311,12 +302,22 @@ class _Section(BaseModel):
             for name, field in cls.model_fields.items():
                 if name not in data or data[name] is not None:
                     continue
-                inner = _unwrap(field.annotation)
-                if isinstance(inner, type):
+                if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
                     data[name] = {}
-                elif inner is not None and not field.is_required():
+                elif get_origin(field.annotation) is dict and not field.is_required():
                     del data[name]
         return data
+
+    @model_validator(mode="after")
+    def _within_upto_bounds(self) -> Any:
+        # UpTo("scale_max"): at most the value of that key of this section
+        for name, key, in_mapping in upto_fields(type(self)):
+            limit, value = getattr(self, key), getattr(self, name)
+            checked = {(name, k): v for k, v in value.items()} if in_mapping else {(name,): value}
+            for path, number in checked.items():
+                if number > limit:
+                    raise out_of_bounds(path, number)
+        return self
 
 
 class _MappingSection(_Section):
@@ -347,11 +348,15 @@ class _MappingSection(_Section):
 # Sections
 # --------------------------------------------------------------------------------------------
 
+_TIMEZONE = Phrase("an IANA time zone name such as Europe/Berlin or UTC")
+
 
 class CompanyConfig(_Section):
     name: StrictStr = "Company"
-    timezone: StrictStr = "UTC"
-    currency: StrictStr = Field("EUR", pattern=r"^[A-Z]{3}$")
+    timezone: Annotated[StrictStr, _TIMEZONE] = "UTC"
+    currency: Annotated[StrictStr, Phrase("a three-letter currency code such as EUR")] = Field(
+        "EUR", pattern=r"^[A-Z]{3}$"
+    )
     decimal_separator: Literal[".", ","] = "."
 
     @field_validator("timezone")
@@ -360,52 +365,53 @@ class CompanyConfig(_Section):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            allowed = "must be an IANA time zone name such as Europe/Berlin or UTC"
+            allowed = "must be " + _TIMEZONE.text
             close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), n=1)
             if not close:
                 lowered = {z.casefold(): z for z in zoneinfo.available_timezones()}
                 close = [lowered[value.casefold()]] if value.casefold() in lowered else []
             if close:
                 allowed += f" (did you mean {close[0]}?)"
-            raise _not_allowed(allowed) from None
+            raise not_allowed(allowed) from None
         return value
 
 
-class BudgetSplit(_MappingSection):
-    """Share of the plan budget per cost category; the shares add up to 1.
-
-    A split given in the config replaces the default one: categories it leaves out get 0.
-    """
-
-    external_training: Fraction = 0.0
-    internal_time: Fraction = 0.0
-    licenses: Fraction = 0.0
-    materials: Fraction = 0.0
-    other: Fraction = 0.0
-
+class _BudgetShares(_MappingSection):
     @model_validator(mode="after")
-    def _sums_to_one(self) -> BudgetSplit:
+    def _sums_to_one(self) -> Any:
         total = sum(self.values())
         if abs(total - 1.0) > 0.001:
-            raise _not_allowed(f"the shares must add up to 1 (they add up to {_fmt_number(total)})")
+            raise not_allowed(f"the shares must add up to 1 (they add up to {fmt_number(total)})")
         return self
+
+
+BudgetSplit = create_model(  # one share per cost category
+    "BudgetSplit",
+    __base__=_BudgetShares,
+    __doc__="""Share of the plan budget per cost category; the shares add up to 1.
+
+    A split given in the config replaces the default one: categories it leaves out get 0.
+    """,
+    **{category: (Fraction, 0.0) for category in COST_CATEGORIES},
+)
 
 
 class ProgramConfig(_Section):
     start: ConfigDate
-    baseline_months: StrictInt = Field(3, ge=1, le=36)
+    baseline_months: Annotated[StrictInt, Phrase(unit="of months")] = Field(3, ge=1, le=36)
     budget_per_employee_eur: float = _num(1000.0, ge=0)
-    budget_split: BudgetSplit = Field(
-        default_factory=lambda: BudgetSplit(
-            external_training=0.40, internal_time=0.30, licenses=0.20, materials=0.10
-        )
+    budget_split: BudgetSplit = Field(  # type: ignore[valid-type]
+        default_factory=lambda: BudgetSplit(**_DEFAULT_BUDGET_SPLIT)
     )
 
 
 class PrivacyConfig(_Section):
     min_group_size: StrictInt = Field(5, ge=1)
     complementary_suppression: StrictBool = True
-    pseudonym_key_env: StrictStr = Field("KPI_PSEUDONYM_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    pseudonym_key_env: Annotated[
+        StrictStr,
+        Phrase("the name of an environment variable (letters, digits and _, not starting with a digit)"),
+    ] = Field("KPI_PSEUDONYM_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class UsageConfig(_Section):
@@ -416,27 +422,29 @@ class CompetenceConfig(_Section):
     proficient_score_pct: float = _num(70.0, ge=0, le=100)
 
 
-class HourlyCost(_MappingSection):
-    """Fully loaded hourly cost per target group (EUR); a partial mapping overrides only those."""
-
-    executive: Positive = 120.0
-    manager: Positive = 85.0
-    champion: Positive = 65.0
-    user: Positive = 55.0
+HourlyCost = create_model(  # one rate per target group
+    "HourlyCost",
+    __base__=_MappingSection,
+    __doc__="Fully loaded hourly cost per target group (EUR); a partial mapping overrides only those.",
+    **{group: (Positive, _DEFAULT_HOURLY_COST_EUR[group]) for group in TARGET_GROUPS},
+)
 
 
 class RatesConfig(_Section):
-    hourly_cost_eur: HourlyCost = Field(default_factory=HourlyCost)
+    hourly_cost_eur: HourlyCost = Field(default_factory=HourlyCost)  # type: ignore[valid-type]
 
 
 class BenefitsConfig(_Section):
     attribution: Fraction = 0.5
     confidence: Fraction = 0.8
     include_training_time: StrictBool = True
-    cost_per_error_eur: dict[StrictStr, NonNegative] = Field(
-        default_factory=lambda: {"default": _DEFAULT_COST_PER_ERROR_EUR}
-    )
-    time_saved_minutes_per_interaction: dict[StrictStr, NonNegative] = Field(default_factory=dict)
+    cost_per_error_eur: Annotated[
+        dict[StrictStr, NonNegative],
+        Phrase("a mapping of process name -> euros per error (with an optional 'default')"),
+    ] = Field(default_factory=lambda: {"default": _DEFAULT_COST_PER_ERROR_EUR})
+    time_saved_minutes_per_interaction: Annotated[
+        dict[StrictStr, NonNegative], Phrase("a mapping of tool name -> minutes")
+    ] = Field(default_factory=dict)
 
     @field_validator("cost_per_error_eur", mode="before")
     @classmethod
@@ -454,10 +462,17 @@ class ScenarioMultipliers(_MappingSection):
     costs: Positive
 
 
+def _mapping_of(key: str, model: type[BaseModel], value: str) -> Phrase:
+    """"a mapping of <key> -> {<field>: <value>, ...}" with the fields of ``model``."""
+    return Phrase(f"a mapping of {key} -> {{" + ", ".join(f"{f}: {value}" for f in model.model_fields) + "}")
+
+
 class RoiConfig(_Section):
-    discount_rate_annual: float = _num(0.08, ge=0, lt=1)
+    discount_rate_annual: Annotated[float, Phrase(note="(0.08 = 8 %)")] = _num(0.08, ge=0, lt=1)
     horizon_months: StrictInt = Field(24, ge=1, le=120)
-    scenarios: dict[StrictStr, ScenarioMultipliers] = Field(
+    scenarios: Annotated[
+        dict[StrictStr, ScenarioMultipliers], _mapping_of("scenario name", ScenarioMultipliers, "x")
+    ] = Field(
         default_factory=lambda: {k: ScenarioMultipliers(**v) for k, v in _DEFAULT_SCENARIOS.items()}
     )
 
@@ -470,9 +485,12 @@ class RoiConfig(_Section):
         return value
 
 
+_PERCENTAGE_POINTS = Phrase(unit="of percentage points")
+
+
 class AlertsConfig(_Section):
-    usage_drop_points: float = _num(10.0, ge=0, le=100)
-    culture_drop_points: float = _num(10.0, ge=0, le=100)
+    usage_drop_points: Annotated[float, _PERCENTAGE_POINTS] = _num(10.0, ge=0, le=100)
+    culture_drop_points: Annotated[float, _PERCENTAGE_POINTS] = _num(10.0, ge=0, le=100)
 
 
 with warnings.catch_warnings():
@@ -480,22 +498,30 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*shadows an attribute.*", category=UserWarning)
 
     class SurveyItem(_Section):
-        construct: Literal["satisfaction", "support", "collaboration", "innovation"]
+        construct: Literal[CONSTRUCTS]  # type: ignore[valid-type]
         reverse: StrictBool = False
 
 
 class SurveyFile(_Section):
-    submitted_at: ConfigDate
+    submitted_at: Annotated[ConfigDate, Phrase("a date such as 2025-06-30")]
+
+
+_PRESETS = ", ".join(LABEL_PRESETS)
+_LABELS = Phrase(f"a preset ({_PRESETS}) or a mapping of answer label -> points")
 
 
 class SurveyConfig(_Section):
     scale_max: StrictInt = Field(5, ge=2)
-    favorable_min: StrictInt = Field(4, ge=1)
-    items: dict[StrictStr, SurveyItem] = Field(
-        default_factory=lambda: {k: SurveyItem(**v) for k, v in _DEFAULT_ITEMS.items()}
+    favorable_min: Annotated[StrictInt, UpTo("scale_max")] = Field(4, ge=1)
+    items: Annotated[
+        dict[StrictStr, SurveyItem], _mapping_of("the export's header text", SurveyItem, "...")
+    ] = Field(default_factory=lambda: {k: SurveyItem(**v) for k, v in _DEFAULT_ITEMS.items()})
+    labels: Annotated[dict[StrictStr, Points], _LABELS] = Field(
+        default_factory=lambda: dict(LABEL_PRESETS["en"])
     )
-    labels: dict[StrictStr, StrictInt] = Field(default_factory=lambda: dict(LABEL_PRESETS["en"]))
-    files: dict[StrictStr, SurveyFile] = Field(default_factory=dict)
+    files: Annotated[
+        dict[StrictStr, SurveyFile], _mapping_of("file name", SurveyFile, "date")
+    ] = Field(default_factory=dict)
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -503,39 +529,25 @@ class SurveyConfig(_Section):
         if isinstance(value, str):
             preset = value.strip().casefold()
             if preset not in LABEL_PRESETS:
-                raise _not_allowed(
-                    "must be a preset (en, nl, de) or a mapping of answer label -> points"
-                )
+                raise not_allowed("must be " + _LABELS.text)
             return dict(LABEL_PRESETS[preset])
         return value
 
     @model_validator(mode="after")
-    def _check_scale(self) -> SurveyConfig:
-        if self.favorable_min > self.scale_max:
-            raise _not_allowed(
-                f"must be a whole number from 1 to survey.scale_max ({self.scale_max})",
-                ("favorable_min",),
-                self.favorable_min,
-            )
+    def _check_labels(self) -> SurveyConfig:
         if not self.labels:
-            raise _not_allowed(
-                "must name at least one answer label (or use a preset: en, nl, de)",
+            raise not_allowed(
+                f"must name at least one answer label (or use a preset: {_PRESETS})",
                 ("labels",),
                 self.labels,
             )
         seen: dict[str, tuple[str, int]] = {}
         for label, points in self.labels.items():
-            if not 1 <= points <= self.scale_max:
-                raise _not_allowed(
-                    f"must be a whole number of points from 1 to survey.scale_max ({self.scale_max})",
-                    ("labels", label),
-                    points,
-                )
             key = normalise_label(label)
             if not key:
-                raise _not_allowed("labels must not be empty", ("labels",), label)
+                raise not_allowed("labels must not be empty", ("labels",), label)
             if key in seen and seen[key][1] != points:
-                raise _not_allowed(
+                raise not_allowed(
                     f"'{seen[key][0]}' and '{label}' are the same label once case, spacing "
                     f"and a trailing period are ignored but map to different points ({seen[key][1]} and {points})",
                     ("labels",),
@@ -547,20 +559,15 @@ class SurveyConfig(_Section):
 
 def _header_map(input_name: str) -> Any:
     """Type of ``columns.<input>``: export header -> one of that input's canonical names."""
-    return dict[StrictStr, Literal[CANONICAL_COLUMNS[input_name]]]  # type: ignore[valid-type]
+    return Annotated[
+        dict[StrictStr, Literal[CANONICAL_COLUMNS[input_name]]],  # type: ignore[valid-type]
+        Phrase("a mapping of export header -> canonical column name"),
+    ]
 
 
-class ColumnsConfig(_Section):
-    employees: _header_map("employees") = Field(default_factory=dict)  # type: ignore[valid-type]
-    trainings: _header_map("trainings") = Field(default_factory=dict)  # type: ignore[valid-type]
-    assessments: _header_map("assessments") = Field(default_factory=dict)  # type: ignore[valid-type]
-    costs: _header_map("costs") = Field(default_factory=dict)  # type: ignore[valid-type]
-    process_metrics: _header_map("process_metrics") = Field(default_factory=dict)  # type: ignore[valid-type]
-    use_cases: _header_map("use_cases") = Field(default_factory=dict)  # type: ignore[valid-type]
-    surveys: _header_map("surveys") = Field(default_factory=dict)  # type: ignore[valid-type]
-
+class _HeaderMaps(_Section):
     @model_validator(mode="after")
-    def _one_header_per_column(self) -> ColumnsConfig:
+    def _one_header_per_column(self) -> Any:
         for name in CANONICAL_COLUMNS:
             mapping: dict[str, str] = getattr(self, name)
             by_target: dict[str, list[str]] = {}
@@ -568,7 +575,7 @@ class ColumnsConfig(_Section):
                 by_target.setdefault(target, []).append(header)
             for target, headers in by_target.items():
                 if len(headers) > 1:
-                    raise _not_allowed(
+                    raise not_allowed(
                         f"{len(headers)} headers ({', '.join(headers)}) map onto {target}; "
                         "map exactly one",
                         (name,),
@@ -581,6 +588,14 @@ class ColumnsConfig(_Section):
         if name not in CANONICAL_COLUMNS:
             raise KeyError(name)
         return dict(getattr(self, name))
+
+
+ColumnsConfig = create_model(  # one header mapping per input
+    "ColumnsConfig",
+    __base__=_HeaderMaps,
+    __doc__="Export header -> canonical column name, per input (default: headers already canonical).",
+    **{name: (_header_map(name), Field(default_factory=dict)) for name in CANONICAL_COLUMNS},
+)
 
 
 class Config(_Section):
@@ -596,7 +611,7 @@ class Config(_Section):
     roi: RoiConfig = Field(default_factory=RoiConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
-    columns: ColumnsConfig = Field(default_factory=ColumnsConfig)
+    columns: ColumnsConfig = Field(default_factory=ColumnsConfig)  # type: ignore[valid-type]
 
     # ---- helpers used by the pipeline ------------------------------------------------------
 
@@ -677,13 +692,13 @@ def parse_config(data: Any, source: str = "config") -> Config:
     if not isinstance(data, dict):
         raise ConfigError(
             f"{source}: the top level must be a mapping of sections "
-            f"({', '.join(Config.model_fields)}), not {_kind(data)}"
+            f"({', '.join(Config.model_fields)}), not {kind_of(data)}"
         )
     data = _stringify_keys(data)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_translate(exc, source)) from None
+        raise ConfigError(translate(exc, source, Config, data)) from None
 
 
 def default_config(start: dt.date, **sections: Any) -> Config:
@@ -734,172 +749,3 @@ def _key_text(key: Any) -> str:
     if key is None:
         return ""
     return str(key)
-
-
-# --------------------------------------------------------------------------------------------
-# Turning pydantic's errors into one line
-# --------------------------------------------------------------------------------------------
-
-
-def _unwrap(annotation: Any) -> Any:
-    """The section model class, or ("dict", inner), behind a field annotation; else None."""
-    while get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
-    origin = get_origin(annotation)
-    if origin is Union:
-        for arg in get_args(annotation):
-            found = _unwrap(arg)
-            if found is not None:
-                return found
-        return None
-    if origin is dict:
-        return ("dict", _unwrap(get_args(annotation)[1]))
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _node_at(loc: tuple) -> Any:
-    """What sits at a location: a model class, ("dict", inner), or None (a scalar/unknown)."""
-    node: Any = Config
-    for part in loc:
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            field = node.model_fields.get(part)
-            if field is None:
-                return None
-            node = _unwrap(field.annotation)
-        elif isinstance(node, tuple):
-            node = node[1]
-        else:
-            return None
-    return node
-
-
-def _allowed_phrase(loc: tuple) -> str | None:
-    """What may stand at ``loc`` as a noun phrase ("a number between 0 and 1")."""
-    parts = [str(p) for p in loc]
-    for pattern, phrase in _ALLOWED:
-        pat = pattern.split(".")
-        if len(pat) == len(parts) and all(a == "*" or a == b for a, b in zip(pat, parts)):
-            return phrase
-    node = _node_at(loc)
-    if isinstance(node, type) and issubclass(node, BaseModel):
-        return "a mapping with the keys " + ", ".join(node.model_fields)
-    if isinstance(node, tuple):
-        return "a mapping"
-    return None
-
-
-def _required_leaf(loc: tuple) -> tuple:
-    """For a missing section, the first required key inside it (program -> program.start)."""
-    node = _node_at(loc)
-    while isinstance(node, type) and issubclass(node, BaseModel):
-        required = [n for n, f in node.model_fields.items() if f.is_required()]
-        if not required:
-            break
-        loc = (*loc, required[0])
-        node = _node_at(loc)
-    return loc
-
-
-def _path(loc: tuple) -> str:
-    """Dotted key path; keys with dots, spaces etc. are quoted, very long ones shortened."""
-    parts = []
-    for part in map(str, loc):
-        if len(part) > 60:
-            part = part[:57] + "..."
-        bare = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part)
-        parts.append(part if bare else json.dumps(part, ensure_ascii=False))
-    return ".".join(parts)
-
-
-def _fmt_number(x: float) -> str:
-    return f"{round(x, 6):g}"
-
-
-def _show(value: Any, limit: int = 80) -> str:
-    """A value as the user typed it in YAML."""
-    if value is None:
-        return "(empty)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value) if isinstance(value, float) else str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, str):
-        text = value if len(value) <= limit else value[: limit - 3] + "..."
-        return "'" + text.replace("'", "''") + "'"
-    if isinstance(value, dict):
-        text = "{" + ", ".join(f"{_key_show(k)}: {_show(v, 30)}" for k, v in value.items()) + "}"
-    elif isinstance(value, (list, tuple)):
-        text = "[" + ", ".join(_show(v, 30) for v in value) + "]"
-    else:
-        text = str(value)
-    if len(text) > limit:
-        text = text[: limit - 4] + "..." + text[-1]
-    return text
-
-
-def _key_show(key: Any) -> str:
-    key = str(key)
-    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return type(value).__name__
-
-
-def _translate(exc: ValidationError, source: str) -> str:
-    errors = exc.errors(include_url=False)
-    # An unknown key explains the other errors it causes (a typo leaves a default in place), so
-    # report it first; otherwise the first error in the order of the file's sections.
-    errors.sort(key=lambda e: 0 if e["type"] == "extra_forbidden" else 1)
-    err = errors[0]
-    loc = tuple(p for p in err["loc"] if p != "[key]")
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-
-    if kind == "extra_forbidden":
-        parent, key = loc[:-1], str(loc[-1])
-        node = _node_at(parent)
-        allowed = list(node.model_fields) if isinstance(node, type) else []
-        where = "the top level" if not parent else _path(parent)
-        message = (
-            f"{source}: unknown key '{_path(loc)}' (allowed under {where}: {', '.join(allowed)})"
-        )
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        if not close:
-            lowered = {a.casefold(): a for a in allowed}
-            close = [lowered[key.casefold()]] if key.casefold() in lowered else []
-        if close:
-            message += f"; did you mean '{_path((*parent, close[0]))}'?"
-        return message
-
-    if kind == "missing":
-        loc = _required_leaf(loc)
-        phrase = _allowed_phrase(loc)
-        hint = f" ({phrase})" if phrase else ""
-        return f"{source}: {_path(loc)} is required{hint}"
-
-    if kind.startswith("kpi_"):
-        loc = (*loc, *ctx.get("path", ()))
-        value = ctx.get("value", err.get("input"))
-        return f"{source}: {_path(loc)} = {_show(value)} is not allowed: {ctx['allowed']}"
-
-    value = err.get("input")
-    if kind == "model_type" or (kind == "dict_type" and _node_at(loc) is not None):
-        phrase = _allowed_phrase(loc) or "a mapping"
-        return f"{source}: {_path(loc)} = {_show(value)} is not allowed: must be {phrase}"
-    phrase = _allowed_phrase(loc)
-    if phrase is None:
-        phrase = str(err.get("msg", "")).splitlines()[0].lower() or "a valid value"
-    return f"{source}: {_path(loc)} = {_show(value)} is not allowed: must be {phrase}"
