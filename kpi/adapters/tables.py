@@ -33,6 +33,13 @@ from kpi.adapters.textio import (
     read_csv_records,
 )
 from kpi.adapters.usage_common import qrow
+from kpi.config import (
+    COST_CATEGORIES,
+    TARGET_GROUPS,
+    TRAINING_FORMATS,
+    TRAINING_STATUSES,
+    USE_CASE_STATUSES,
+)
 from kpi.errors import ConfigError, InputError
 
 TYPES = ("text", "date", "month", "number", "int", "bool", "enum")
@@ -128,7 +135,7 @@ EMPLOYEES = TableSpec(
         Column("email", "text", identifier=True),
         Column("github_login", "text", identifier=True),
         Column("department", "text", required=True),
-        Column("target_group", "enum", required=True, values=("executive", "manager", "champion", "user")),
+        Column("target_group", "enum", required=True, values=TARGET_GROUPS),
         Column("hire_date", "date", required=True),
         Column("exit_date", "date"),
         Column("fte", "number", min=0, min_inclusive=False, max=1, default=1.0),
@@ -143,13 +150,10 @@ TRAININGS = TableSpec(
     columns=(
         Column("employee_id", "text", required=True, identifier=True),
         Column("course_id", "text", required=True),
-        Column("format", "enum", required=True, values=(
-            "basics_workshop", "usecase_workshop", "prompt_masterclass", "hackathon",
-            "executive_briefing", "elearning", "coaching", "train_the_trainer", "other",
-        )),
+        Column("format", "enum", required=True, values=TRAINING_FORMATS),
         Column("started_on", "date", required=True),
         Column("completed_on", "date"),
-        Column("status", "enum", required=True, values=("enrolled", "completed", "dropped")),
+        Column("status", "enum", required=True, values=TRAINING_STATUSES),
         Column("hours", "number", required=True, min=0),
     ),
     key=("employee_id", "course_id", "started_on"),
@@ -173,9 +177,7 @@ COSTS = TableSpec(
     name="costs",
     columns=(
         Column("booked_on", "date", required=True),
-        Column("category", "enum", required=True, values=(
-            "external_training", "internal_time", "licenses", "materials", "other",
-        )),
+        Column("category", "enum", required=True, values=COST_CATEGORIES),
         Column("amount_eur", "number", required=True),
         Column("description", "text"),
         Column("department", "text"),
@@ -202,7 +204,7 @@ USE_CASES = TableSpec(
         Column("title", "text"),
         Column("department", "text", required=True),
         Column("submitted_on", "date", required=True),
-        Column("status", "enum", required=True, values=("idea", "pilot", "production", "retired")),
+        Column("status", "enum", required=True, values=USE_CASE_STATUSES),
         Column("self_developed", "bool", required=True),
         Column("est_hours_saved_per_month", "number", min=0),
     ),

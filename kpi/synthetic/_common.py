@@ -1,4 +1,6 @@
-"""Small helpers shared by the synthetic-company modules: day numbers, months, formatting."""
+"""Small helpers shared by the synthetic-company modules: day numbers, months, formatting.
+
+``TARGET_GROUPS`` is re-exported from :mod:`kpi.config`, its one definition."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import csv
 import io
 from datetime import date, timedelta
 from pathlib import Path
+
+from kpi.config import TARGET_GROUPS
 
 EPOCH = date(1970, 1, 1)
 NEVER = 10**6  # a day number far after any generated date ("no exit", "never trained")
@@ -22,8 +26,7 @@ DEPT_SHARE = (0.17, 0.20, 0.40, 0.09, 0.08, 0.06)
 DEPT_CODE = ("SM", "EN", "PR", "HR", "FI", "MG")
 OFFICE_DEPTS = (0, 3, 4, 5)  # Sales & Marketing, HR & Administration, Finance, Management
 SALES, ENGINEERING, PRODUCTION, HR_ADMIN, FINANCE, MANAGEMENT = range(6)
-TARGET_GROUPS = ("executive", "manager", "champion", "user")
-EXECUTIVE, MANAGER, CHAMPION, USER = range(4)
+EXECUTIVE, MANAGER, CHAMPION, USER = range(len(TARGET_GROUPS))  # indices into TARGET_GROUPS
 EMAIL_DOMAIN = "demo-maschinenbau.example"
 CONTRACTOR_DOMAIN = "contractor.example"
 

@@ -19,6 +19,7 @@ from kpi.synthetic._common import (
     MANAGER,
     NEVER,
     TARGET_GROUPS,
+    USER,
     add_months,
     day_number,
     fmt_num,
@@ -31,7 +32,9 @@ from kpi.synthetic.people import build_workforce, employee_rows
 from kpi.synthetic.programme import build_programme
 from kpi.synthetic.usage import AdoptionModel, UsageSimulator
 
-HOURLY_RATES = {"executive": 120, "manager": 85, "champion": 65, "user": 55}
+HOURLY_RATES = {TARGET_GROUPS[EXECUTIVE]: 120, TARGET_GROUPS[MANAGER]: 85, TARGET_GROUPS[CHAMPION]: 65,
+                TARGET_GROUPS[USER]: 55}
+REGULAR_MIN_ACTIVE_WEEKS = 6  # the company's usage.regular_min_active_weeks
 TIME_SAVED_MINUTES = {"chat-gateway": 4, "m365-copilot": 6, "github-copilot": 1.5}
 OWNED = {  # folders the generator writes, and the file patterns it owns there
     "hr": ("employees.csv", "trainings.csv", "assessments.csv"),
@@ -86,7 +89,7 @@ def build_config(name: str, start: date, baseline_months: int) -> dict:
             "budget_split": dict(business.BUDGET_SPLIT),
         },
         "privacy": {"min_group_size": 5, "complementary_suppression": True, "pseudonym_key_env": "KPI_PSEUDONYM_KEY"},
-        "usage": {"regular_min_active_weeks": 6},
+        "usage": {"regular_min_active_weeks": REGULAR_MIN_ACTIVE_WEEKS},
         "competence": {"proficient_score_pct": 70},
         "rates": {"hourly_cost_eur": dict(HOURLY_RATES)},
         "benefits": {
@@ -115,7 +118,8 @@ def build_config(name: str, start: date, baseline_months: int) -> dict:
     }
 
 
-def _expected_regular_share(p: float, model: AdoptionModel, weeks: int = 13, min_weeks: int = 6) -> float:
+def _expected_regular_share(p: float, model: AdoptionModel, weeks: int = 13,
+                            min_weeks: int = REGULAR_MIN_ACTIVE_WEEKS) -> float:
     """E over the personal factor of P(active in >= min_weeks of `weeks`), seasons ignored."""
     grid = np.linspace(model.factor_low, model.factor_high, 301)
     total = 0.0
@@ -243,7 +247,7 @@ def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog
         "hires": hires,
         "contractors": len(w.contractor_email),
         "contractor_users": list(w.contractor_email),
-        "target_groups_at_start": {TARGET_GROUPS[g]: int((at_start & (w.tg == g)).sum()) for g in range(4)},
+        "target_groups_at_start": {group: int((at_start & (w.tg == g)).sum()) for g, group in enumerate(TARGET_GROUPS)},
         "champions": int((w.tg == CHAMPION).sum()),
         "executives": int((w.tg == EXECUTIVE).sum()),
         "managers": int((w.tg == MANAGER).sum()),
@@ -266,9 +270,10 @@ def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog
             "contractor_weekly_active_probability": model.contractor_p,
         },
         "regular_user_share_targets": {
-            "regular_min_active_weeks": 6,
+            "regular_min_active_weeks": REGULAR_MIN_ACTIVE_WEEKS,
             "weeks_per_quarter": 13,
-            "note": "expected share of trained employees active in >= 6 of 13 weeks, seasons ignored",
+            "note": f"expected share of trained employees active in >= {REGULAR_MIN_ACTIVE_WEEKS} of 13 weeks, "
+                    "seasons ignored",
             "trained_right_after": _r(_expected_regular_share(model.p_after, model)),
             "trained_at_plateau": _r(_expected_regular_share(model.p_plateau, model)),
             "untrained_office": _r(_expected_regular_share(0.05, model)),
