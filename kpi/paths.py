@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -9,7 +10,12 @@ REPO_ROOT = PACKAGE_DIR.parent
 
 
 def sql_dir() -> Path:
-    """The top-level ``sql/`` folder (``kpi/_sql`` inside an installed wheel)."""
+    """The top-level ``sql/`` folder (``kpi/_sql`` inside an installed wheel). ``KPI_SQL_DIR``
+    points elsewhere: for developing and testing a change to the models and the catalogue in a
+    copy (tests/e2e/test_catalog_change.py), never for production."""
+    override = os.environ.get("KPI_SQL_DIR")
+    if override:
+        return Path(override)
     for candidate in (PACKAGE_DIR / "_sql", REPO_ROOT / "sql"):
         if candidate.is_dir():
             return candidate
