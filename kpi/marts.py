@@ -151,6 +151,8 @@ def _culture_params(cfg: Config, quarter: str) -> dict[str, Any]:
     }
 
 
+#: Marts whose parameters are computed; any other mart's declared ``params`` are config keys,
+#: read by name (``usage.regular_min_active_weeks``).
 _PARAMS = {
     "marts.kpi_usage": _usage_params,
     "marts.kpi_competence": _competence_params,
@@ -159,10 +161,28 @@ _PARAMS = {
 }
 
 
+def mart_params(cfg: Config, table: str, quarter: str) -> dict[str, Any]:
+    """The parameters a mart's SQL binds for one quarter."""
+    if table in _PARAMS:
+        return _PARAMS[table](cfg, quarter)
+    from kpi.catalog import CatalogError, table as spec
+
+    params = _quarter_params(quarter)
+    for name, path in spec(table).params.items():
+        value: Any = cfg
+        for part in path.split("."):
+            if not hasattr(value, part):
+                raise CatalogError(f"{table}: parameter {name} names {path}, which is not a config key; give the "
+                                   "mart a function in kpi/marts.py::_PARAMS to compute it")
+            value = getattr(value, part)
+        params[name] = value
+    return params
+
+
 def _insert(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> None:
     """Insert the rows of ``sql/marts/<table>.sql`` for one quarter into ``target`` (default: the mart)."""
     query = read_sql(f"marts/{table.split('.')[-1]}.sql")
-    con.execute(f"INSERT INTO {target or table} BY NAME {query}", _PARAMS[table](cfg, quarter))
+    con.execute(f"INSERT INTO {target or table} BY NAME {query}", mart_params(cfg, table, quarter))
 
 
 def _suppress(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> int:

@@ -108,7 +108,7 @@ def plan(con, catalog: Catalog | None = None) -> list[Change]:
                 raise SchemaError(
                     f"{name}: column {column} is {kind} in this warehouse but {declared[column].base_type} in this "
                     "release, which cannot be changed automatically; build a new warehouse from your inputs with "
-                    "kpi run --warehouse NEW.duckdb (or keep using the release that built this one)")
+                    "kpi run --warehouse NEW.duckdb (or keep using the release that built it)")
         for column in spec.columns:
             if column.name not in have:
                 changes.append(Change(name, column.name, f"added column {name}.{column.name} ({column.base_type})"))

@@ -17,5 +17,5 @@ FROM (
     FROM staging.assessments
     WHERE instrument = instrument_name
       AND assessed_on BETWEEN CAST(period_start AS DATE) AND CAST(period_end AS DATE)
-)
+) AS ranked
 WHERE rank_latest = 1;

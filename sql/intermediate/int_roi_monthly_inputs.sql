@@ -72,7 +72,7 @@ last_month AS (
         SELECT m FROM ledger
         UNION ALL SELECT m FROM participant
         UNION ALL SELECT m FROM process WHERE m >= 1
-    )
+    ) AS months
 ),
 months AS (
     SELECT

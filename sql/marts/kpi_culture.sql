@@ -39,7 +39,7 @@ segments AS (
 ),
 largest_file AS (           -- response rows of the wave's largest survey file
     SELECT max(rows_in_file) AS responses
-    FROM (SELECT file, count(*) AS rows_in_file FROM responses GROUP BY file)
+    FROM (SELECT file, count(*) AS rows_in_file FROM responses GROUP BY file) AS per_file
 ),
 headcount AS (
     SELECT count(*) AS headcount FROM intermediate.employment_in($quarter_start, $quarter_end)

@@ -21,14 +21,14 @@ SCHEMA_SNAPSHOT = REPO_ROOT / "tests" / "fixtures" / "warehouse" / "schema-curre
 
 
 def test_every_kpi_mart_binds_exactly_its_declared_parameters():
-    from kpi.marts import _PARAMS
+    from kpi.marts import mart_params
 
     cfg = default_config(dt.date(2025, 1, 15))
     for spec in load().kpi_marts:
         bound = sql_params(read_sql(spec.model))
         declared = set(BUILTIN_PARAMS) | set(spec.params)
         assert bound == declared, (spec.name, sorted(bound ^ declared))
-        assert set(_PARAMS[spec.name](cfg, "2025-Q1")) == declared, spec.name
+        assert set(mart_params(cfg, spec.name, "2025-Q1")) == declared, spec.name
 
 
 def test_sql_params_ignores_comments_and_strings():
@@ -151,3 +151,30 @@ def test_snapshots_table_gains_the_row_key_of_a_new_mart(tmp_path: Path):
     snapshots = catalog.load(tmp_path)["marts.kpi_snapshots"]
     assert snapshots.column_names[snapshots.column_names.index("metric") - 1] == "format"
     assert snapshots.column("format").base_type == "VARCHAR"
+
+
+def test_declared_params_are_read_from_the_config_by_name(tmp_path: Path, monkeypatch):
+    import shutil
+
+    from kpi.marts import mart_params
+    from kpi.paths import sql_dir
+
+    shutil.copytree(sql_dir(), tmp_path / "sql")
+    (tmp_path / "sql" / "marts" / "kpi_x.sql").write_text("SELECT $quarter AS quarter, $weeks AS w")
+    (tmp_path / "sql" / "marts" / "kpi_x.yml").write_text(
+        "table: marts.kpi_x\nsnapshot: true\ngrain: [quarter]\n"
+        "params: {weeks: usage.regular_min_active_weeks, k: privacy.min_group_size}\ncolumns:\n"
+        "  - {name: quarter, type: VARCHAR NOT NULL}\n  - {name: w, type: BIGINT, role: figure, scale: count}\n")
+    monkeypatch.setenv("KPI_SQL_DIR", str(tmp_path / "sql"))
+    cfg = default_config(dt.date(2025, 1, 15), usage={"regular_min_active_weeks": 4})
+    assert mart_params(cfg, "marts.kpi_x", "2025-Q2") == {
+        "quarter": "2025-Q2", "quarter_start": dt.date(2025, 4, 1), "quarter_end": dt.date(2025, 6, 30),
+        "weeks": 4, "k": 5}
+    (tmp_path / "sql" / "marts" / "kpi_y.sql").write_text("SELECT 1")
+    (tmp_path / "sql" / "marts" / "kpi_y.yml").write_text(
+        "table: marts.kpi_y\nsnapshot: true\ngrain: [quarter]\nparams: {weeks: usage.weeks}\ncolumns:\n"
+        "  - {name: quarter, type: VARCHAR NOT NULL}\n")
+    catalog._load.cache_clear()
+    with pytest.raises(CatalogError, match="parameter weeks names usage.weeks, which is not a config key"):
+        mart_params(cfg, "marts.kpi_y", "2025-Q2")
+    catalog._load.cache_clear()
