@@ -79,6 +79,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
 
     from rich.console import Console
 
+    from kpi.run_status import closed_quarters, not_rebuilt_quarters, restated_quarters
     from pipelines.run import run_pipeline
 
     if quarter is not None and not re.fullmatch(r"\d{4}-Q[1-4]", quarter):
@@ -90,16 +91,15 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
     out = Console(soft_wrap=True)
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
     out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")
-    closed = [q for q, s in summary.snapshots.items() if not s.startswith("open")]
-    unchanged = [q for q, s in summary.snapshots.items() if "unchanged since the last run" in s]
+    closed = closed_quarters(summary.snapshots)
+    unchanged = not_rebuilt_quarters(summary.snapshots)
     built = [q for q in summary.quarters if q not in unchanged]
     out.print(f"Quarters built: {', '.join(built) or 'none'}")
     if unchanged:
         out.print(f"Quarters unchanged since the last run (not rebuilt): {', '.join(unchanged)}")
     out.print(f"Quarters closed: {', '.join(closed) or 'none'}")
-    for q, status_text in summary.snapshots.items():
-        if "RESTATED" in status_text:
-            out.print(f"  {q}: {status_text}")
+    for q in restated_quarters(summary.snapshots):
+        out.print(f"  {q}: {summary.snapshots[q].describe()}")
     quarantined = ", ".join(f"{reason} {n:,}" for reason, n in summary.quarantined.items())
     out.print(f"Quarantined rows by reason: {quarantined or 'none'} (details: audit.quarantine)")
     _concealed_hint(summary.quarantined)

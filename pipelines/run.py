@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kpi.errors import UserError
+from kpi.run_status import QuarterStatus, report_quarter
 
 USER_ERRORS = {"UserError", "InputError", "ConfigError"}
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -19,7 +20,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 @dataclass
 class RunSummary:
     quarters: list[str] = field(default_factory=list)
-    snapshots: dict[str, str] = field(default_factory=dict)  # quarter -> status
+    snapshots: dict[str, QuarterStatus] = field(default_factory=dict)  # quarter -> what the run did with it
     quarantined: dict[str, int] = field(default_factory=dict)  # reason -> rows
     alerts: list[str] = field(default_factory=list)
     rows_read: int = 0
@@ -126,9 +127,7 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
             unchanged = up_to_date(con, cfg, found)
             closed = closed_quarters(con, sorted(unchanged))
             for label in unchanged:
-                summary.snapshots[label] = (
-                    "closed, unchanged since the last run: not rebuilt" if label in closed
-                    else "open (usage data does not reach the quarter's last day yet), unchanged since the last run")
+                summary.snapshots[label] = QuarterStatus.not_rebuilt(closed=label in closed)
                 alerts[label] = [alert.describe() for alert in
                                  usage_alerts(con, label, cfg.alerts.usage_drop_points)
                                  + culture_alerts(con, label, cfg.alerts.culture_drop_points)]
@@ -145,7 +144,8 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
                     text = evaluation.metadata.get("alerts")
                     alerts[label] += [line[2:] for line in (text.value if text else "").splitlines() if line]
             for materialization in result.asset_materializations_for_node("marts__kpi_snapshots"):
-                summary.snapshots[label] = materialization.metadata["status"].value
+                summary.snapshots[label] = QuarterStatus.from_metadata(
+                    {key: entry.value for key, entry in materialization.metadata.items()})
         summary.snapshots = dict(sorted(summary.snapshots.items()))
         summary.alerts = [line for label in sorted(alerts) for line in alerts[label]]
         # --- ROI: once over the whole series, after the quarters -------------------------------
@@ -168,5 +168,4 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
 
 def _report_quarter(summary: RunSummary) -> str | None:
     """The latest closed quarter of the run (the latest quarter built when none is closed yet)."""
-    closed = [q for q, status in summary.snapshots.items() if not status.startswith("open")]
-    return max(closed) if closed else (max(summary.quarters) if summary.quarters else None)
+    return report_quarter(summary.snapshots, summary.quarters)

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from kpi.run_status import QuarterState, QuarterStatus
 from pipelines.run import run_pipeline
 
 NEW_QUARTER = "2025-Q2"
@@ -89,17 +90,18 @@ def test_latest_snapshot_figures_equal_a_fresh_build(warehouses):
 def test_only_quarters_the_new_files_touch_are_rebuilt(warehouses):
     first, second, full = warehouses["first"], warehouses["second"], warehouses["full"]
     assert first.quarters == full.quarters == ["2024-Q4", "2025-Q1", NEW_QUARTER]
-    assert first.snapshots[NEW_QUARTER].startswith("open")  # the HR-side data reaches it, usage does not
+    # the HR-side data reaches it, usage does not
+    assert first.snapshots[NEW_QUARTER] == QuarterStatus(QuarterState.OPEN)
     # the first quarter is before anything the new files hold: left as it was
-    assert second.snapshots["2024-Q4"] == "closed, unchanged since the last run: not rebuilt"
-    assert second.snapshots[NEW_QUARTER] == "closed: version 1 written"
+    assert second.snapshots["2024-Q4"] == QuarterStatus(QuarterState.CLOSED_NOT_REBUILT)
+    assert second.snapshots[NEW_QUARTER] == QuarterStatus(QuarterState.CLOSED_WRITTEN, version=1)
     assert second.alerts == full.alerts
     assert second.roi_pct == pytest.approx(full.roi_pct)
 
 
 def test_a_run_with_nothing_new_rebuilds_nothing(warehouses):
     third = warehouses["third"]
-    assert set(third.snapshots.values()) == {"closed, unchanged since the last run: not rebuilt"}
+    assert set(third.snapshots.values()) == {QuarterStatus(QuarterState.CLOSED_NOT_REBUILT)}
     assert third.files_ingested == warehouses["full"].files_ingested
     assert third.alerts == warehouses["full"].alerts
 

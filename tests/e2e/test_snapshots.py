@@ -21,6 +21,7 @@ import duckdb
 import pytest
 import yaml
 
+from kpi.run_status import QuarterState, QuarterStatus
 from kpi.snapshots import restatements
 from pipelines.run import run_pipeline
 
@@ -38,7 +39,8 @@ def base(tmp_path_factory) -> tuple[Path, Path]:
     generate_company(inputs, employees=40, months=6, seed=3)
     summary = run_pipeline(inputs, inputs / "config.yaml", warehouse, allow_development_key=True)
     assert summary.quarters == QUARTERS
-    assert summary.snapshots == {q: "closed: version 1 written" for q in QUARTERS}
+    assert summary.snapshots == {q: QuarterStatus(QuarterState.CLOSED_WRITTEN, 1) for q in QUARTERS}
+    assert {q: s.describe() for q, s in summary.snapshots.items()} == {q: "closed: version 1 written" for q in QUARTERS}
     return inputs, warehouse
 
 
@@ -88,7 +90,7 @@ def test_a_rerun_with_the_same_inputs_and_config_writes_nothing(company):
     inputs, warehouse = company
     before = _snapshot_rows(warehouse)
     summary = _run(inputs, warehouse)
-    assert summary.snapshots == {q: "closed, unchanged since the last run: not rebuilt" for q in QUARTERS}
+    assert summary.snapshots == {q: QuarterStatus(QuarterState.CLOSED_NOT_REBUILT) for q in QUARTERS}
     after = _snapshot_rows(warehouse)
     assert len(after) == len(before) > 0
     assert max(r[13] for r in after) == 1
@@ -118,10 +120,12 @@ def test_b_a_corrected_export_restates_its_quarter_only(company):
         csv.writer(f, lineterminator="\n").writerows(rows)
 
     summary = _run(inputs, warehouse)
-    assert summary.snapshots["2025-Q1"].startswith("RESTATED: version 2 written")
     # the quarter before is not even rebuilt; the one after is (it may depend on earlier data), unchanged
-    assert summary.snapshots["2024-Q4"] == "closed, unchanged since the last run: not rebuilt"
-    assert summary.snapshots["2025-Q2"] == "closed, figures unchanged: nothing written"
+    assert [(s.state, s.version) for s in summary.snapshots.values()] == [
+        (QuarterState.CLOSED_NOT_REBUILT, None),
+        (QuarterState.RESTATED, 2),
+        (QuarterState.CLOSED_FIGURES_UNCHANGED, None),
+    ]
     assert _versions(warehouse) == {"2024-Q4": [1], "2025-Q1": [1, 2], "2025-Q2": [1]}
 
     after = _snapshot_rows(warehouse)
@@ -133,6 +137,8 @@ def test_b_a_corrected_export_restates_its_quarter_only(company):
     [restated] = _restatements(warehouse)
     assert (restated["quarter"], restated["version"]) == ("2025-Q1", 2)
     changes = {key: (old, new) for key, old, new in restated["changes"]}
+    assert summary.snapshots["2025-Q1"].changed_figures == len(changes) > 0
+    assert summary.snapshots["2025-Q1"].describe() == f"RESTATED: version 2 written, {len(changes)} figures changed"
     old, new = changes[("kpi_usage", "company", "all", None, None, None, "interactions")]
     assert new == old + 1
     assert {key[6] for key in changes} <= INTERACTION_METRICS
@@ -156,7 +162,8 @@ def test_b_new_activity_in_the_last_quarter_does_not_restate_earlier_ones(compan
         f"2025-05-14,{employee},chat-gateway,late-export,3,3,0\n", encoding="utf-8")
 
     summary = _run(inputs, warehouse)
-    assert summary.snapshots["2025-Q2"].startswith("RESTATED: version 2 written")
+    assert [(s.state, s.version) for s in summary.snapshots.values()] == [
+        (QuarterState.CLOSED_NOT_REBUILT, None), (QuarterState.CLOSED_NOT_REBUILT, None), (QuarterState.RESTATED, 2)]
     assert _versions(warehouse) == {"2024-Q4": [1], "2025-Q1": [1], "2025-Q2": [1, 2]}
     after = _snapshot_rows(warehouse)
     for quarter in ("2024-Q4", "2025-Q1"):
