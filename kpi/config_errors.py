@@ -38,6 +38,7 @@ __all__ = [
     "Phrase",
     "UpTo",
     "allowed_phrase",
+    "fmt_number",
     "kind_of",
     "not_allowed",
     "out_of_bounds",

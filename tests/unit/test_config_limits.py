@@ -198,6 +198,26 @@ def test_every_constrained_field_names_its_constraint():
     )
 
 
+def test_docs_tables_name_every_bound():
+    """docs/configuration.md restates the limits for readers: each bound of a key appears in the
+    "allowed" cell of its row (so a changed bound fails here until the docs follow)."""
+    from kpi.paths import REPO_ROOT
+
+    doc = (REPO_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    checked = 0
+    for loc, _key, _owner, annotation, meta in _leaves(Config, (), "", DEFAULTS):
+        bounds = [getattr(m, name) for m in meta for name in ("ge", "gt", "le", "lt") if hasattr(m, name)]
+        if annotation not in (int, float) or not bounds:
+            continue
+        section = doc.split(f"\n## {loc[0]}\n", 1)[1].split("\n## ", 1)[0]
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{loc[1]}` |"))
+        allowed = row.split("|")[3]
+        numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", allowed)}
+        assert {float(b) for b in bounds} <= numbers, (loc, allowed)
+        checked += 1
+    assert checked == 28  # the numeric keys of the walk above
+
+
 # --------------------------------------------------------------------------------------------
 # Derivation: a changed limit changes the message
 # --------------------------------------------------------------------------------------------
