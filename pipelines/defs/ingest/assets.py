@@ -8,7 +8,10 @@ from datetime import datetime
 
 import dagster as dg
 
+from kpi.catalog import load
+from kpi.warehouse import table_exists
 from pipelines.resources import ProgrammeResource, WarehouseResource
+from pipelines.specs import table_asset_spec
 
 GROUP = "ingest"
 
@@ -28,10 +31,13 @@ USAGE_ACTIVITY = key("staging", "usage_activity")
 SURVEY_RESPONSES = key("staging", "survey_responses")
 SURVEY_ANSWERS = key("staging", "survey_answers")
 USAGE_MATCHED = key("intermediate", "usage_activity")
+USAGE_MATCHED_TABLE = "intermediate.usage_activity"
+#: The staging tables whose row counts the ingest assets report (every staging table declared).
+ASSET_TABLES = tuple(t.name for t in load().in_schema("staging"))
 
 
-def _spec(asset_key: dg.AssetKey, description: str, deps=()) -> dg.AssetSpec:
-    return dg.AssetSpec(asset_key, description=description, group_name=GROUP, kinds={"duckdb"}, deps=list(deps))
+def _spec(asset_key: dg.AssetKey, deps=()) -> dg.AssetSpec:
+    return table_asset_spec(".".join(asset_key.path), GROUP, deps=deps)
 
 
 def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, step):
@@ -54,14 +60,8 @@ def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, st
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        counts = {}
-        for table in ("staging.employees", "staging.trainings", "staging.assessments", "staging.costs",
-                      "staging.process_metrics", "staging.use_cases", "staging.usage_activity",
-                      "staging.survey_responses", "staging.survey_answers", "intermediate.usage_activity"):
-            try:
-                counts[table] = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-            except Exception:  # intermediate tables exist only after matching
-                counts[table] = 0
+        counts = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+                  for table in (*ASSET_TABLES, USAGE_MATCHED_TABLE) if table_exists(con, table)}
     for report in reports or []:
         context.log.info(
             f"{report.file}: " + ("already ingested, skipped" if report.skipped else
@@ -92,10 +92,10 @@ def _results(keys_and_tables, reports, counts):
 
 @dg.multi_asset(
     specs=[
-        _spec(EMPLOYEES, "Current HR state, one row per employee (pseudonymised)."),
-        _spec(EMPLOYEE_IDENTITIES, "Every identifier of an employee (id, e-mail, GitHub login) as a pseudonym."),
-        _spec(TRAININGS, "Training enrolments (pseudonymised)."),
-        _spec(ASSESSMENTS, "Skill and prompt-quality assessments (pseudonymised)."),
+        _spec(EMPLOYEES),
+        _spec(EMPLOYEE_IDENTITIES),
+        _spec(TRAININGS),
+        _spec(ASSESSMENTS),
     ],
     name="ingest_hr",
 )
@@ -112,9 +112,9 @@ def ingest_hr(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
 
 @dg.multi_asset(
     specs=[
-        _spec(COSTS, "The training-spend ledger."),
-        _spec(PROCESS_METRICS, "Monthly business process metrics."),
-        _spec(USE_CASES, "The register of AI use cases."),
+        _spec(COSTS),
+        _spec(PROCESS_METRICS),
+        _spec(USE_CASES),
     ],
     name="ingest_finance_business",
 )
@@ -130,7 +130,7 @@ def ingest_finance_business(context: dg.AssetExecutionContext, warehouse: Wareho
                          (USE_CASES, "staging.use_cases")], reports, counts)
 
 
-@dg.multi_asset(specs=[_spec(USAGE_ACTIVITY, "Canonical tool-usage rows from every usage file ever ingested.")],
+@dg.multi_asset(specs=[_spec(USAGE_ACTIVITY)],
                 name="ingest_usage")
 def ingest_usage(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
     """usage/**: new files (by sha256) are added; overlapping exports count once."""
@@ -142,8 +142,8 @@ def ingest_usage(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
 @dg.multi_asset(
     specs=[
-        _spec(SURVEY_RESPONSES, "One row per survey response (comments are not stored)."),
-        _spec(SURVEY_ANSWERS, "One row per answered survey item, reverse-scoring applied."),
+        _spec(SURVEY_RESPONSES),
+        _spec(SURVEY_ANSWERS),
     ],
     name="ingest_surveys",
 )
@@ -157,7 +157,7 @@ def ingest_surveys(context: dg.AssetExecutionContext, warehouse: WarehouseResour
 
 
 @dg.multi_asset(
-    specs=[_spec(USAGE_MATCHED, "Usage of known employees on days they were employed (decided every run).",
+    specs=[_spec(USAGE_MATCHED,
                  deps=[USAGE_ACTIVITY, EMPLOYEES, EMPLOYEE_IDENTITIES])],
     name="match_usage",
 )

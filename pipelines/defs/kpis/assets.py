@@ -6,29 +6,22 @@ Alerts are non-blocking checks (warnings in the UI and in the run summary).
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import (
-    ASSESSMENTS, COSTS, EMPLOYEES, PROCESS_METRICS, SURVEY_ANSWERS, SURVEY_RESPONSES, TRAININGS, USAGE_MATCHED,
-    USE_CASES,
-)
+from kpi.catalog import load
 from pipelines.partitions import QUARTERS
 from pipelines.resources import ProgrammeResource, WarehouseResource
+from pipelines.specs import asset_key, table_asset_spec
 
 GROUP = "kpis"
-KPI_USAGE = dg.AssetKey(["marts", "kpi_usage"])
-KPI_COMPETENCE = dg.AssetKey(["marts", "kpi_competence"])
-KPI_BUSINESS = dg.AssetKey(["marts", "kpi_business"])
-KPI_CULTURE = dg.AssetKey(["marts", "kpi_culture"])
-KPI_SNAPSHOTS = dg.AssetKey(["marts", "kpi_snapshots"])
+#: The KPI marts of the catalogue (sql/marts/*.yml with `snapshot: true`), in dimension order.
+KPI_MARTS = tuple(t.name for t in load().kpi_marts)
+KPI_USAGE = asset_key("marts.kpi_usage")
+KPI_CULTURE = asset_key("marts.kpi_culture")
+KPI_SNAPSHOTS = asset_key("marts.kpi_snapshots")
 
 USAGE_DROP = dg.AssetCheckSpec("usage_drop_alert", asset=KPI_USAGE, blocking=False,
                                description="A segment's active-user rate fell by more than alerts.usage_drop_points.")
 CULTURE_DROP = dg.AssetCheckSpec("culture_drop_alert", asset=KPI_CULTURE, blocking=False,
                                  description="A construct's favorability fell by more than alerts.culture_drop_points.")
-
-
-def _spec(asset_key, description, deps):
-    return dg.AssetSpec(asset_key, description=description, group_name=GROUP, kinds={"duckdb"}, deps=deps,
-                        partitions_def=QUARTERS)
 
 
 def _alert_result(spec: dg.AssetCheckSpec, alerts) -> dg.AssetCheckResult:
@@ -40,15 +33,7 @@ def _alert_result(spec: dg.AssetCheckSpec, alerts) -> dg.AssetCheckResult:
 
 
 @dg.multi_asset(
-    specs=[
-        _spec(KPI_USAGE, "Usage per quarter and segment (METRICS.md §1).", [USAGE_MATCHED, EMPLOYEES]),
-        _spec(KPI_COMPETENCE, "Competence per quarter and segment (§2).", [ASSESSMENTS, TRAININGS, USE_CASES,
-                                                                         USAGE_MATCHED, EMPLOYEES]),
-        _spec(KPI_BUSINESS, "Business processes per quarter vs baseline (§3).", [PROCESS_METRICS, EMPLOYEES,
-                                                                                USAGE_MATCHED]),
-        _spec(KPI_CULTURE, "Culture per survey wave, construct and segment (§4).", [SURVEY_RESPONSES,
-                                                                                  SURVEY_ANSWERS, EMPLOYEES]),
-    ],
+    specs=[table_asset_spec(table, GROUP, deps=load()[table].deps, partitions_def=QUARTERS) for table in KPI_MARTS],
     check_specs=[USAGE_DROP, CULTURE_DROP],
     name="kpi_marts",
 )
@@ -88,20 +73,22 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
         culture = culture_alerts(con, quarter, cfg.alerts.culture_drop_points)
     for alert in usage + culture:
         context.log.warning(f"ALERT {alert.describe()}")
-    for asset_key in (KPI_USAGE, KPI_COMPETENCE, KPI_BUSINESS, KPI_CULTURE):
-        rows = int(counts.get(f"marts.{asset_key.path[-1]}", 0))
-        yield dg.MaterializeResult(asset_key=asset_key,
-                                   metadata={"dagster/row_count": rows, "quarter": quarter, "rebuilt": rebuilt})
+    for table in KPI_MARTS:
+        yield dg.MaterializeResult(asset_key=asset_key(table), metadata={
+            "dagster/row_count": int(counts.get(table, 0)), "quarter": quarter, "rebuilt": rebuilt})
     yield _alert_result(USAGE_DROP, usage)
     yield _alert_result(CULTURE_DROP, culture)
 
 
-@dg.asset(key=KPI_SNAPSHOTS, group_name=GROUP, partitions_def=QUARTERS, kinds={"duckdb"},
-          deps=[KPI_USAGE, KPI_COMPETENCE, KPI_BUSINESS, KPI_CULTURE],
-          description="Versioned figures of closed quarters; a changed figure adds a version, never overwrites.")
+_SNAPSHOTS = table_asset_spec("marts.kpi_snapshots", GROUP, deps=KPI_MARTS, partitions_def=QUARTERS)
+
+
+@dg.asset(key=KPI_SNAPSHOTS, group_name=GROUP, partitions_def=QUARTERS, kinds={"duckdb"}, deps=_SNAPSHOTS.deps,
+          description=_SNAPSHOTS.description, metadata=_SNAPSHOTS.metadata)
 def kpi_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
     from kpi.config import config_sha256
     from kpi.freshness import record_build
+    from kpi.run_status import QuarterStatus
     from kpi.snapshots import snapshot_quarter
 
     quarter = context.partition_key
@@ -111,14 +98,8 @@ def kpi_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
         outcome = snapshot_quarter(con, quarter, config_sha256(cfg))
         record_build(con, quarter)  # marts and snapshot now match the inputs the marts were built from
         con.execute("COMMIT")
-    if not outcome.closed:
-        status = "open (usage data does not reach the quarter's last day yet): not snapshotted"
-    elif outcome.version is None:
-        status = "closed, figures unchanged: nothing written"
-    elif outcome.version == 1:
-        status = "closed: version 1 written"
-    else:
-        status = f"RESTATED: version {outcome.version} written, {len(outcome.changed_metrics)} figures changed"
-    context.log.info(f"{quarter}: {status}")
-    return dg.MaterializeResult(metadata={"status": status, "version": outcome.version or 0,
-                                          "changed_figures": len(outcome.changed_metrics)})
+    status = QuarterStatus.of_snapshot(outcome.closed, outcome.version, len(outcome.changed_metrics))
+    context.log.info(f"{quarter}: {status.describe()}")
+    # state, version and changed_figures are read back by `kpi run` (QuarterStatus.from_metadata);
+    # status is the same as a line for people in the Dagster UI
+    return dg.MaterializeResult(metadata=status.metadata())

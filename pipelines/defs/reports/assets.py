@@ -8,9 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.defs.kpis.assets import KPI_BUSINESS, KPI_COMPETENCE, KPI_CULTURE, KPI_SNAPSHOTS, KPI_USAGE
+from pipelines.defs.kpis.assets import KPI_MARTS, KPI_SNAPSHOTS
 from pipelines.partitions import QUARTERS
 from pipelines.resources import ProgrammeResource, WarehouseResource
+from pipelines.specs import asset_key
 
 from pipelines.defs.roi.assets import (
     BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS, ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY,
@@ -29,7 +30,7 @@ def reports_dir(warehouse_path: str) -> Path:
 
 @dg.asset(
     key=QUARTERLY_REPORT, group_name=GROUP, partitions_def=QUARTERS, kinds={"html"},
-    deps=[KPI_USAGE, KPI_COMPETENCE, KPI_BUSINESS, KPI_CULTURE, KPI_SNAPSHOTS, *ROI_KEYS],
+    deps=[*(asset_key(t) for t in KPI_MARTS), KPI_SNAPSHOTS, *ROI_KEYS],
     description="Self-contained HTML review of the quarter (opens offline) plus PNG/SVG charts for slides.",
 )
 def quarterly_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource,

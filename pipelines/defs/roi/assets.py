@@ -1,4 +1,4 @@
-"""ROI assets (group `roi`): METRICS.md §5 from the staging tables.
+"""ROI assets (group `roi`): docs/metrics.md §5 from the staging tables.
 
 Thin: one multi-asset opens the warehouse and calls kpi.roi_marts.build_roi_tables inside one
 transaction (every ROI table is replaced together or not at all). Unpartitioned: the series runs
@@ -8,7 +8,9 @@ from the programme start to the horizon, whichever quarter is being built.
 import dagster as dg
 
 from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED
+from kpi.roi_marts import ROI_TABLES
 from pipelines.resources import ProgrammeResource, WarehouseResource
+from pipelines.specs import table_asset_spec
 
 GROUP = "roi"
 ROI_MONTHLY = dg.AssetKey(["marts", "roi_monthly"])
@@ -20,8 +22,6 @@ ROI_ASSUMPTIONS = dg.AssetKey(["marts", "roi_assumptions"])
 _INPUTS = [COSTS, TRAININGS, PROCESS_METRICS, EMPLOYEES, USAGE_MATCHED]
 
 
-def _spec(asset_key, description):
-    return dg.AssetSpec(asset_key, description=description, group_name=GROUP, kinds={"duckdb"}, deps=_INPUTS)
 
 
 def _number(value):
@@ -29,13 +29,7 @@ def _number(value):
 
 
 @dg.multi_asset(
-    specs=[
-        _spec(ROI_MONTHLY, "Monthly costs, benefits, cumulative ROI and BCR from the programme start (§5)."),
-        _spec(ROI_QUARTERLY, "ROI, BCR, break-even, payback, NPV and year-1 ROI as of each quarter's last month."),
-        _spec(ROI_SENSITIVITY, "Tornado (each assumption -20 % / +20 %) and scenarios: ROI and NPV at horizon."),
-        _spec(BUDGET_PLAN_VS_ACTUAL, "Plan budget (per employee x headcount, split) vs the ledger of months 1-12."),
-        _spec(ROI_ASSUMPTIONS, "Every assumption the ROI figures were computed with, one row each."),
-    ],
+    specs=[table_asset_spec(table, GROUP, deps=_INPUTS) for table in ROI_TABLES],
     name="roi",
 )
 def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
