@@ -90,6 +90,8 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
                                validation_process=True, progress=lambda message: (status.update(message), console.print(f"[dim]- {message}[/dim]")))
     out = Console(soft_wrap=True)
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
+    if summary.upgrades:
+        out.print(f"Upgraded the warehouse to this release's schema: {'; '.join(summary.upgrades)}")
     out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")
     closed = closed_quarters(summary.snapshots)
     unchanged = not_rebuilt_quarters(summary.snapshots)

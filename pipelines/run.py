@@ -33,6 +33,7 @@ class RunSummary:
     year1_roi_pct: float | None = None
     npv: float | None = None
     report_path: str | None = None  # the quarterly report written at the end of the run
+    upgrades: list[str] = field(default_factory=list)  # schema changes applied to an older warehouse
 
 
 def _materialize(defs, selection, instance, partition_key=None):
@@ -103,7 +104,9 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
     resolve_key(cfg.privacy.pseudonym_key_env, allow_development_key=allow_development_key)
     discover_inputs(inputs)  # a missing required file stops here, naming the file
     defs = build_definitions(str(inputs), str(config), str(warehouse), allow_development_key)
-    summary = RunSummary()
+    summary = RunSummary(upgrades=upgrade_warehouse(warehouse))
+    if summary.upgrades:
+        say(f"upgraded the warehouse: {'; '.join(summary.upgrades)}")
     with dg.DagsterInstance.ephemeral() as instance:
         say("ingest: reading, validating and pseudonymising the inputs")
         _materialize(defs, dg.AssetSelection.groups("ingest"), instance)
@@ -164,6 +167,22 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
             for materialization in result.asset_materializations_for_node("reports__quarterly_report"):
                 summary.report_path = str(materialization.metadata["path"].value)
     return summary
+
+
+def upgrade_warehouse(warehouse: Path) -> list[str]:
+    """Bring a warehouse built by an earlier release to this release's schema before anything runs
+    (kpi/migrations.py); returns what was changed (nothing for a new warehouse)."""
+    import duckdb
+
+    from kpi.migrations import upgrade
+
+    if not Path(warehouse).exists():
+        return []
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("BEGIN TRANSACTION")
+        changes = upgrade(con)
+        con.execute("COMMIT")
+    return [str(change) for change in changes]
 
 
 def _report_quarter(summary: RunSummary) -> str | None:
