@@ -1,6 +1,6 @@
 """Which quarters need rebuilding: a fingerprint of everything a quarter's figures are made of.
 
-A quarter's KPI figures are a function of (METRICS.md, sql/marts): the staged state tables (HR,
+A quarter's KPI figures are a function of (docs/metrics.md, sql/marts): the staged state tables (HR,
 trainings, assessments, costs, process metrics, use cases), the matched usage and the survey
 answers dated up to the quarter's last day (no mart reads anything later: every query is bounded
 by ``$quarter_end``), the config, whether the quarter is closed, and the code that computes them.

@@ -1,4 +1,4 @@
-"""The four KPI marts (METRICS.md §1-4), built one quarter at a time.
+"""The four KPI marts (docs/metrics.md §1-4), built one quarter at a time.
 
 ``build_quarter(con, cfg, "2025-Q2")`` replaces that quarter's rows in ``marts.kpi_usage``,
 ``marts.kpi_competence``, ``marts.kpi_business`` and ``marts.kpi_culture``:

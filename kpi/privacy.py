@@ -86,7 +86,7 @@ def pseudonym_map(values: Iterable[str | None], key: bytes) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Small-group suppression of KPI rows (METRICS.md "Quarters, segments and suppression")
+# Small-group suppression of KPI rows (docs/metrics.md, "Suppression (small groups)")
 # --------------------------------------------------------------------------------------------
 
 _SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$"

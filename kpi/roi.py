@@ -1,4 +1,4 @@
-"""ROI, BCR, break-even, payback, NPV and sensitivity over a monthly series (METRICS.md §5).
+"""ROI, BCR, break-even, payback, NPV and sensitivity over a monthly series (docs/metrics.md §5).
 
 Plain functions over a list of :class:`Month` (one per programme month, m = 1..N) and an
 :class:`Assumptions` (attribution, confidence, what-if multipliers, discount rate, horizon).
@@ -48,7 +48,7 @@ __all__ = [
     "year1_roi_pct",
 ]
 
-#: Ledger categories (INPUTS.md finance/costs.csv), in budget-split order.
+#: Ledger categories (docs/inputs.md, finance/costs.csv), in budget-split order.
 LEDGER_CATEGORIES: tuple[str, ...] = (
     "external_training",
     "internal_time",
@@ -57,7 +57,7 @@ LEDGER_CATEGORIES: tuple[str, ...] = (
     "other",
 )
 
-#: Columns of ``marts.roi_monthly`` (OUTPUTS.md), in order; the rows of :func:`monthly_table`.
+#: Columns of ``marts.roi_monthly`` (docs/metrics.md §5), in order; the rows of :func:`monthly_table`.
 MONTHLY_COLUMNS: tuple[str, ...] = (
     "month",
     "m",

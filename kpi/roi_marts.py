@@ -53,7 +53,7 @@ ROI_TABLES: tuple[str, ...] = (
     "marts.roi_assumptions",
 )
 
-#: ``marts.roi_monthly``: the OUTPUTS.md columns plus the cumulative gross and estimated benefits.
+#: ``marts.roi_monthly``: the columns of docs/metrics.md §5 plus the cumulative gross and estimated benefits.
 MONTHLY_TABLE_COLUMNS: tuple[str, ...] = (*MONTHLY_COLUMNS, "cum_gross_benefits", "cum_estimated_benefits")
 PLAN_COLUMNS: tuple[str, ...] = ("category", "plan_eur", "actual_eur", "difference_eur")
 ASSUMPTION_COLUMNS: tuple[str, ...] = ("name", "value", "value_text", "unit", "source", "explanation")

@@ -1,4 +1,4 @@
-"""Snapshots of closed quarters: versioned, never overwritten (OUTPUTS.md).
+"""Snapshots of closed quarters: versioned, never overwritten (docs/metrics.md, "Snapshots and restatements").
 
 A quarter is closed once the latest activity date in the usage inputs is on or after its last
 day. Closing writes the quarter's figures as version 1. A later run whose figures for that quarter

@@ -1,6 +1,6 @@
 """Dagster resources: where the inputs, the config and the warehouse are.
 
-Paths are not config (CONFIG.md): Dagster reads KPI_INPUTS, KPI_CONFIG and KPI_WAREHOUSE, and
+Paths are not config (docs/configuration.md): Dagster reads KPI_INPUTS, KPI_CONFIG and KPI_WAREHOUSE, and
 defaults to the demo company so that `dagster dev` from the repository root shows something.
 """
 

@@ -1,4 +1,4 @@
-"""Find the input files of a company's inputs folder (INPUTS.md layout)."""
+"""Find the input files of a company's inputs folder (docs/inputs.md, "Layout")."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def _check_args(employees: int, months: int, seed: int, baseline_months: int) ->
 
 
 def build_config(name: str, start: date, baseline_months: int) -> dict:
-    """The company's config.yaml (CONFIG.md) as a dict, keys in contract order."""
+    """The company's config.yaml (docs/configuration.md) as a dict, keys in contract order."""
     cost_per_error = {"default": 50}
     for spec in business.PROCESSES:
         cost_per_error[spec.process] = spec.cost_per_error_eur

@@ -3,7 +3,7 @@
 -- employed), with the days employed inside the period. Department and target group are the
 -- employee's CURRENT HR row (a transfer restates history).
 --   intermediate.employment_in($quarter_start, $quarter_end)   -> P(q) with days employed
---   fte_employed = fte x days employed / days of the period     (METRICS.md §1 fte)
+--   fte_employed = fte x days employed / days of the period     (docs/metrics.md §1 fte)
 CREATE OR REPLACE MACRO intermediate.employment_in(period_start, period_end) AS TABLE
 SELECT
     e.employee_key,

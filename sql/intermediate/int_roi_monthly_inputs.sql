@@ -1,4 +1,4 @@
--- The inputs of the ROI series (METRICS.md §5), one row per programme month m = 1..N:
+-- The inputs of the ROI series (docs/metrics.md §5), one row per programme month m = 1..N:
 -- ledger costs by category, participant time, and the monthly gross benefits built with the
 -- §3 business definitions applied to a month instead of a quarter. Estimated (interaction-based)
 -- benefits come in their own column and never enter the measured benefits.

@@ -1,4 +1,4 @@
--- marts.kpi_business rows of ONE quarter (METRICS.md §3): one row per (process, department) with
+-- marts.kpi_business rows of ONE quarter (docs/metrics.md §3): one row per (process, department) with
 -- process data in q, plus the company row (process = department = 'all') that is always present.
 -- Business rows come from aggregate process data and are not suppressed.
 -- Parameters: $quarter, $quarter_start, $quarter_end, $baseline_start, $baseline_end (the

@@ -1,4 +1,4 @@
--- marts.kpi_competence rows of ONE quarter (METRICS.md §2), before suppression.
+-- marts.kpi_competence rows of ONE quarter (docs/metrics.md §2), before suppression.
 -- Parameters: $quarter, $quarter_start, $quarter_end, $proficient_score_pct, $min_group_size
 -- (subset rule: a metric over part of the group is NULL when fewer than k people contribute).
 WITH people AS (

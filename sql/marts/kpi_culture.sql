@@ -1,4 +1,4 @@
--- marts.kpi_culture rows of ONE survey wave (METRICS.md §4): the wave is the quarter of
+-- marts.kpi_culture rows of ONE survey wave (docs/metrics.md §4): the wave is the quarter of
 -- submitted_at. Before suppression; the changes against the previous wave and their Newcombe
 -- interval are filled in by kpi.marts.build_quarter.
 -- Parameters: $quarter, $quarter_start, $quarter_end, $scale_max, $favorable_min.

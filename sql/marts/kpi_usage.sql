@@ -1,4 +1,4 @@
--- marts.kpi_usage rows of ONE quarter (METRICS.md §1), before suppression (kpi.privacy.apply_suppression).
+-- marts.kpi_usage rows of ONE quarter (docs/metrics.md §1), before suppression (kpi.privacy.apply_suppression).
 -- Parameters: $quarter (label), $quarter_start, $quarter_end (inclusive), $weeks_in_quarter
 -- (days / 7), $regular_min_active_weeks.
 WITH people AS (            -- P(q): one row per employee employed on at least one day of q

@@ -1,4 +1,4 @@
-"""The report never leaks a suppressed group's figures (METRICS.md: suppression).
+"""The report never leaks a suppressed group's figures (docs/metrics.md, "Suppression").
 
 The report HTML is parsed as a reader's browser (or a curious colleague's text editor) would
 see it: every Vega-Lite spec embedded in the page (its inline datasets) and every HTML table

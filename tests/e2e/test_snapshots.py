@@ -1,4 +1,4 @@
-"""Snapshots of closed quarters with the real pipeline (OUTPUTS.md "Snapshots").
+"""Snapshots of closed quarters with the real pipeline (docs/metrics.md, "Snapshots and restatements").
 
 A small generated company (40 employees, 6 programme months: quarters 2024-Q4, 2025-Q1 and
 2025-Q2, usage up to 2025-06-30, so all three are closed) is run once per module; each test

@@ -1,6 +1,6 @@
 """Property tests of the whole ingest: corrupt random data rows of every input kind; nothing is lost.
 
-For each input kind a small valid file is written (headers exactly as INPUTS.md and the vendor
+For each input kind a small valid file is written (headers exactly as docs/inputs.md and the vendor
 exports name them), hypothesis applies a random list of corruptions to its data rows (garbage
 dates, wrong types, empty required fields, stray quotes, truncated lines, extra fields, unknown
 users, negative numbers, duplicated rows...), and the folder is ingested into a fresh in-memory

@@ -1,5 +1,5 @@
 """The `roi` asset on the demo company (the session's `demo_warehouse`, opened read-only): every
-ROI table exists with the OUTPUTS.md columns, and its figures agree with the staging tables."""
+ROI table exists with the docs/metrics.md §5 columns, and its figures agree with the staging tables."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_roi_tables_have_the_output_columns(con):
         found = columns(con, table)
         assert set(expected) <= set(found), (table, found)
         assert con.sql(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0] > 0, table
-    # roi_monthly: OUTPUTS.md's columns in that order, then the cumulative gross and estimated benefits
+    # roi_monthly: docs/metrics.md's columns in that order, then the cumulative gross and estimated benefits
     assert columns(con, "roi_monthly") == [*MONTHLY_COLUMNS, "cum_gross_benefits", "cum_estimated_benefits"]
     assert "swing" in columns(con, "roi_sensitivity")
 

@@ -1,4 +1,4 @@
-"""The four KPI marts on a tiny hand-made company (METRICS.md §1-4).
+"""The four KPI marts on a tiny hand-made company (docs/metrics.md §1-4).
 
 Every expected figure is worked out by hand in the comments next to it.
 

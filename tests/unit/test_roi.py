@@ -1,4 +1,4 @@
-"""kpi.roi: every formula of METRICS.md §5 against figures worked out by hand, and the SQL that
+"""kpi.roi: every formula of docs/metrics.md §5 against figures worked out by hand, and the SQL that
 assembles the monthly series (sql/intermediate/int_roi_monthly_inputs.sql) on tiny staging
 tables in an in-memory DuckDB."""
 
