@@ -1,4 +1,4 @@
-"""The programme config: one YAML file, validated with every default of CONFIG.md.
+"""The programme config: one YAML file, validated with every default of docs/configuration.md.
 
 ``load_config(path)`` reads and validates the file; ``parse_config(data)`` validates an already
 parsed mapping. Every problem becomes a ONE-line :class:`kpi.errors.ConfigError` naming the file,
@@ -107,7 +107,7 @@ TRAINING_STATUSES: tuple[str, ...] = ("enrolled", "completed", "dropped")
 #: use_cases.csv status.
 USE_CASE_STATUSES: tuple[str, ...] = ("idea", "pilot", "production", "retired")
 
-#: Canonical column names of each input (INPUTS.md); ``columns.<input>`` may only map onto these.
+#: Canonical column names of each input (docs/inputs.md); ``columns.<input>`` may only map onto these.
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "employees": (
         "employee_id",
@@ -599,7 +599,7 @@ ColumnsConfig = create_model(  # one header mapping per input
 
 
 class Config(_Section):
-    """The validated programme config (CONFIG.md)."""
+    """The validated programme config (docs/configuration.md)."""
 
     company: CompanyConfig = Field(default_factory=CompanyConfig)
     program: ProgramConfig

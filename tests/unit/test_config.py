@@ -19,7 +19,7 @@ from kpi.config import (
 )
 from kpi.errors import ConfigError, UserError
 
-# The example of CONFIG.md, verbatim.
+# The example config of the first release's contract, verbatim (comments included).
 EXAMPLE = """\
 company:
   name: Example Maschinenbau GmbH
@@ -337,7 +337,7 @@ def test_parse_config_names_its_source():
 
 
 # --------------------------------------------------------------------------------------------
-# The CONFIG.md example and the defaults
+# The contract example and the defaults
 # --------------------------------------------------------------------------------------------
 
 
@@ -602,7 +602,7 @@ def test_config_is_a_config():
 
 
 def test_docs_complete_example_is_the_contract_example(write):
-    """docs/configuration.md's complete example (with `labels: en`) is the CONFIG.md example."""
+    """docs/configuration.md's complete example (with `labels: en`) is the contract example."""
     from kpi.paths import REPO_ROOT
 
     doc = (REPO_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
