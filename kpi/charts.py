@@ -1,6 +1,6 @@
 """Altair chart builders for the quarterly report.
 
-Every builder takes SMALL, already aggregated polars frames (built by SQL in kpi/report.py) and
+Every builder takes SMALL, already aggregated polars frames (built by SQL in sql/report/) and
 returns an Altair chart; Altair inlines every row it is given, so nothing here ever receives
 person-level data. Suppressed segments reach a chart only as label rows (a text such as
 "< 5", no figure) or not at all.

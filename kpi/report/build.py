@@ -1,0 +1,43 @@
+"""The entry point: warehouse -> report-<quarter>.html and charts/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kpi.errors import UserError
+from kpi.quarters import parse_quarter
+from kpi.report.charts import build_charts, write_images
+from kpi.report.collect import collect
+from kpi.report.render import render_html
+
+
+def build_report(warehouse: Path, quarter: str, out_dir: Path, *, cfg: Any = None, images: bool = True) -> Path:
+    """Write ``out_dir/report-<quarter>.html`` (and the charts as PNG/SVG under ``out_dir/charts``).
+
+    ``cfg`` (optional) supplies the company name, k and alert thresholds when the warehouse's
+    ``marts.roi_assumptions`` does not hold them. A quarter not in the warehouse is a one-line
+    :class:`UserError` listing the quarters available."""
+    import duckdb
+
+    warehouse, out_dir = Path(warehouse), Path(out_dir)
+    parse_quarter(quarter)
+    if not warehouse.is_file():
+        raise UserError(f"{warehouse}: warehouse not found; run kpi run (or kpi demo) first, or check --warehouse")
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        raise UserError(f"{warehouse}: cannot open the warehouse read-only ({str(exc).splitlines()[0]}); "
+                        "wait for the running pipeline to finish and try again") from None
+    try:
+        data = collect(con, quarter, cfg, warehouse)
+    finally:
+        con.close()
+    chart_list = build_charts(data)
+    page = render_html(data, chart_list)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"report-{quarter}.html"
+    path.write_text(page, encoding="utf-8")
+    if images:
+        write_images(chart_list, out_dir / "charts", quarter)
+    return path
