@@ -54,6 +54,10 @@ class ColumnSpec:
     role: str = "attribute"
     scale: str | None = None
     description: str = ""
+    #: The people a figure describes when not the row's group: a count column of the same row
+    #: (``skill_score`` -> ``assessed_employees``), or ``marts.<table>.<segment_type>`` for a
+    #: figure about the people of another table's segment (``kpi_business.fte`` -> the department).
+    population: str | None = None
 
     @property
     def base_type(self) -> str:
@@ -110,6 +114,16 @@ class TableSpec:
     def figures(self) -> list[str]:
         """The published figures: withheld with a suppressed row."""
         return [c.name for c in self.columns if c.role == "figure"]
+
+    @property
+    def subset_families(self) -> dict[str, list[str]]:
+        """population column -> the figures computed over that subset of the row's group
+        (``assessed_employees`` -> skill_score, proficient_rate)."""
+        out: dict[str, list[str]] = {}
+        for column in self.columns:
+            if column.role == "figure" and column.population in self.column_names:
+                out.setdefault(column.population, []).append(column.name)
+        return out
 
     @property
     def row_key(self) -> tuple[str, ...]:
@@ -169,7 +183,7 @@ class Catalog:
 
 
 def _column(raw: dict[str, Any], grain: tuple[str, ...], where: str) -> ColumnSpec:
-    unknown = set(raw) - {"name", "type", "role", "scale", "description"}
+    unknown = set(raw) - {"name", "type", "role", "scale", "description", "population"}
     if unknown or "name" not in raw or "type" not in raw:
         raise CatalogError(f"{where}: a column needs name and type (and may have role, scale, description); "
                            f"got {sorted(raw)}")
@@ -181,7 +195,7 @@ def _column(raw: dict[str, Any], grain: tuple[str, ...], where: str) -> ColumnSp
     if scale is not None and scale not in SCALES:
         raise CatalogError(f"{where}: column {name}: scale {scale!r} is not one of {', '.join(SCALES)}")
     return ColumnSpec(name=name, type=str(raw["type"]), role=role, scale=scale,
-                      description=str(raw.get("description", "")))
+                      description=str(raw.get("description", "")), population=raw.get("population"))
 
 
 _TABLE_KEYS = {"table", "description", "grain", "primary_key", "snapshot", "dimension", "deps", "suppression",
@@ -221,6 +235,11 @@ def _table(raw: dict[str, Any], source: str, root: Path) -> TableSpec:
         person_level=bool(raw.get("person_level", False)), accumulating=bool(raw.get("accumulating", False)),
         source=source, model=model,
     )
+    for column in columns:
+        population = column.population
+        if population is not None and population not in names and not re.fullmatch(r"marts\.\w+\.\w+", population):
+            raise CatalogError(f"{where} {name}: column {column.name}: population {population!r} is neither a column "
+                               "of the table nor marts.<table>.<segment_type>")
     if spec.snapshot and "quarter" not in spec.grain:
         raise CatalogError(f"{where} {name}: a snapshotted mart needs quarter in its grain")
     if suppression and (spec.size_column not in names or any(c not in names for c in spec.suppression_partition)):

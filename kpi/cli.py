@@ -51,9 +51,10 @@ def demo(
     from kpi.synthetic import generate_company
 
     inputs = out / "inputs"
+    warehouse = out / "warehouse.duckdb"
+    _log_beside(warehouse)
     summary = generate_company(inputs)
     _print_written(inputs, summary)
-    warehouse = out / "warehouse.duckdb"
     _run(inputs, inputs / "config.yaml", warehouse, None, allow_development_key=True)
 
 
@@ -82,6 +83,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
     from kpi.run_status import closed_quarters, not_rebuilt_quarters, restated_quarters
     from pipelines.run import run_pipeline
 
+    _log_beside(warehouse)
     if quarter is not None and not re.fullmatch(r"\d{4}-Q[1-4]", quarter):
         raise UserError(f"--quarter {quarter}: not a quarter label; use the form 2025-Q3")
     console = Console(stderr=True)
@@ -137,24 +139,30 @@ def validate(
     inputs: Path = typer.Option(..., "--inputs", help="The inputs folder (hr/, usage/, surveys/, finance/, business/)."),
     config: Path = typer.Option(..., "--config", help="The programme config YAML."),
 ) -> None:
-    """Check every input without writing the warehouse: rows read, would load, would quarantine and why."""
+    """Check every input without writing the warehouse: rows read, would load, would quarantine and why.
+
+    Exits with status 2 when `kpi run` would stop on an input (each reason on an `error:` line)."""
     import secrets
 
     import duckdb
 
     from kpi.config import load_config
-    from kpi.ingest import ingest_inputs
+    from kpi.ingest import InputChecks, ingest_inputs
 
     cfg = load_config(config)
     con = duckdb.connect(":memory:")
     # Pseudonyms are not kept: a throw-away key is enough and needs no secret from the user.
-    result = ingest_inputs(con, inputs, cfg, secrets.token_bytes(32))
+    # Every file is checked: a whole-file problem that stops `kpi run` is collected, not raised.
+    checks = InputChecks.from_config(cfg, stop_on_fatal=False, echo=False)
+    result = ingest_inputs(con, inputs, cfg, secrets.token_bytes(32), checks=checks)
     match = dict(con.sql(
         "SELECT file, string_agg(reason || ' ' || n, ', ' ORDER BY reason) FROM "
         "(SELECT file, reason, count(*) AS n FROM audit.quarantine WHERE stage = 'match' GROUP BY ALL) GROUP BY file"
     ).fetchall())
     con.close()
     _print_validation(result, match)
+    if result.fatal:
+        raise typer.Exit(UserError.exit_code)
 
 
 def _print_validation(result, match: dict[str, str]) -> None:
@@ -167,6 +175,8 @@ def _print_validation(result, match: dict[str, str]) -> None:
         table.add_column(column, justify=justify)
     for report in result.files:
         why = ", ".join(f"{reason} {n}" for reason, n in report.quarantine_reasons.items())
+        if report.skipped:
+            why = f"same content as {report.same_as}: counted once" if report.same_as else "already ingested: skipped"
         if report.file in match:
             why = "; ".join(filter(None, [why, f"at matching: {match[report.file]}"]))
         if report.chars_replaced:
@@ -176,11 +186,17 @@ def _print_validation(result, match: dict[str, str]) -> None:
     Console(width=160).print(table)
     total = result.quarantined_by_reason
     typer.echo("quarantined by reason: " + (", ".join(f"{k} {v:,}" for k, v in total.items()) or "none"))
-    _concealed_hint(total)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning.detail}")
+    _concealed_hint(total, warned=any(w.warning == "concealed_identity" for w in result.warnings))
+    for line in result.fatal:  # what would stop kpi run
+        typer.echo(f"error: {line}", err=True)
 
 
-def _concealed_hint(quarantined: dict[str, int]) -> None:
-    if quarantined.get("concealed_identity"):
+def _concealed_hint(quarantined: dict[str, int], warned: bool = False) -> None:
+    """The admin setting to change when rows were quarantined as concealed (unless a per-file
+    warning already said it)."""
+    if quarantined.get("concealed_identity") and not warned:
         from kpi.ingest import CONCEALED_IDENTITY_HINT
 
         typer.echo(f"note: {quarantined['concealed_identity']:,} rows have concealed user names. {CONCEALED_IDENTITY_HINT}")
@@ -396,13 +412,15 @@ def _roi_write_csv(handle, columns, rows) -> None:
 def _roi_csv_cell(value):
     import datetime as dt
 
+    from kpi.export import safe_cell
+
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return value
+    return safe_cell(value)  # text a spreadsheet would run as a formula gets a leading '
 
 
 def _roi_text(result, warehouse: Path) -> str:
@@ -499,6 +517,7 @@ def _roi_export_xlsx(path: Path, result) -> None:
     except ImportError:
         raise UserError("--export: writing .xlsx needs the xlsxwriter package; install it "
                         "(pip install xlsxwriter) or export .csv") from None
+    from kpi.export import safe_cell  # text a spreadsheet would run as a formula gets a leading '
 
     cur = result["stored"].currency
     wb = xlsxwriter.Workbook(str(path))
@@ -550,7 +569,7 @@ def _roi_export_xlsx(path: Path, result) -> None:
                 elif isinstance(value, (int, float)):
                     ws.write_number(r, c, value, fmt[k] if k != "text" else None)
                 else:
-                    ws.write_string(r, c, str(value))
+                    ws.write_string(r, c, safe_cell(str(value)))
         ws.freeze_panes(1, 0)
         if rows:
             ws.autofilter(0, 0, len(rows), len(columns) - 1)
@@ -579,7 +598,7 @@ def _roi_export_xlsx(path: Path, result) -> None:
             elif isinstance(value, (int, float)):
                 ws.write_number(r, c, value, fmt[unit_format.get(row["unit"], "number")])
             else:
-                ws.write_string(r, c, str(value))
+                ws.write_string(r, c, safe_cell(str(value)))
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, len(assumption_rows), len(ws_columns) - 1)
 
@@ -611,13 +630,196 @@ def report(
     typer.echo(f"Charts: {path.parent / 'charts'} (PNG and SVG)")
 
 
+# --------------------------------------------------------------------------------------------
+# Sharing, retention and erasure (docs/privacy.md)
+# --------------------------------------------------------------------------------------------
+
+
+@app.command("export")
+def export_command(
+    aggregates: bool = typer.Option(False, "--aggregates", help="Write the aggregates-only file (required)."),
+    warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
+    out: Path = typer.Option(..., "--out", help="The file to write, e.g. aggregates.duckdb (replaced when it exists)."),
+) -> None:
+    """Write the file to share: KPI marts, snapshots, ROI tables and audit counts; no person-level
+    row, no pseudonym (docs/privacy.md)."""
+    from kpi.export import export_aggregates
+
+    if not aggregates:
+        raise UserError("kpi export: give --aggregates (the file for analysts, notebooks and the works council: "
+                        "marts, snapshots, ROI tables and audit counts, no person-level row)")
+    summary = export_aggregates(warehouse, out)
+    rows = ", ".join(f"{name} {n:,}" for name, n in summary.tables.items())
+    typer.echo(f"Wrote {out}: {rows}")
+    typer.echo(f"Left out (person-level rows, pseudonyms, bookkeeping): {', '.join(summary.left_out) or 'nothing'}")
+
+
+@app.command()
+def purge(
+    warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
+    config: Optional[Path] = typer.Option(None, "--config", help="The programme config (privacy.retention_months)."),
+    retention_months: Optional[int] = typer.Option(
+        None, "--retention-months", min=1, help="Use this retention instead of privacy.retention_months."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Count the months back from this day (YYYY-MM-DD; default today)."),
+) -> None:
+    """Delete the person-level rows of closed, snapshotted quarters older than the retention period;
+    their figures stay as snapshotted and kpi run never rebuilds them."""
+    import datetime as dt
+
+    from kpi.retention import open_writable, purge as purge_rows
+
+    months = retention_months
+    if months is None and config is not None:
+        from kpi.config import load_config
+
+        months = load_config(config).privacy.retention_months
+        if months is None:
+            typer.echo(f"{config}: privacy.retention_months is not set: everything is kept, nothing purged")
+            return
+    if months is None:
+        raise UserError("kpi purge: give --config FILE (its privacy.retention_months) or --retention-months N")
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        raise UserError(f"--as-of {as_of}: not a date; use the form 2026-10-15") from None
+    con = open_writable(warehouse)
+    try:
+        result = purge_rows(con, months, day)
+    finally:
+        con.close()
+    typer.echo(f"Retention {months} months as of {day}: quarters that ended before {result.cutoff} are purged")
+    if result.purged:
+        typer.echo(f"Purged and frozen: {', '.join(result.purged)}")
+    if result.purged_before:
+        typer.echo(f"Purged before: {', '.join(result.purged_before)}")
+    if not result.purged and not result.purged_before:
+        typer.echo("Nothing to purge")
+    for quarter, why in result.kept.items():
+        typer.echo(f"Kept {quarter}: {why}")
+    deleted = ", ".join(f"{table} {n:,}" for table, n in result.deleted.items() if n)
+    typer.echo(f"Rows deleted: {deleted or 'none'}; quarantined values removed: {result.quarantine_values_removed:,}")
+
+
+@app.command()
+def forget(
+    warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
+    employee: str = typer.Option(..., "--employee", help="The person's employee id as in the HR file (an e-mail or GitHub login works too)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="The programme config (privacy.pseudonym_key_env)."),
+) -> None:
+    """Erase one person's rows everywhere in the warehouse (right to erasure); only the day of the
+    erasure is recorded."""
+    import datetime as dt
+    import os
+
+    from kpi.ingest.store import check_pseudonym_key
+    from kpi.privacy import resolve_key
+    from kpi.retention import forget as forget_rows, open_writable
+
+    env = "KPI_PSEUDONYM_KEY"
+    if config is not None:
+        from kpi.config import load_config
+
+        env = load_config(config).privacy.pseudonym_key_env
+    key = resolve_key(env, allow_development_key=os.environ.get("KPI_ALLOW_DEVELOPMENT_KEY") == "1")
+    con = open_writable(warehouse)
+    try:
+        check_pseudonym_key(con, key, env)
+        result = forget_rows(con, employee, key, dt.date.today())
+    finally:
+        con.close()
+    deleted = ", ".join(f"{table} {n:,}" for table, n in result.deleted.items() if n)
+    typer.echo(f"Erased {result.rows:,} rows ({deleted}); recorded in audit.erasures by the day only")
+    if result.frozen:
+        typer.echo(f"Closed quarters keep their published figures (frozen): {', '.join(result.frozen)}")
+    typer.echo("Remove the person from the exports in your inputs folder too: a changed HR export that still "
+               "lists them brings their rows back. Files exported before (aggregates, reports) are not changed.")
+
+
+@app.command("audit-privacy")
+def audit_privacy(
+    warehouse: Path = typer.Option(..., "--warehouse", help="A warehouse (or an aggregates file) to audit."),
+    k: Optional[int] = typer.Option(None, "--k", min=1,
+                                    help="Group size to audit against (default: privacy.min_group_size it was built with)."),
+) -> None:
+    """Search the published figures for any statistic about fewer than k people that adding or
+    subtracting other figures of the same quarter would give (docs/privacy.md). Exit status 1
+    when it finds one."""
+    import duckdb
+
+    from kpi.privacy_audit import audit, warehouse_k
+
+    if not warehouse.is_file():
+        raise UserError(f"--warehouse {warehouse}: no such file; give the warehouse written by kpi run")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        k = k or warehouse_k(con)
+        if k is None:
+            raise UserError(f"{warehouse}: the warehouse does not say which k it was built with; give --k")
+        findings = audit(con, k)
+    for finding in findings:
+        typer.echo(f"RECOVERABLE: {finding.describe(k)}")
+    typer.echo(f"Privacy audit of {warehouse} with k = {k}: "
+               + (f"{len(findings)} recoverable figure(s)" if findings else "no figure describes fewer than k people, "
+                  "directly or by subtracting other published figures"))
+    if findings:
+        raise typer.Exit(1)
+
+
+#: The folder of the warehouse the command works on: its errors are logged there (kpi-errors.log).
+_ERROR_LOG_FOLDER: list[Path] = []
+
+
+def _log_beside(warehouse: Path) -> None:
+    _ERROR_LOG_FOLDER[:] = [Path(warehouse).parent]
+
+
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit status 2."""
+    """Entry point: user errors, a full disk or a read-only folder become one line on stderr and
+    exit status 2, their full text appended to kpi-errors.log beside the warehouse; anything else
+    is a bug in kpi, shown with its traceback and marked as such (exit status 1)."""
+    from kpi.fileio import append_error_log
+
     try:
         app()
     except UserError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc, exc.exit_code, pointer=bool(getattr(exc, "detail", None)))
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last word on any error
+        line = _machine_error_line(exc)
+        if line is not None:
+            _fail(line, exc, 2, pointer=True)
+        import traceback
+
+        log = append_error_log(_ERROR_LOG_FOLDER[0] if _ERROR_LOG_FOLDER else None, "a bug in kpi", exc)
+        traceback.print_exception(exc)
+        typer.echo(f"error: this is a bug in kpi: please report it with {log or 'the traceback above'}", err=True)
+        sys.exit(1)
+
+
+def _fail(line: str, exc: BaseException, code: int, pointer: bool) -> None:
+    """One line; the full text goes to the log, whose path follows when it holds more than the line."""
+    from kpi.fileio import append_error_log
+
+    log = append_error_log(_ERROR_LOG_FOLDER[0] if _ERROR_LOG_FOLDER else None, line, exc)
+    typer.echo(f"error: {line}", err=True)
+    if log is not None and pointer:
+        typer.echo(f"(the full error is in {log})", err=True)
+    sys.exit(code)
+
+
+def _machine_error_line(exc: BaseException) -> str | None:
+    """A full disk, a read-only folder, no permission, a file in the way: one line, not a bug."""
+    from kpi.fileio import os_error_line
+
+    line = os_error_line(exc)
+    if line is None and type(exc).__module__.lstrip("_") == "duckdb":
+        from kpi.warehouse import storage_problem
+
+        problem = storage_problem(str(exc))
+        where = _ERROR_LOG_FOLDER[0] if _ERROR_LOG_FOLDER else "the warehouse"
+        line = f"{where}: cannot write ({problem})" if problem else None
+    return line
 
 
 def entry() -> None:

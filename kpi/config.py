@@ -408,10 +408,30 @@ class ProgramConfig(_Section):
 class PrivacyConfig(_Section):
     min_group_size: StrictInt = Field(5, ge=1)
     complementary_suppression: StrictBool = True
+    # Which group a breakdown withholds first when one more must be withheld (docs/metrics.md,
+    # "Suppression"); the default keeps the champions visible beside a small executive group.
+    suppress_first: Annotated[
+        dict[StrictStr, list[StrictStr]],
+        Phrase("a mapping of department, target_group or tool to a list of group names"),
+    ] = Field(default_factory=lambda: {"target_group": ["manager"]})
+
+    @field_validator("suppress_first")
+    @classmethod
+    def _check_breakdowns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - {"department", "target_group", "tool"})
+        if unknown:
+            raise not_allowed(f"must name department, target_group or tool, not {', '.join(unknown)}") from None
+        return value
     pseudonym_key_env: Annotated[
         StrictStr,
         Phrase("the name of an environment variable (letters, digits and _, not starting with a digit)"),
     ] = Field("KPI_PSEUDONYM_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # kpi purge deletes person-level rows of closed, snapshotted quarters that ended more than this
+    # many months ago (docs/privacy.md, "Retention and erasure"); None keeps everything.
+    retention_months: Annotated[
+        StrictInt | None,
+        Phrase("a whole number of months >= 1 (leave it out to keep everything)"),
+    ] = Field(None, ge=1)
 
 
 class UsageConfig(_Section):
@@ -491,6 +511,17 @@ _PERCENTAGE_POINTS = Phrase(unit="of percentage points")
 class AlertsConfig(_Section):
     usage_drop_points: Annotated[float, _PERCENTAGE_POINTS] = _num(10.0, ge=0, le=100)
     culture_drop_points: Annotated[float, _PERCENTAGE_POINTS] = _num(10.0, ge=0, le=100)
+
+
+class QualityConfig(_Section):
+    """Whole-file sanity gates and plausible dates of the inputs (docs/quality.md, "Sanity gates")."""
+
+    # more than this share of a file's rows quarantined (duplicates aside) stops the run for
+    # hr/employees.csv and finance/costs.csv, and is a warning for any other input
+    max_quarantined_share: Annotated[float, Phrase(note="(0.2 = 20 %)")] = _num(0.2, ge=0, le=1)
+    # a date before this, or more than max_days_ahead days after the run's day, is out_of_range
+    earliest_date: ConfigDate = dt.date(1950, 1, 1)
+    max_days_ahead: Annotated[StrictInt, Phrase(unit="of days")] = Field(366, ge=0, le=3660)
 
 
 with warnings.catch_warnings():
@@ -611,6 +642,7 @@ class Config(_Section):
     roi: RoiConfig = Field(default_factory=RoiConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)  # type: ignore[valid-type]
 
     # ---- helpers used by the pipeline ------------------------------------------------------

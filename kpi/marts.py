@@ -131,6 +131,7 @@ def _business_params(cfg: Config, quarter: str) -> dict[str, Any]:
     tool_minutes = {k: float(v) for k, v in cfg.benefits.time_saved_minutes_per_interaction.items()}
     return {
         **_quarter_params(quarter),
+        "min_group_size": cfg.privacy.min_group_size,
         "baseline_start": b_start,
         "baseline_end": b_end,
         "baseline_months": cfg.program.baseline_months,
@@ -186,6 +187,8 @@ def _insert(con, cfg: Config, table: str, quarter: str, target: str | None = Non
 
 
 def _suppress(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> int:
+    from kpi.catalog import table as spec
+
     return apply_suppression(
         con,
         target or table,
@@ -194,7 +197,28 @@ def _suppress(con, cfg: Config, table: str, quarter: str, target: str | None = N
         SUPPRESSION_PARTITIONS[table],
         k=cfg.privacy.min_group_size,
         complementary=cfg.privacy.complementary_suppression,
+        families=spec(table).subset_families,
+        prefer=cfg.privacy.suppress_first,
     )
+
+
+def _follow(con, table: str, quarter: str) -> None:
+    """Figures about the people of another table's segment (``population: marts.<t>.<type>`` in
+    the catalogue, e.g. kpi_business.fte of a department) are withheld wherever that segment's
+    own row is suppressed: published beside it, they would give its figures back by subtraction."""
+    from kpi.catalog import table as spec
+
+    linked: dict[str, list[str]] = {}
+    for column in spec(table).columns:
+        if column.role == "figure" and (column.population or "").startswith("marts."):
+            linked.setdefault(column.population, []).append(column.name)
+    for reference, figures in linked.items():
+        other, segment_type = reference.rsplit(".", 1)
+        nulls = ", ".join(f"{f} = NULL" for f in figures)
+        con.execute(
+            f"UPDATE {table} AS t SET {nulls} FROM {other} AS u WHERE t.quarter = $quarter AND u.quarter = $quarter "
+            f"AND u.segment_type = $segment_type AND u.segment = t.{segment_type} AND u.suppressed",
+            {"quarter": quarter, "segment_type": segment_type})
 
 
 def previous_wave(con, quarter: str) -> str | None:
@@ -273,6 +297,21 @@ def _culture_changes(con, cfg: Config, quarter: str) -> None:
         )
 
 
+def _audit(con, cfg: Config, quarter: str) -> None:
+    """The privacy auditor on what this quarter is about to publish (kpi/privacy_audit.py): a
+    recoverable figure stops the quarter before anything of it is committed."""
+    from kpi.errors import UserError
+    from kpi.privacy_audit import audit
+
+    k = cfg.privacy.min_group_size
+    findings = audit(con, k, [quarter])
+    if findings:
+        hint = ("; privacy.complementary_suppression is false: set it to true" if not
+                cfg.privacy.complementary_suppression else "; this is a bug in kpi: please report it")
+        raise UserError(f"{quarter}: the privacy audit found {len(findings)} recoverable figure(s), e.g. "
+                        f"{findings[0].describe(k)}; nothing of this quarter was written{hint}")
+
+
 def _begin(con) -> bool:
     """Start a transaction unless the caller already holds one (then the caller commits).
 
@@ -304,10 +343,12 @@ def build_quarter(con, cfg: Config, quarter: str) -> dict[str, int]:
             _insert(con, cfg, table, quarter)
             if table in SUPPRESSION_PARTITIONS:
                 _suppress(con, cfg, table, quarter)
+            _follow(con, table, quarter)
             counts[table] = con.sql(
                 f"SELECT count(*) FROM {table} WHERE quarter = $quarter", params={"quarter": quarter}
             ).fetchall()[0][0]
         _culture_changes(con, cfg, quarter)
+        _audit(con, cfg, quarter)
         if own:
             con.execute("COMMIT")
     except BaseException:

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from kpi.errors import UserError
 
@@ -101,6 +101,27 @@ def _sql_name(name: str) -> str:
     return name
 
 
+#: The breakdowns whose groups partition the company's people (tools overlap: one person uses several).
+ADDITIVE_BREAKDOWNS = ("department", "target_group")
+
+
+def _pick(rows: list[dict], size: str, prefer: Sequence[str]) -> dict:
+    """The group to withhold next: the first of ``prefer`` present, else the smallest (ties: name)."""
+    for name in prefer:
+        for row in rows:
+            if row["segment"] == name:
+                return row
+    return min(rows, key=lambda r: (r[size], str(r["segment"]).lower(), str(r["segment"])))
+
+
+def _residual(rows: list[dict], total: dict | None, segment_type: str, size: str, shown) -> int:
+    """How many people the groups left out of one breakdown describe: the total's people minus
+    the shown groups' (breakdowns that partition the company), else the left-out groups' sizes."""
+    if segment_type in ADDITIVE_BREAKDOWNS and total is not None:
+        return (total[size] or 0) - sum(r[size] or 0 for r in rows if shown(r))
+    return sum(r[size] or 0 for r in rows if not shown(r))
+
+
 def apply_suppression(
     con,
     table: str,
@@ -109,59 +130,79 @@ def apply_suppression(
     partition_columns: Iterable[str] = ("segment_type",),
     k: int = 5,
     complementary: bool = True,
+    families: Mapping[str, Sequence[str]] | None = None,
+    prefer: Mapping[str, Sequence[str]] | None = None,
 ) -> int:
     """Suppress one quarter's rows of a KPI table in place; returns the number of suppressed rows.
 
     The ONE suppression mechanism, shared by every KPI table with segments. The table has
-    columns ``quarter``, ``segment``, ``group_size``, ``suppressed``, ``suppression_reason``:
+    columns ``quarter``, ``segment_type``, ``segment``, ``group_size``, ``suppressed``,
+    ``suppression_reason`` and ``withheld`` (docs/metrics.md, "Suppression"):
 
-    1. ``group_size < k`` -> ``suppressed = true``, reason ``small_group``;
-    2. when ``complementary`` and exactly one row of a partition (``quarter`` plus
-       ``partition_columns``: ``segment_type``, for culture ``construct, segment_type``) is
-       suppressed, the unsuppressed row of that partition with the smallest group size (ties:
-       segment name, alphabetically) is suppressed too, reason ``complementary``;
-    3. every metric column of a suppressed row is set to NULL.
+    1. ``group_size < k`` -> the row is suppressed, reason ``small_group``;
+    2. complementary (``complementary``): within each breakdown (``quarter`` plus
+       ``partition_columns``), while the groups left out describe 1..k-1 people -- the company's
+       people minus those of the shown groups, for departments and target groups; the left-out
+       groups' sizes for tools -- one more group is suppressed, reason ``complementary``: the
+       first of ``prefer[segment_type]`` still shown, else the smallest (ties: name);
+    3. figures over a subset of the group (``families``: population column -> its figures, e.g.
+       ``assessed_employees`` -> skill_score, proficient_rate) follow the same two rules with
+       the subset's people: withheld where 1..k-1 people contribute, and withheld in one more
+       group while the groups left out describe 1..k-1 contributors; their names are listed in
+       ``withheld`` of a row that is otherwise shown;
+    4. every metric column of a suppressed row is set to NULL.
     """
     table = _sql_name(table)
-    parts = [_sql_name(c) for c in partition_columns]
+    parts = [_sql_name(c) for c in partition_columns if c != "segment_type"]
     metrics = [_sql_name(c) for c in metric_columns]
-    params = {"quarter": quarter, "k": k}
-    con.execute(
-        f"""
-        UPDATE {table}
-        SET suppressed = group_size < $k,
-            suppression_reason = CASE WHEN group_size < $k THEN 'small_group' END
-        WHERE quarter = $quarter
-        """,
-        params,
-    )
-    if complementary:
-        part_list = ", ".join(parts)
-        keys = " AND ".join(f"t.{c} IS NOT DISTINCT FROM pick.{c}" for c in [*parts, "segment"])
-        by = f"PARTITION BY {part_list}" if parts else ""
-        con.execute(
-            f"""
-            UPDATE {table} AS t
-            SET suppressed = true, suppression_reason = 'complementary'
-            FROM (
-                SELECT * FROM (
-                    SELECT *, row_number() OVER ({by} ORDER BY group_size, lower(segment), segment) AS pick_rank
-                    FROM (
-                        SELECT *, count(*) FILTER (WHERE suppressed) OVER ({by}) AS suppressed_in_partition
-                        FROM {table}
-                        WHERE quarter = $quarter
-                    )
-                    WHERE suppressed_in_partition = 1 AND NOT suppressed
-                )
-                WHERE pick_rank = 1
-            ) AS pick
-            WHERE t.quarter = $quarter AND {keys}
-            """,
-            {"quarter": quarter},
-        )
-    if metrics:
-        nulls = ", ".join(f"{c} = NULL" for c in metrics)
-        con.execute(f"UPDATE {table} SET {nulls} WHERE quarter = $quarter AND suppressed", {"quarter": quarter})
-    return con.sql(
-        f"SELECT count(*) FROM {table} WHERE quarter = $quarter AND suppressed", params={"quarter": quarter}
-    ).fetchall()[0][0]
+    families = {_sql_name(p): [_sql_name(f) for f in fs] for p, fs in (families or {}).items()}
+    prefer = prefer or {}
+    columns = list(dict.fromkeys(["segment_type", "segment", "group_size", *parts, *families]))
+    rows = [dict(zip(columns, r)) for r in con.sql(
+        f"SELECT {', '.join(columns)} FROM {table} WHERE quarter = $quarter", params={"quarter": quarter}).fetchall()]
+    for row in rows:
+        row["hidden"] = "small_group" if row["group_size"] < k else None
+        row["withheld"] = set()
+    by_partition: dict[tuple, list[dict]] = {}
+    for row in rows:
+        by_partition.setdefault(tuple(row[c] for c in parts), []).append(row)
+    for members in by_partition.values():
+        total = next((r for r in members if r["segment_type"] == "company"), None)
+        for segment_type in sorted({r["segment_type"] for r in members} - {"company"}):
+            group = [r for r in members if r["segment_type"] == segment_type]
+            if complementary:
+                def row_shown(r):
+                    return r["hidden"] is None
+                while 0 < _residual(group, total, segment_type, "group_size", row_shown) < k:
+                    candidates = [r for r in group if row_shown(r)]
+                    if not candidates:
+                        break
+                    _pick(candidates, "group_size", prefer.get(segment_type, ()))["hidden"] = "complementary"
+            for population, figures in families.items():
+                def shown(r, population=population):
+                    return r["hidden"] is None and (r[population] or 0) >= k and population not in r["withheld"]
+                if total is not None and (total[population] or 0) < k:
+                    continue  # the company's figure itself is withheld: nothing to subtract from
+                while complementary and 0 < _residual(group, total, segment_type, population, shown) < k:
+                    candidates = [r for r in group if shown(r)]
+                    if not candidates:
+                        break
+                    _pick(candidates, population, prefer.get(segment_type, ()))["withheld"].add(population)
+    hidden = [r for r in rows if r["hidden"]]
+    withheld = [(r, [f for p in sorted(r["withheld"]) for f in families[p]]) for r in rows
+                if r["withheld"] and not r["hidden"]]
+    con.execute(f"UPDATE {table} SET suppressed = false, suppression_reason = NULL, withheld = NULL "
+                "WHERE quarter = $quarter", {"quarter": quarter})
+    key = " AND ".join(["quarter = $quarter", "segment_type = $segment_type", "segment = $segment",
+                        *(f"{c} = ${c}" for c in parts)])
+    for row in hidden:
+        nulls = "".join(f", {c} = NULL" for c in metrics)
+        con.execute(f"UPDATE {table} SET suppressed = true, suppression_reason = $reason{nulls} WHERE {key}",
+                    {"quarter": quarter, "reason": row["hidden"], "segment_type": row["segment_type"],
+                     "segment": row["segment"], **{c: row[c] for c in parts}})
+    for row, figures in withheld:
+        nulls = "".join(f", {c} = NULL" for c in figures)
+        con.execute(f"UPDATE {table} SET withheld = $withheld{nulls} WHERE {key}",
+                    {"quarter": quarter, "withheld": ", ".join(figures), "segment_type": row["segment_type"],
+                     "segment": row["segment"], **{c: row[c] for c in parts}})
+    return len(hidden)

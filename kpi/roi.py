@@ -564,6 +564,7 @@ def build_monthly_series(con: Any, cfg: Any) -> list[Month]:
         "baseline_months": int(cfg.program.baseline_months),
         "horizon_months": int(cfg.roi.horizon_months),
         "include_training_time": bool(cfg.benefits.include_training_time),
+        "min_group_size": int(cfg.privacy.min_group_size),
         "cost_per_error_process": list(cpe),
         "cost_per_error_eur": [float(v) for v in cpe.values()],
         "default_cost_per_error": default_cpe,
@@ -572,7 +573,15 @@ def build_monthly_series(con: Any, cfg: Any) -> list[Month]:
     }
     cur = con.execute(read_sql("intermediate/int_roi_monthly_inputs.sql"), params)
     names = [d[0] for d in cur.description]
-    return series_from_rows(dict(zip(names, row)) for row in cur.fetchall())
+    rows = [dict(zip(names, row)) for row in cur.fetchall()]
+    if minutes:  # usage deleted by kpi purge still counts in its months' estimate (kpi/retention.py)
+        from kpi.retention import purged_estimated_benefits
+
+        purged = purged_estimated_benefits(con, cfg.program.start, minutes)
+        for row in rows:
+            if row["m"] in purged:
+                row["estimated_benefits"] = (row["estimated_benefits"] or 0.0) + purged[row["m"]]
+    return series_from_rows(rows)
 
 
 def headcount_at_start(con: Any, start: dt.date) -> int:

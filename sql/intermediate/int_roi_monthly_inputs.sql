@@ -9,6 +9,8 @@
 --   $baseline_months          INTEGER  baseline window B = that many calendar months before month 1
 --   $horizon_months           INTEGER  the series never runs past this month
 --   $include_training_time    BOOLEAN  add training hours x hourly cost as participant_time
+--   $min_group_size           INTEGER  k: a department of fewer people has its hours valued at the
+--                                      company's hourly cost of the month (docs/metrics.md §3)
 --   $cost_per_error_process   VARCHAR[] with $cost_per_error_eur DOUBLE[]: benefits.cost_per_error_eur
 --   $default_cost_per_error   DOUBLE   its `default`
 --   $minutes_tool             VARCHAR[] with $minutes_per_interaction DOUBLE[]:
@@ -140,13 +142,23 @@ employed AS (
       ON e.hire_date <= mo.month_end
      AND (e.exit_date IS NULL OR e.exit_date >= mo.month)
 ),
-department_hourly_cost AS (
-    SELECT
-        m,
-        department,
-        sum(hourly_cost_eur * fte * days) / nullif(sum(fte * days), 0) AS hourly_cost
+company_hourly_cost AS (     -- everyone employed in month m
+    SELECT m, sum(hourly_cost_eur * fte * days) / nullif(sum(fte * days), 0) AS hourly_cost
     FROM employed
-    GROUP BY m, department
+    GROUP BY m
+),
+department_hourly_cost AS (  -- a department of fewer than k people gets the company's rate, as in §3
+    SELECT
+        d.m,
+        d.department,
+        CASE WHEN d.people < $min_group_size THEN c.hourly_cost ELSE d.hourly_cost END AS hourly_cost
+    FROM (
+        SELECT m, department, count(*) AS people,
+               sum(hourly_cost_eur * fte * days) / nullif(sum(fte * days), 0) AS hourly_cost
+        FROM employed
+        GROUP BY m, department
+    ) AS d
+    JOIN company_hourly_cost AS c USING (m)
 ),
 pair_savings AS (
     SELECT

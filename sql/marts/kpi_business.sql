@@ -1,7 +1,9 @@
 -- marts.kpi_business rows of ONE quarter (docs/metrics.md §3): one row per (process, department) with
 -- process data in q, plus the company row (process = department = 'all') that is always present.
--- Business rows come from aggregate process data and are not suppressed.
--- Parameters: $quarter, $quarter_start, $quarter_end, $baseline_start, $baseline_end (the
+-- Process figures come from aggregate process data; the figures about a department's people
+-- (fte and what divides by it) follow its usage row (kpi.marts), and a department of fewer than
+-- k people has its hours valued at the company's hourly cost ($min_group_size = k).
+-- Parameters: $quarter, $quarter_start, $quarter_end, $min_group_size, $baseline_start, $baseline_end (the
 -- $baseline_months calendar months before the month of program.start), $baseline_months,
 -- $error_cost_processes / $error_cost_eur (benefits.cost_per_error_eur without 'default', as two
 -- lists), $default_cost_per_error, $has_tool_minutes, $tool_names / $tool_minutes
@@ -27,11 +29,21 @@ in_baseline AS (
     WHERE month BETWEEN $baseline_start AND $baseline_end
     GROUP BY process, department
 ),
-department_quarter AS (     -- §1 fte of the department in q and its weighted hourly cost
-    SELECT department,
+employed_in_quarter AS (
+    SELECT * FROM intermediate.employment_in($quarter_start, $quarter_end)
+),
+company_rate AS (           -- the weighted hourly cost of everyone employed in q
+    SELECT sum(hourly_cost_eur * fte * days_employed) / nullif(sum(fte * days_employed), 0) AS hourly_cost_eur
+    FROM employed_in_quarter
+),
+department_quarter AS (     -- §1 fte of the department in q and its weighted hourly cost; a
+    SELECT department,      -- department of fewer than k people gets the company's rate (pooled)
            sum(fte_employed)                                   AS fte,
-           sum(hourly_cost_eur * fte * days_employed) / nullif(sum(fte * days_employed), 0) AS hourly_cost_eur
-    FROM intermediate.employment_in($quarter_start, $quarter_end)
+           count(*) < $min_group_size                          AS hourly_cost_pooled,
+           CASE WHEN count(*) < $min_group_size THEN (SELECT hourly_cost_eur FROM company_rate)
+                ELSE sum(hourly_cost_eur * fte * days_employed) / nullif(sum(fte * days_employed), 0)
+           END                                                 AS hourly_cost_eur
+    FROM employed_in_quarter
     GROUP BY department
 ),
 department_baseline AS (    -- fte of the department over B (days employed in B / days of B)
@@ -58,6 +70,7 @@ ratios AS (
         q.cases / nullif(dq.fte, 0)                                 AS cases_per_fte,
         (b.cases * 3.0 / $baseline_months) / nullif(db.fte, 0)      AS baseline_cases_per_fte,
         dq.hourly_cost_eur,
+        dq.hourly_cost_pooled,
         coalesce(ec.cost_per_error, $default_cost_per_error)        AS cost_per_error
     FROM in_quarter AS q
     LEFT JOIN in_baseline         AS b  USING (process, department)
@@ -118,6 +131,7 @@ SELECT
     baseline_cases_per_fte,
     cases_per_fte_growth,
     hourly_cost_eur,
+    hourly_cost_pooled,
     hours_saved * hourly_cost_eur      AS time_savings_eur,
     errors_avoided * cost_per_error    AS quality_savings_eur,
     NULL                               AS estimated_hours_saved,

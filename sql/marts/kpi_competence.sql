@@ -75,8 +75,10 @@ SELECT
     CASE WHEN s.assessed_employees >= $min_group_size THEN s.mean_skill END AS skill_score,
     CASE WHEN s.assessed_employees >= $min_group_size
          THEN s.proficient / s.assessed_employees END         AS proficient_rate,
+    coalesce(pq.prompt_people, 0)                             AS prompt_assessed_employees,
     CASE WHEN coalesce(pq.prompt_people, 0) >= $min_group_size
          THEN pq.prompt_quality_score END                     AS prompt_quality_score,
+    s.success_contributors,
     CASE WHEN s.success_contributors >= $min_group_size
          THEN s.successes / nullif(s.successes + s.failures, 0) END AS success_rate,
     CASE WHEN s.segment_type <> 'target_group'

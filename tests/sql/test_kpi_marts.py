@@ -33,6 +33,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from kpi.config import default_config
 from kpi.marts import MART_KEYS, MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
+from kpi.errors import UserError
 from kpi.migrations import ensure_schema_tables
 from kpi.quarters import (
     days_in_quarter,
@@ -391,11 +392,12 @@ def test_complementary_suppression_applies_to_tool_rows_and_can_be_switched_off(
     assert q1[("tool", "copilot")]["interaction_share"] is None
     assert q1[("tool", "chatgpt")]["suppressed"] is False
     assert q1[("tool", "chatgpt")]["interaction_share"] == approx(45 / 72)
-    build_quarter(con, make_config(privacy={"min_group_size": 3, "complementary_suppression": False}), "2025-Q1")
-    q1 = rows(con, "marts.kpi_usage", "2025-Q1")
-    assert q1[("tool", "copilot")]["suppressed"] is False
-    assert q1[("department", "Quality")]["suppressed"] is False
-    assert q1[("department", "Quality")]["headcount"] == 3
+    # Switched off, the company minus the shown groups gives a small group's figures back: the
+    # privacy audit stops the quarter and nothing of it is written (the rows above stay).
+    with pytest.raises(UserError, match="2025-Q1: the privacy audit found .* set it to true"):
+        build_quarter(con, make_config(privacy={"min_group_size": 3, "complementary_suppression": False}),
+                      "2025-Q1")
+    assert rows(con, "marts.kpi_usage", "2025-Q1") == q1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,12 +428,19 @@ def test_competence_departments_and_subset_rule(built):
     con, _ = built
     q1 = rows(con, "marts.kpi_competence", "2025-Q1")
     sales, service = q1[("department", "Sales")], q1[("department", "Service")]
-    assert sales["assessed_employees"] == 3  # e1 80, e2 70, e3 60
-    assert sales["skill_score"] == approx(70.0)
-    assert sales["proficient_rate"] == approx(2 / 3)
+    assert sales["assessed_employees"] == 3  # e1 80, e2 70, e3 60: mean 70, 2 of 3 proficient
+    # ... but shown beside the company's 4 assessed (mean 75), Sales' 70 gives Service's one
+    # assessed person away: 75 x 4 - 70 x 3 = 90 (e5). So Sales withholds them (k = 3).
+    assert sales["skill_score"] is None and sales["proficient_rate"] is None
     # Sales has 3 prompt_quality rows but only 2 distinct people (e1 twice, e3) < k
+    assert sales["prompt_assessed_employees"] == 2
     assert sales["prompt_quality_score"] is None
-    assert sales["success_rate"] == approx(9 / 12)  # e1 4/1, e3 2/2, e4 3/0: 3 contributors
+    # e1 4/1, e3 2/2, e4 3/0: 3 contributors, 9 / 12; the company has 5 (e5, e7 in Service): the
+    # 2 left out would be 10 - 9 successes of 15 - 12 attempts, so Sales withholds it too
+    assert sales["success_contributors"] == 3
+    assert sales["success_rate"] is None
+    assert sales["withheld"] == "skill_score, proficient_rate, success_rate"
+    assert q1[("company", "all")]["success_contributors"] == 5
     assert sales["new_use_cases"] == 2 and sales["new_use_cases_per_100"] == approx(50.0)
     assert sales["trained_share"] == approx(1 / 4)
     # Service: 1 assessed person, 2 with a success or failure (e5, e7) < k = 3

@@ -521,7 +521,9 @@ def warehouse():
     con.close()
 
 
-def sql_config(**benefits):
+def sql_config(k: int = 1, **benefits):
+    """k = 1: the hand-worked figures use each department's own hourly cost (with the default
+    k = 5 these one- and two-person departments get the company's, see the pooling test)."""
     return default_config(
         dt.date(2025, 1, 15),
         benefits={
@@ -529,6 +531,7 @@ def sql_config(**benefits):
             "time_saved_minutes_per_interaction": {"chatgpt-enterprise": 6},
             **benefits,
         },
+        privacy={"min_group_size": k},
     )
 
 
@@ -612,3 +615,14 @@ def test_sensitivity_worked_example_of_docs_roi_md():
         ("cost_per_error", "low", -24.0), ("cost_per_error", "high", -16.0),
         ("scenario", "conservative", -65.09),                             # 3,840 / 11,000
     ]
+
+
+def test_a_department_of_fewer_than_k_people_is_valued_at_the_company_rate(warehouse):
+    """k = 2: in January Sales is e1 alone (e2 joins on Feb 15) and Ops is e3 alone, so their
+    hours are valued at the company's January rate, (60 x 31 + 50 x 31) / 62 = 55 EUR, not at
+    e1's 60 or e3's 50 (their own pay). In February Sales has two people: its own 68 applies."""
+    m1, m2, *_ = build_monthly_series(warehouse, sql_config(k=2))
+    assert m1.time_savings_eur == approx(10 * 55 + 10 / 6 * 55)
+    assert m2.time_savings_eur == approx(-100 / 12 * 68)
+    own = build_monthly_series(warehouse, sql_config(k=1))[0]
+    assert own.time_savings_eur == approx(10 * 60 + 10 / 6 * 50)

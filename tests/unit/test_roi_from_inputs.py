@@ -53,6 +53,8 @@ benefits:
   confidence: 1.0
   include_training_time: true
   cost_per_error_eur: {quote_preparation: 100, design_review: 650}
+privacy:
+  min_group_size: 1   # the arithmetic on two-person departments (k = 5 pools their hourly costs)
 """
 
 EMPLOYEES = """\
