@@ -23,17 +23,44 @@ def default_paths() -> dict[str, str]:
     return {"inputs": inputs, "config": config, "warehouse": warehouse}
 
 
+#: Connections a `kpi run` holds for the whole run, by resolved warehouse path (see `hold`).
+_HELD: dict[str, "duckdb.DuckDBPyConnection"] = {}  # noqa: F821
+
+
+def _key(path) -> str:
+    return str(Path(path).resolve())
+
+
+@contextmanager
+def hold(path, con) -> Iterator[None]:
+    """While inside, every `WarehouseResource.connect()` on `path` in this process gets a cursor of
+    `con` instead of a connection of its own: `kpi run` opens the warehouse once and keeps its
+    lock from the first step to the last, so no other process can take it between two steps."""
+    key = _key(path)
+    if key in _HELD:
+        raise RuntimeError(f"{path}: already held by this process")
+    _HELD[key] = con
+    try:
+        yield
+    finally:
+        _HELD.pop(key, None)
+
+
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file. One writer at a time: runs use the in-process executor."""
+    """The DuckDB warehouse file. One writer at a time: runs use the in-process executor; `kpi run`
+    holds one connection for the whole run (`hold`) and the assets use cursors of it."""
 
     path: str
 
     @contextmanager
     def connect(self) -> Iterator["duckdb.DuckDBPyConnection"]:  # noqa: F821
-        import duckdb
+        held = _HELD.get(_key(self.path))
+        if held is not None:
+            con = held.cursor()
+        else:
+            from kpi.warehouse import open_warehouse
 
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(self.path)
+            con = open_warehouse(self.path, read_only=False)
         try:
             yield con
         finally:
