@@ -56,6 +56,10 @@ def demo(
     summary = generate_company(inputs)
     _print_written(inputs, summary)
     _run(inputs, inputs / "config.yaml", warehouse, None, allow_development_key=True)
+    from kpi.export import export_aggregates
+
+    shared = export_aggregates(warehouse, out / "aggregates.duckdb")  # what the notebooks open
+    typer.echo(f"Aggregates (no person-level row; for notebooks and sharing): {shared.out}")
 
 
 @app.command()
@@ -694,7 +698,7 @@ def purge(
         typer.echo(f"Purged before: {', '.join(result.purged_before)}")
     if not result.purged and not result.purged_before:
         typer.echo("Nothing to purge")
-    for quarter, why in result.kept.items():
+    for quarter, why in {**result.kept, **result.surveys_kept}.items():
         typer.echo(f"Kept {quarter}: {why}")
     deleted = ", ".join(f"{table} {n:,}" for table, n in result.deleted.items() if n)
     typer.echo(f"Rows deleted: {deleted or 'none'}; quarantined values removed: {result.quarantine_values_removed:,}")
