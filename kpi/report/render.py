@@ -68,11 +68,19 @@ def text(value: Any) -> Any:
     return Markup(html.escape(str(value), quote=False))
 
 
+#: Inside a <script> element the HTML parser still looks for "</script" and "<!--": any name in
+#: the chart data could end the element early (a department called "<!--<script>" blanked the
+#: page from its chart on). JSON allows every character as a \u escape, so none of these reaches
+#: the parser as markup; JSON.parse gives the same text back.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                   ord("\u2028"): "\\u2028", ord("\u2029"): "\\u2029"}
+
+
 def json_script(value: Any) -> Any:
-    """A value as JSON that is safe inside <script type="application/json">."""
+    """A value as JSON that is safe inside <script type="application/json">, whatever its text."""
     from markupsafe import Markup
 
-    return Markup(json.dumps(value, ensure_ascii=False, allow_nan=False, default=str).replace("</", "<\\/"))
+    return Markup(json.dumps(value, ensure_ascii=False, allow_nan=False, default=str).translate(_SCRIPT_ESCAPES))
 
 
 FILTERS = {
