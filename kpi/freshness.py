@@ -116,16 +116,26 @@ def quarter_fingerprints(con, cfg, quarters: list[str]) -> dict[str, str]:
     return out
 
 
+def frozen_quarters(con) -> set[str]:
+    """Quarters whose figures are final: purged under privacy.retention_months, or closed when a
+    person was erased (kpi/retention.py). They are never rebuilt, whatever changed."""
+    if not table_exists(con, "audit.frozen_quarters"):
+        return set()
+    return {r[0] for r in con.sql("SELECT DISTINCT quarter FROM audit.frozen_quarters").fetchall()}
+
+
 def up_to_date(con, cfg, quarters: list[str], fingerprints: dict[str, str] | None = None) -> set[str]:
-    """The quarters whose stored fingerprint equals the current one and whose rows are in the marts."""
+    """The quarters whose stored fingerprint equals the current one, or that are frozen, and whose
+    rows are in the marts."""
     if not table_exists(con, "audit.build_fingerprints") or not table_exists(con, "marts.kpi_usage"):
         return set()
     built = dict(con.sql("SELECT step, fingerprint FROM audit.build_fingerprints").fetchall())
     if not any(f"kpis/{q}" in built for q in quarters):
         return set()
-    current = fingerprints or quarter_fingerprints(con, cfg, quarters)
+    frozen = frozen_quarters(con) & set(quarters)
+    current = fingerprints or quarter_fingerprints(con, cfg, [q for q in quarters if q not in frozen])
     have_rows = {r[0] for r in con.sql("SELECT DISTINCT quarter FROM marts.kpi_usage").fetchall()}
-    return {q for q in quarters if built.get(f"kpis/{q}") == current[q] and q in have_rows}
+    return {q for q in quarters if (q in frozen or built.get(f"kpis/{q}") == current[q]) and q in have_rows}
 
 
 def record_marts_built(con, quarter: str, fingerprint: str) -> None:

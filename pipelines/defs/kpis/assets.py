@@ -43,7 +43,7 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
     A quarter whose inputs, config and code are unchanged since it was last built is left as it is
     (kpi/freshness.py); its alerts are evaluated all the same."""
     from kpi.alerts import culture_alerts, usage_alerts
-    from kpi.freshness import forget_build, quarter_fingerprints, record_marts_built, up_to_date
+    from kpi.freshness import forget_build, frozen_quarters, quarter_fingerprints, record_marts_built, up_to_date
     from kpi.marts import MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
 
     quarter = context.partition_key
@@ -51,7 +51,8 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
     rebuilt = True
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        if quarter not in data_quarters(con, cfg):  # e.g. the schedule or sensor asking for a later quarter
+        # a frozen quarter keeps its rows even when purged data no longer reach it (kpi/retention.py)
+        if quarter not in data_quarters(con, cfg) and quarter not in frozen_quarters(con):
             context.log.info(f"{quarter}: no data for this quarter yet; nothing built")
             ensure_mart_tables(con)
             for table in MART_TABLES:
@@ -61,7 +62,8 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
         else:
             fingerprints = quarter_fingerprints(con, cfg, [quarter])
             if quarter in up_to_date(con, cfg, [quarter], fingerprints):
-                context.log.info(f"{quarter}: inputs, config and code unchanged since the last build; not rebuilt")
+                context.log.info(f"{quarter}: frozen (docs/privacy.md); not rebuilt" if quarter in frozen_quarters(con)
+                                 else f"{quarter}: inputs, config and code unchanged since the last build; not rebuilt")
                 rebuilt = False
                 counts = {table: con.sql(f"SELECT count(*) FROM {table} WHERE quarter = ?",
                                          params=[quarter]).fetchall()[0][0] for table in MART_TABLES}
