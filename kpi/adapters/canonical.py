@@ -18,6 +18,7 @@ import polars as pl
 
 from kpi.adapters.textio import (
     CsvTable,
+    DateRange,
     missing_expr,
     normalise_identifier_series,
     with_parsed_int,
@@ -60,9 +61,11 @@ def _resolve(names: list[str]) -> dict[str, str]:
 
 
 def map_canonical(
-    src: pl.DataFrame, kind: str, tz: str, decimal: str, file_names: dict[str, str]
+    src: pl.DataFrame, kind: str, tz: str, decimal: str, file_names: dict[str, str],
+    dates: DateRange | None = None,
 ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """Canonical rows and quarantine from a frame of row_number + canonical string columns."""
+    """Canonical rows and quarantine from a frame of row_number + canonical string columns; an
+    event_time outside ``dates`` is ``out_of_range``."""
     if src.height == 0:
         return empty_usage_frame(), []
     df = src.with_columns(
@@ -76,6 +79,7 @@ def map_canonical(
     checks: list[tuple[pl.Expr, str, str]] = [
         (pl.col("_ts_missing"), "event_time", "missing_required"),
         (~pl.col("_ts_ok"), "event_time", "invalid_date"),
+        *([(dates.outside(pl.col("_ts_day")), "event_time", "out_of_range")] if dates is not None else []),
         (pl.col("_user_missing"), "user", "missing_required"),
         (pl.col("_tool_missing"), "tool", "missing_required"),
     ]
@@ -169,11 +173,12 @@ def missing_blank(col: pl.Expr) -> pl.Expr:
 # the three containers
 
 
-def read_canonical_csv(table: CsvTable, kind: str, tz: str) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+def read_canonical_csv(table: CsvTable, kind: str, tz: str,
+                       dates: DateRange | None = None) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     names = _resolve(table.header)
     index = {c: table.header.index(n) for c, n in names.items()}
     src = table.named_frame(index)
-    rows, quarantine = map_canonical(src, kind, tz, table.decimal, names)
+    rows, quarantine = map_canonical(src, kind, tz, table.decimal, names, dates)
     quarantine.extend(qrow(n, None, raw, "malformed_row") for n, raw in table.malformed)
     return rows, quarantine
 
@@ -201,7 +206,7 @@ def json_kind(records: list[tuple[int, Any, str]]) -> str | None:
 
 
 def read_canonical_json(
-    records: list[tuple[int, Any, str]], kind: str, tz: str
+    records: list[tuple[int, Any, str]], kind: str, tz: str, dates: DateRange | None = None
 ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     quarantine: list[dict[str, Any]] = []
     numbers: list[int] = []
@@ -226,12 +231,12 @@ def read_canonical_json(
             **{c: pl.Series(v, dtype=pl.String) for c, v in cols.items()},
         }
     )
-    rows, q = map_canonical(src, kind, tz, ".", file_names)
+    rows, q = map_canonical(src, kind, tz, ".", file_names, dates)
     return rows, quarantine + q
 
 
 def read_canonical_parquet(
-    path: str | Path, name: str, kind: str, tz: str
+    path: str | Path, name: str, kind: str, tz: str, dates: DateRange | None = None
 ) -> tuple[pl.DataFrame, list[dict[str, Any]], int]:
     try:
         raw = pl.read_parquet(path)
@@ -259,7 +264,7 @@ def read_canonical_parquet(
             e = e.cast(pl.String, strict=False)
         exprs.append(e.alias(canon))
     src = raw.select(exprs)
-    rows, quarantine = map_canonical(src, kind, tz, ".", names)
+    rows, quarantine = map_canonical(src, kind, tz, ".", names, dates)
     return rows, quarantine, raw.height
 
 
@@ -270,14 +275,15 @@ def read_canonical_parquet(
 def read_canonical(source: UsageSource, kind: str) -> FormatRead:
     """A canonical log in any of its containers as ``kind`` (canonical_events/canonical_counts)."""
     if source.container == "parquet":
-        rows, quarantine, rows_read = read_canonical_parquet(source.path, source.name, kind, source.tz)
+        rows, quarantine, rows_read = read_canonical_parquet(source.path, source.name, kind, source.tz,
+                                                             source.dates)
         return FormatRead(rows, quarantine, rows_read, personal_columns={"user"})
     if source.container == "json":
         records = source.records(REQUIRED)
-        rows, quarantine = read_canonical_json(records, kind, source.tz)
+        rows, quarantine = read_canonical_json(records, kind, source.tz, source.dates)
         return FormatRead(rows, quarantine, len(records), personal_columns={"user"})
     table = source.table()
-    rows, quarantine = read_canonical_csv(table, kind, source.tz)
+    rows, quarantine = read_canonical_csv(table, kind, source.tz, source.dates)
     user_i = table.column_index("user")
     return FormatRead(rows, quarantine, table.rows_read,
                       personal_columns={table.header[user_i]} if user_i is not None else set())

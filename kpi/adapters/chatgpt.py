@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kpi.adapters.textio import CsvTable, is_missing, normalise_identifier, parse_date, parse_int
+from kpi.adapters.textio import CsvTable, DateRange, is_missing, normalise_identifier, parse_date, parse_int
 from kpi.adapters.usage_common import TOOL_CHATGPT, FormatRead, UsageFormat, make_key, qrow, usage_frame
 from kpi.errors import InputError
 
@@ -42,8 +42,9 @@ def is_chatgpt_header(header: Sequence[str]) -> bool:
     )
 
 
-def read_chatgpt(table: CsvTable) -> FormatRead:
-    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user engagement CSV."""
+def read_chatgpt(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
+    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user engagement
+    CSV (a date outside ``dates`` is ``out_of_range``)."""
     idx = {c: table.column_index(c) for c in (*REQUIRED, "cadence")}
     missing = [c for c in REQUIRED if idx[c] is None]
     if missing:
@@ -70,13 +71,23 @@ def read_chatgpt(table: CsvTable) -> FormatRead:
         def bad(column: str, reason: str) -> None:
             quarantine.append(qrow(number, name[column], cells.get(column), reason))
 
+        def implausible(column: str, day) -> bool:
+            if day is not None and dates is not None and day not in dates:
+                bad(column, "out_of_range")
+                return True
+            return False
+
         start, ok = parse_date(cells["period_start"])
         if not ok or start is None:
             bad("period_start", "invalid_date" if not ok else "missing_required")
             continue
+        if implausible("period_start", start):
+            continue
         end, ok = parse_date(cells["period_end"])
         if not ok or end is None:
             bad("period_end", "invalid_date" if not ok else "missing_required")
+            continue
+        if implausible("period_end", end):
             continue
         if end < start:
             bad("period_end", "out_of_range")
@@ -90,9 +101,13 @@ def read_chatgpt(table: CsvTable) -> FormatRead:
         if not ok:
             bad("first_day_active_in_period", "invalid_date")
             continue
+        if implausible("first_day_active_in_period", first):
+            continue
         last, ok = parse_date(cells["last_day_active_in_period"])
         if not ok:
             bad("last_day_active_in_period", "invalid_date")
+            continue
+        if implausible("last_day_active_in_period", last):
             continue
         if first is not None and last is not None and first > last:
             bad("first_day_active_in_period", "out_of_range")
@@ -140,6 +155,6 @@ FORMAT = UsageFormat(
     description="ChatGPT Enterprise user engagement (CSV)",
     containers=("csv",),
     recognises=is_chatgpt_header,
-    read=lambda source: read_chatgpt(source.table()),
+    read=lambda source: read_chatgpt(source.table(), source.dates),
     priority=10,  # after the Microsoft 365 user detail
 )

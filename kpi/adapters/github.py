@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kpi.adapters.textio import is_missing, normalise_identifier, parse_date, parse_int
+from kpi.adapters.textio import DateRange, is_missing, normalise_identifier, parse_date, parse_int
 from kpi.adapters.usage_common import TOOL_GITHUB, FormatRead, UsageFormat, make_key, qrow, usage_frame
 
 RECORD_KEYS = ("day", "user_login")
@@ -60,8 +60,9 @@ def _count(obj: dict[str, Any], key: str) -> tuple[int | None, bool]:
     return (0 if v is None else v), True
 
 
-def read_github(records: list[tuple[int, Any, str]]) -> FormatRead:
-    """Activity rows, quarantine, warnings and personal columns of users-1-day records."""
+def read_github(records: list[tuple[int, Any, str]], dates: DateRange | None = None) -> FormatRead:
+    """Activity rows, quarantine, warnings and personal columns of users-1-day records (a day
+    outside ``dates`` is ``out_of_range``)."""
     rows: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
     clamped = 0
@@ -82,6 +83,9 @@ def read_github(records: list[tuple[int, Any, str]]) -> FormatRead:
             day, ok = None, False
         if not ok or day is None:
             quarantine.append(qrow(number, "day", day_value, "invalid_date"))
+            continue
+        if dates is not None and day not in dates:
+            quarantine.append(qrow(number, "day", day_value, "out_of_range"))
             continue
         login = obj.get("user_login")
         if isinstance(login, bool) or isinstance(login, (dict, list, float)):
@@ -128,6 +132,6 @@ FORMAT = UsageFormat(
     description="GitHub Copilot users-1-day (NDJSON/JSON)",
     containers=("json",),
     recognises=is_github_keys,
-    read=lambda source: read_github(source.records(RECORD_KEYS)),
+    read=lambda source: read_github(source.records(RECORD_KEYS), source.dates),
     priority=20,
 )

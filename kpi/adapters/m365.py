@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from kpi.adapters.textio import CsvTable, is_missing, normalise_identifier, parse_date
+from kpi.adapters.textio import CsvTable, DateRange, is_missing, normalise_identifier, parse_date
 from kpi.adapters.usage_common import (
     KEY_SEP,
     TOOL_M365,
@@ -92,8 +92,12 @@ def _columns(header: list[str]) -> dict[str, Any]:
     return out
 
 
-def read_m365(table: CsvTable) -> FormatRead:
-    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user-detail CSV."""
+def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
+    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user-detail CSV.
+
+    A date outside ``dates`` is ``out_of_range``. ``concealed_rows`` counts every row whose user
+    is concealed (Microsoft's report privacy setting), active or not: a report of inactive
+    concealed users is as unusable as one of active ones."""
     cols = _columns(table.header)
     header = table.header
     user_i = cols["user"]
@@ -113,7 +117,7 @@ def read_m365(table: CsvTable) -> FormatRead:
     # A report repeats the same few dozen dates and one report window in every row: each distinct
     # cell is parsed once (same results as parsing every cell; ~3x faster on large reports).
     date_of = _memo(parse_date)
-    window_of = _memo(lambda texts: _window_texts(texts, cols))
+    window_of = _memo(lambda texts: _window_texts(texts, cols, dates))
     iso_of = _memo(dt.date.isoformat)
     window_columns = [i for i in (cols["refresh"], cols["period"]) if i is not None]
     out: dict[str, list] = {c: [] for c in ("row_number", "day", "user", "user_norm", "action", "natural_key")}
@@ -132,12 +136,17 @@ def read_m365(table: CsvTable) -> FormatRead:
             if not ok:
                 problem = qrow(number, header[i], cells[i], "invalid_date")
                 break
+            if day is not None and dates is not None and day not in dates:
+                problem = qrow(number, header[i], cells[i], "out_of_range")
+                break
             if day is not None and (lo is None or day >= lo) and (hi is None or day <= hi):
                 app_days.setdefault(app, set()).add(day)
         if problem is None and cols["overall"] is not None:
             overall, ok = date_of(cells[cols["overall"]])
             if not ok:
                 problem = qrow(number, header[cols["overall"]], cells[cols["overall"]], "invalid_date")
+            elif overall is not None and dates is not None and overall not in dates:
+                problem = qrow(number, header[cols["overall"]], cells[cols["overall"]], "out_of_range")
             elif overall is not None and (lo is None or overall >= lo) and (hi is None or overall <= hi):
                 if not any(overall in days for days in app_days.values()):
                     app_days.setdefault("other", set()).add(overall)
@@ -168,8 +177,12 @@ def read_m365(table: CsvTable) -> FormatRead:
                 out["action"].append(app)
                 # = make_key(TOOL_M365, day, norm, app)
                 out["natural_key"].append(f"{TOOL_M365}{KEY_SEP}{iso_of(day)}{KEY_SEP}{norm}{KEY_SEP}{app}")
+    concealed = 0
+    if user_i is not None and table.frame.height:
+        concealed = int(table.frame.select(
+            pl.col(f"c{user_i}").str.strip_chars().str.contains(r"^[0-9A-Fa-f]{32}$").sum()).item() or 0)
     return FormatRead(_frame(out), quarantine, table.rows_read, inactive_row_numbers=inactive,
-                      warnings=warnings, personal_columns=personal)
+                      warnings=warnings, personal_columns=personal, concealed_rows=concealed)
 
 
 def _memo(fn):
@@ -197,7 +210,7 @@ def _frame(out: dict[str, list]) -> pl.DataFrame:
     return pl.DataFrame(data, schema=USAGE_SCHEMA)
 
 
-def _window_texts(texts: tuple, cols: dict[str, Any]):
+def _window_texts(texts: tuple, cols: dict[str, Any], dates: DateRange | None = None):
     """The report window from the refresh-date and period cells (in that order, each only when
     its column exists): (problem, window), problem = (column index, text, quarantine reason) or
     None, window = (first day, last day) of the report period, None = open."""
@@ -210,6 +223,8 @@ def _window_texts(texts: tuple, cols: dict[str, Any]):
             return (cols["refresh"], text, "invalid_date"), None
         if refresh is None:
             return (cols["refresh"], text, "missing_required"), None
+        if dates is not None and refresh not in dates:
+            return (cols["refresh"], text, "out_of_range"), None
     if cols["period"] is not None:
         text = cells[cols["period"]]
         if not is_missing(text):
@@ -227,6 +242,6 @@ FORMAT = UsageFormat(
     description="Microsoft 365 Copilot user detail (CSV)",
     containers=("csv",),
     recognises=is_m365_header,
-    read=lambda source: read_m365(source.table()),
+    read=lambda source: read_m365(source.table(), source.dates),
     priority=20,
 )

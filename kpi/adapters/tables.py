@@ -9,8 +9,12 @@ employed). A repeated key (employee_id; (employee_id, course_id, started_on); (e
 instrument, assessed_on)) is quarantined as ``duplicate``, the first row kept.
 
 Reason codes: ``missing_required`` (empty required cell), ``invalid_date`` (not ISO 8601),
-``out_of_range`` (not a number/whole number/boolean, outside the allowed range, or a value not
-in the allowed set), ``duplicate``, ``malformed_row``.
+``out_of_range`` (not a number/whole number/boolean, outside the allowed range, a date outside
+the plausible ``DateRange``, or a value not in the allowed set), ``duplicate``, ``malformed_row``.
+
+Besides the rows, a read reports per column how many cells are unusable (``column_problems``,
+every cell checked, not only a row's first problem) and the matching forms of the identifiers it
+saw: the ingest's sanity gates and the quarantine's identifier protection use them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import polars as pl
 
 from kpi.adapters.textio import (
     CsvTable,
+    DateRange,
+    default_date_range,
     normalise_identifier,
     parse_bool,
     parse_date,
@@ -68,6 +74,9 @@ class Column:
     max_inclusive: bool = True
     default: Any = None  # used when the cell (or the whole optional column) is empty
     identifier: bool = False  # a personal identifier: pseudonymise it (and its quarantined value)
+    # a date that may lie far ahead: only the lower bound of the plausible range applies (an exit
+    # date of a fixed-term contract, or 9999-12-31 for "none", is kept as given)
+    open_end: bool = False
 
     def __post_init__(self) -> None:
         assert self.type in TYPES, self.type
@@ -137,7 +146,7 @@ EMPLOYEES = TableSpec(
         Column("department", "text", required=True),
         Column("target_group", "enum", required=True, values=TARGET_GROUPS),
         Column("hire_date", "date", required=True),
-        Column("exit_date", "date"),
+        Column("exit_date", "date", open_end=True),
         Column("fte", "number", min=0, min_inclusive=False, max=1, default=1.0),
         Column("hourly_cost_eur", "number", min=0, min_inclusive=False),
     ),
@@ -231,6 +240,10 @@ class TableRead:
     mapped_columns: dict[str, str] = field(default_factory=dict)
     delimiter: str = ","
     decimal: str = "."
+    # canonical column -> reason -> cells of the well-formed rows that are unusable for it
+    column_problems: dict[str, dict[str, int]] = field(default_factory=dict)
+    rows_parsed: int = 0  # well-formed rows (rows_read minus malformed ones)
+    identifier_values: set[str] = field(default_factory=set)  # matching forms of identifier cells
 
     @property
     def rows_loaded(self) -> int:
@@ -302,8 +315,10 @@ def _enum_key(text: str) -> str:
     return re.sub(r"[\s\-]+", "_", text.strip().casefold())
 
 
-def parse_cell(column: Column, text: str | None, decimal: str) -> tuple[Any, str | None]:
-    """(typed value, reason or None) for one cell; an empty cell gives the default."""
+def parse_cell(column: Column, text: str | None, decimal: str,
+               dates: DateRange | None = None) -> tuple[Any, str | None]:
+    """(typed value, reason or None) for one cell; an empty cell gives the default; a date outside
+    ``dates`` is ``out_of_range``."""
     raw = "" if text is None else text.strip()
     if raw == "":
         if column.required:
@@ -331,6 +346,8 @@ def parse_cell(column: Column, text: str | None, decimal: str) -> tuple[Any, str
             return None, "invalid_date"
         if value is None:  # "null"/"none"
             return (None, "missing_required") if column.required else (column.default, None)
+        if dates is not None and (value < dates.first or (value > dates.last and not column.open_end)):
+            return None, "out_of_range"
         return value, None
     if not ok:
         return None, "out_of_range"
@@ -349,13 +366,17 @@ def read_table(
     spec: TableSpec,
     column_map: dict[str, str] | None = None,
     decimal_fallback: str = ".",
+    dates: DateRange | None = None,
 ) -> TableRead:
-    """Read one hr/finance/business CSV into typed canonical rows + quarantine."""
+    """Read one hr/finance/business CSV into typed canonical rows + quarantine. Dates outside
+    ``dates`` (default: ``default_date_range()``) are ``out_of_range``."""
     table = read_csv_records(path, decimal_fallback=decimal_fallback, rel_name=rel_name)
-    return table_from_records(table, spec, column_map)
+    return table_from_records(table, spec, column_map, dates)
 
 
-def table_from_records(table: CsvTable, spec: TableSpec, column_map: dict[str, str] | None = None) -> TableRead:
+def table_from_records(table: CsvTable, spec: TableSpec, column_map: dict[str, str] | None = None,
+                       dates: DateRange | None = None) -> TableRead:
+    dates = dates or default_date_range()
     found = resolve_columns(table.header, spec, column_map, table.name)
     quarantine = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
     data: dict[str, list[Any]] = {"row_number": [], **{c.name: [] for c in spec.columns}}
@@ -364,16 +385,25 @@ def table_from_records(table: CsvTable, spec: TableSpec, column_map: dict[str, s
     idx = [found.get(c.name) for c in order]
     cols = ["row_number", *sorted({f"c{i}" for i in idx if i is not None}, key=lambda s: int(s[1:]))]
     positions = {int(c[1:]): k for k, c in enumerate(cols) if c != "row_number"}
+    problems: dict[str, dict[str, int]] = {}
+    identifiers: set[str] = set()
     for rec in table.frame.select(cols).iter_rows():
         number = rec[0]
         row: dict[str, Any] = {}
         problem = None
         for column, i in zip(order, idx):
-            text = rec[positions[i] ] if i is not None else None
-            value, reason = parse_cell(column, text, table.decimal)
+            text = rec[positions[i]] if i is not None else None
+            if column.identifier and text and text.strip():
+                identifiers.add(normalise_identifier(text))
+            value, reason = parse_cell(column, text, table.decimal, dates)
             if reason:
-                problem = qrow(number, table.header[i] if i is not None else column.name, text, reason)
-                break
+                # every cell is checked (the sanity gates count unusable cells per column); the
+                # row is quarantined with its first problem
+                counts = problems.setdefault(column.name, {})
+                counts[reason] = counts.get(reason, 0) + 1
+                if problem is None:
+                    problem = qrow(number, table.header[i] if i is not None else column.name, text, reason)
+                continue
             row[column.name] = value
         if problem is None:
             for _, check in spec.checks:
@@ -411,6 +441,9 @@ def table_from_records(table: CsvTable, spec: TableSpec, column_map: dict[str, s
         mapped_columns={c: table.header[i] for c, i in found.items()},
         delimiter=table.delimiter,
         decimal=table.decimal,
+        column_problems=problems,
+        rows_parsed=table.frame.height,
+        identifier_values=identifiers,
     )
 
 

@@ -174,6 +174,38 @@ def parse_month(text: Any) -> tuple[dt.date | None, bool]:
     return (value.replace(day=1) if value else None), ok
 
 
+@dataclass(frozen=True)
+class DateRange:
+    """The plausible dates of an input (docs/quality.md, "Dates outside a plausible range"): from
+    ``first`` to ``last``, both included. A parsed date outside is ``out_of_range``, so that no
+    absurd date (``0001-01-01``, ``9999-12-31``) reaches quarter logic."""
+
+    first: dt.date = dt.date(1950, 1, 1)
+    last: dt.date = dt.date.max
+
+    @classmethod
+    def around(cls, today: dt.date, earliest: dt.date = dt.date(1950, 1, 1), days_ahead: int = 366) -> DateRange:
+        """From ``earliest`` to ``days_ahead`` days after ``today``."""
+        return cls(earliest, today + dt.timedelta(days=days_ahead))
+
+    def __contains__(self, day: Any) -> bool:
+        if isinstance(day, dt.datetime):
+            day = day.date()
+        return self.first <= day <= self.last
+
+    def outside(self, col: pl.Expr) -> pl.Expr:
+        """True where a Date (or Datetime) column holds a date outside the range (null: False)."""
+        return ((col.cast(pl.Date) < self.first) | (col.cast(pl.Date) > self.last)).fill_null(False)
+
+    def describe(self) -> str:
+        return f"from {self.first.isoformat()} to {self.last.isoformat()}"
+
+
+def default_date_range() -> DateRange:
+    """The default plausible range as of today (readers called without one use it)."""
+    return DateRange.around(dt.date.today())
+
+
 _ZONES: dict[str, Any] = {}
 
 
@@ -204,7 +236,10 @@ def parse_timestamp(text: Any, tz: str) -> tuple[dt.datetime | dt.date | None, b
     """
     if isinstance(text, dt.datetime):
         if text.tzinfo is not None:
-            return text.astimezone(_zone(tz)).replace(tzinfo=None), True
+            try:
+                return text.astimezone(_zone(tz)).replace(tzinfo=None), True
+            except OverflowError:  # year 1 or 9999: far outside any DateRange, rejected there
+                return text.replace(tzinfo=None), True
         return text, True
     if isinstance(text, dt.date):
         return text, True
@@ -231,7 +266,10 @@ def parse_timestamp(text: Any, tz: str) -> tuple[dt.datetime | dt.date | None, b
     if minutes is None:
         return None, False
     aware = local.replace(tzinfo=dt.timezone(dt.timedelta(minutes=minutes)))
-    return aware.astimezone(_zone(tz)).replace(tzinfo=None), True
+    try:
+        return aware.astimezone(_zone(tz)).replace(tzinfo=None), True
+    except OverflowError:  # year 1 or 9999: far outside any DateRange, rejected there
+        return local, True
 
 
 _CURRENCY = re.compile(r"^(?:€|\$|£|EUR|USD|GBP)\s*|\s*(?:€|\$|£|EUR|USD|GBP)$", re.IGNORECASE)

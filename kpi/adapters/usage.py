@@ -17,7 +17,9 @@ from pathlib import Path
 
 from kpi.adapters import registry
 from kpi.adapters.textio import (
+    DateRange,
     _detect_delimiter,
+    default_date_range,
     decode_bytes,
     looks_binary,
     read_text,
@@ -32,6 +34,7 @@ from kpi.adapters.usage_common import (
     UsageSource,
     is_concealed_identity,
     parquet_columns,
+    qrow,
 )
 from kpi.errors import InputError
 
@@ -154,9 +157,12 @@ def _header_of(text: str) -> list[str] | None:
 
 
 def read_usage_file(
-    path: str | Path, rel_name: str, tz: str = "UTC", decimal_fallback: str = "."
+    path: str | Path, rel_name: str, tz: str = "UTC", decimal_fallback: str = ".",
+    dates: DateRange | None = None,
 ) -> UsageRead:
-    """Read one usage file into canonical rows + quarantine (see ``UsageRead``)."""
+    """Read one usage file into canonical rows + quarantine (see ``UsageRead``). Dates outside
+    ``dates`` (default: ``default_date_range()``) are quarantined as ``out_of_range``."""
+    dates = dates or default_date_range()
     path = Path(path)
     text: str | None = None
     replaced = 0
@@ -170,14 +176,32 @@ def read_usage_file(
     fmt = recognise(sniffed, rel_name)
     result: FormatRead = fmt.read(UsageSource(
         path=path, name=rel_name, container=sniffed.container, tz=tz, decimal_fallback=decimal_fallback,
-        text=text, chars_replaced=replaced,
+        text=text, chars_replaced=replaced, dates=dates,
     ))
+    rows, quarantine = _outside_dates(result.rows, list(result.quarantine), dates)
     return UsageRead(
-        file=rel_name, format=fmt.name, rows=result.rows,
-        quarantine=sorted(result.quarantine, key=lambda q: q["row_number"]), rows_read=result.rows_read,
+        file=rel_name, format=fmt.name, rows=rows,
+        quarantine=sorted(quarantine, key=lambda q: q["row_number"]), rows_read=result.rows_read,
         chars_replaced=replaced, inactive_row_numbers=sorted(result.inactive_row_numbers),
         personal_columns=result.personal_columns, warnings=result.warnings,
+        concealed_rows=result.concealed_rows,
     )
+
+
+def _outside_dates(rows, quarantine: list[dict], dates: DateRange):
+    """Whatever the format: a source row with an activity day (or period) outside ``dates`` is
+    quarantined as ``out_of_range`` with all its activity rows (the formats check the dates they
+    parse themselves, naming the column; this is the backstop for any format)."""
+    import polars as pl
+
+    bad = dates.outside(pl.col("day")) | dates.outside(pl.col("period_start")) | dates.outside(pl.col("period_end"))
+    rejected = rows.filter(bad)
+    if rejected.height == 0:
+        return rows, quarantine
+    first = rejected.group_by("row_number", maintain_order=True).first()
+    for number, day in first.select("row_number", pl.col("day").cast(pl.String)).iter_rows():
+        quarantine.append(qrow(number, "day", day, "out_of_range"))
+    return rows.filter(~pl.col("row_number").is_in(first["row_number"].to_list())), quarantine
 
 
 def _peek(path: Path) -> bytes | None:

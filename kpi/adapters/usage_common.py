@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import polars as pl
 
-from kpi.adapters.textio import CsvTable, parse_csv_text
+from kpi.adapters.textio import CsvTable, DateRange, default_date_range, parse_csv_text
 from kpi.errors import InputError
 
 USAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -113,6 +113,8 @@ class UsageRead:
     * ``personal_columns`` -- the file's column names whose quarantined values are personal
       identifiers (pseudonymise them); a ``malformed_row`` value is raw row text and may hold
       identifiers too.
+    * ``concealed_rows`` -- source rows (active or not) whose user is concealed by the vendor's
+      report privacy setting (``is_concealed_identity``); ingest warns about such a file.
     """
 
     file: str
@@ -124,6 +126,7 @@ class UsageRead:
     inactive_row_numbers: list[int] = field(default_factory=list)
     personal_columns: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    concealed_rows: int = 0
 
     @property
     def rows_loaded(self) -> int:
@@ -166,7 +169,9 @@ class UsageSource:
 
     ``container`` is ``csv``, ``json`` (a document, NDJSON included) or ``parquet``; ``text`` is
     the decoded file for csv/json (None for parquet). A reader takes what it needs:
-    ``table()`` for CSV, ``records()`` for JSON, ``path`` for Parquet.
+    ``table()`` for CSV, ``records()`` for JSON, ``path`` for Parquet. ``dates`` is the plausible
+    range: a reader quarantines a date it parses outside it as ``out_of_range`` (naming its
+    column); ``read_usage_file`` also rejects any activity row whose day falls outside.
     """
 
     path: Path
@@ -176,6 +181,7 @@ class UsageSource:
     decimal_fallback: str = "."
     text: str | None = None
     chars_replaced: int = 0
+    dates: DateRange = field(default_factory=default_date_range)
 
     def table(self) -> CsvTable:
         """The CSV records (row numbers, malformed rows, delimiter and decimal detected)."""
@@ -198,6 +204,7 @@ class FormatRead:
     inactive_row_numbers: list[int] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     personal_columns: set[str] = field(default_factory=set)
+    concealed_rows: int = 0
 
 
 @dataclass(frozen=True)
