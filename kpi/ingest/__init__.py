@@ -10,15 +10,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kpi.ingest.checks import CONCEALED_IDENTITY_HINT, InputChecks, InputWarning
 from kpi.ingest.files import InputFiles, discover_inputs
-from kpi.ingest.store import FileReport, check_pseudonym_key, ensure_schema
+from kpi.ingest.store import FileReport, check_pseudonym_key, development_key_warehouse, ensure_schema
 from kpi.paths import read_sql
 
-CONCEALED_IDENTITY_HINT = (
-    "Microsoft 365 reports with concealed user names cannot be matched to employees: in the Microsoft 365 "
-    "admin center go to Settings > Org settings > Services > Reports, clear 'Display concealed user, group, "
-    "and site names in all reports', and download the report again."
-)
+__all__ = [
+    "CONCEALED_IDENTITY_HINT",
+    "FileReport",
+    "IngestResult",
+    "InputChecks",
+    "InputWarning",
+    "development_key_warehouse",
+    "ingest_inputs",
+    "ingest_state",
+    "ingest_surveys",
+    "ingest_usage",
+    "match_usage",
+]
 
 STATE_ORDER = ["employees", "trainings", "assessments", "costs", "process_metrics", "use_cases"]
 
@@ -27,6 +36,8 @@ STATE_ORDER = ["employees", "trainings", "assessments", "costs", "process_metric
 class IngestResult:
     files: list[FileReport] = field(default_factory=list)
     match_quarantine: dict[str, int] = field(default_factory=dict)
+    fatal: list[str] = field(default_factory=list)  # whole-file problems that stop a run (collected by validate)
+    warnings: list[InputWarning] = field(default_factory=list)  # whole-file warnings, in the order found
 
     @property
     def quarantined_by_reason(self) -> dict[str, int]:
@@ -41,14 +52,17 @@ def known_employee_keys(con) -> set[str]:
     return {r[0] for r in con.sql("SELECT employee_key FROM staging.employees").fetchall()}
 
 
-def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=STATE_ORDER) -> list[FileReport]:
+def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=STATE_ORDER,
+                 checks: InputChecks | None = None) -> list[FileReport]:
     """Read the state files whole, replacing their staging tables; a file already read with the
     same content and settings is skipped (trainings and assessments are read again whenever the
-    HR list was, since they are checked against it)."""
+    HR list was, since they are checked against it). Each file read is judged as a whole
+    (`kpi.ingest.checks`): an unusable employees or costs file raises InputError."""
     from kpi.ingest.state import (
         EMPLOYEE_CHECKED, clear_absent_state, ingest_state_file, skipped_state_report, state_settings_sha256,
     )
 
+    checks = checks or InputChecks.from_config(cfg, now)
     settings = state_settings_sha256(cfg, key)
     reports: list[FileReport] = []
     reread: set[str] = set()
@@ -63,25 +77,31 @@ def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=S
                 reports.append(skipped)
                 continue
         known = known_employee_keys(con) if kind in EMPLOYEE_CHECKED else None
-        reports.append(ingest_state_file(con, source, cfg, key, now, known, settings))
+        reports.append(ingest_state_file(con, source, cfg, key, now, known, settings, checks))
         reread.add(kind)
     return reports
 
 
-def ingest_usage(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:
+def ingest_usage(con, found: InputFiles, cfg, key: bytes, now: datetime,
+                 checks: InputChecks | None = None) -> list[FileReport]:
     from kpi.ingest.files import recall_hashes, remember_hashes
     from kpi.ingest.usage import ingest_usage_files
 
     recall_hashes(con, found.usage)
-    reports = ingest_usage_files(con, found.usage, cfg, key, now)
+    reports = ingest_usage_files(con, found.usage, cfg, key, now, checks=checks)
     remember_hashes(con, found.usage)
     return reports
 
 
-def ingest_surveys(con, found: InputFiles, cfg, key: bytes, now: datetime) -> list[FileReport]:
+def ingest_surveys(con, found: InputFiles, cfg, key: bytes, now: datetime,
+                   checks: InputChecks | None = None) -> list[FileReport]:
+    from kpi.ingest.store import hr_identity_keys
     from kpi.ingest.surveys import ingest_survey_file
 
-    return [ingest_survey_file(con, source, cfg, key, now) for source in found.surveys]
+    checks = checks or InputChecks.from_config(cfg, now)
+    known = hr_identity_keys(con)
+    return [ingest_survey_file(con, source, cfg, key, now, checks=checks, known_identities=known)
+            for source in found.surveys]
 
 
 MATCH_MODELS = ("intermediate/int_usage_match.sql", "intermediate/int_usage_activity.sql",
@@ -112,15 +132,21 @@ def match_usage(con) -> dict[str, int]:
     return {reason: n for reason, n in rows}
 
 
-def ingest_inputs(con, inputs_dir: Path | str, cfg, key: bytes, now: datetime | None = None) -> IngestResult:
-    """Everything ingest does, in order: state files, usage, surveys, then matching."""
+def ingest_inputs(con, inputs_dir: Path | str, cfg, key: bytes, now: datetime | None = None,
+                  checks: InputChecks | None = None) -> IngestResult:
+    """Everything ingest does, in order: state files, usage, surveys, then matching.
+
+    ``checks`` (default: the config's thresholds, stop at the first fatal problem, warnings on
+    stderr); ``kpi validate`` passes ``InputChecks.from_config(cfg, now, stop_on_fatal=False,
+    echo=False)`` and prints ``result.fatal`` and ``result.warnings`` itself."""
     now = now or datetime.now().replace(microsecond=0)
+    checks = checks or InputChecks.from_config(cfg, now)
     found = discover_inputs(inputs_dir)
     ensure_schema(con)
     check_pseudonym_key(con, key, cfg.privacy.pseudonym_key_env)
-    result = IngestResult()
-    result.files += ingest_state(con, found, cfg, key, now)
-    result.files += ingest_usage(con, found, cfg, key, now)
-    result.files += ingest_surveys(con, found, cfg, key, now)
+    result = IngestResult(fatal=checks.fatal, warnings=checks.warnings)
+    result.files += ingest_state(con, found, cfg, key, now, checks=checks)
+    result.files += ingest_usage(con, found, cfg, key, now, checks=checks)
+    result.files += ingest_surveys(con, found, cfg, key, now, checks=checks)
     result.match_quarantine = match_usage(con)
     return result

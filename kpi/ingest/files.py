@@ -100,36 +100,79 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _visible_files(folder: Path) -> list[Path]:
+def _hidden(name: str) -> bool:
+    return name.startswith((".", "~$"))
+
+
+def _inside(path: Path, root: Path) -> None:
+    """Refuse a path (a link, or below a link) whose target leaves the inputs folder. The message
+    names the path inside the folder and nothing of the target (neither its path nor its content)."""
+    try:
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        raise InputError(f"{path.relative_to(root).as_posix()}: is a link that leads back to itself; remove it") from None
+    real_root = root.resolve()
+    if not target.is_relative_to(real_root):
+        parts = path.relative_to(root).parts
+        for i in range(1, len(parts) + 1):  # name the link itself (a folder on the way, or the file)
+            step = root.joinpath(*parts[:i])
+            if step.is_symlink():
+                path = step
+                break
+        rel = path.relative_to(root).as_posix()
+        kind = "folder" if path.is_dir() else "file"
+        raise InputError(f"{rel}: is a link that points outside the inputs folder; copy the {kind} into the "
+                         "inputs folder instead of linking to it (inputs are only read inside the folder)")
+
+
+def _visible_files(folder: Path, root: Path | None = None) -> list[Path]:
+    """The files below ``folder`` in name order, hidden files and READMEs left out. A link (to a
+    file or a folder) is followed only while its target stays inside the inputs folder ``root``;
+    one that leaves it stops the run (``_inside``)."""
+    root = root or folder
+    if folder.is_symlink() or folder.exists():
+        _inside(folder, root)
     if not folder.is_dir():
         return []
-    found = []
-    for path in sorted(folder.rglob("*")):
-        rel_parts = path.relative_to(folder).parts
-        if any(part.startswith((".", "~$")) for part in rel_parts) or not path.is_file():
-            continue
-        if path.name.lower().startswith("readme"):
-            continue
-        found.append(path)
-    return found
+    found: list[Path] = []
+
+    def walk(directory: Path, ancestors: frozenset[Path]) -> None:
+        real = directory.resolve()
+        if real in ancestors:  # a link to a folder it is in: walked already
+            return
+        for path in directory.iterdir():
+            if _hidden(path.name):
+                continue
+            if path.is_symlink():
+                _inside(path, root)
+            if path.is_dir():
+                walk(path, ancestors | {real})
+            elif path.is_file() and not path.name.lower().startswith("readme"):
+                found.append(path)
+
+    walk(folder, frozenset())
+    return sorted(found)
 
 
 def discover_inputs(inputs_dir: Path | str) -> InputFiles:
-    """The input files by kind. A missing required file stops the run with one line."""
+    """The input files by kind. A missing required file stops the run with one line; so does a
+    link whose target leaves the inputs folder."""
     root = Path(inputs_dir)
     if not root.is_dir():
         raise InputError(f"{root}: inputs folder not found; pass the folder holding hr/, usage/, finance/ ... with --inputs")
     found = InputFiles(root=root)
     for rel, (kind, required) in STATE_FILES.items():
         path = root / rel
+        if path.is_symlink() or path.exists():
+            _inside(path, root)
         if path.is_file():
             found.state[kind] = InputFile(path, rel, kind)
         elif required:
             raise InputError(f"{rel}: required file is missing in {root}; {REQUIRED_FIX[kind]} and save it as {rel}")
-    found.usage = [InputFile(p, p.relative_to(root).as_posix(), "usage") for p in _visible_files(root / "usage")]
+    found.usage = [InputFile(p, p.relative_to(root).as_posix(), "usage") for p in _visible_files(root / "usage", root)]
     found.surveys = [
         InputFile(p, p.relative_to(root).as_posix(), "survey")
-        for p in _visible_files(root / "surveys")
+        for p in _visible_files(root / "surveys", root)
         if p.suffix.lower() == ".csv"
     ]
     return found

@@ -16,8 +16,11 @@ from datetime import datetime
 
 import polars as pl
 
-from kpi.ingest.files import InputFile
-from kpi.ingest.store import FileReport, quarantine_frame, reason_counts, write_manifest, write_quarantine
+from kpi.ingest.checks import InputChecks, file_problem
+from kpi.ingest.files import REQUIRED_FIX, InputFile
+from kpi.ingest.store import (
+    FileReport, hr_identity_keys, quarantine_frame, reason_counts, write_manifest, write_quarantine, write_warnings,
+)
 from kpi.privacy import pseudonym_map
 
 EMPLOYEE_CHECKED = ("trainings", "assessments")  # rows are checked against staging.employees
@@ -164,15 +167,27 @@ def skipped_state_report(con, source: InputFile, settings: str) -> FileReport | 
 
 
 def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
-                      known_employees: set[str] | None = None, settings: str | None = None) -> FileReport:
-    """Read one state file whole, replace its staging table(s), record manifest and quarantine."""
+                      known_employees: set[str] | None = None, settings: str | None = None,
+                      checks: InputChecks | None = None) -> FileReport:
+    """Read one state file whole, replace its staging table(s), record manifest and quarantine;
+    then judge the file as a whole (`kpi.ingest.checks`): an unusable employees or costs file
+    raises InputError (the caller's transaction rolls back), another gets a warning."""
     from kpi.adapters.tables import SPECS, read_table
 
+    checks = checks or InputChecks.from_config(cfg, now)
     kind = source.kind
     column_map = cfg.columns.for_input(kind)
-    read = read_table(source.path, source.rel, SPECS[kind], column_map, cfg.company.decimal_separator)
+    read = read_table(source.path, source.rel, SPECS[kind], column_map, cfg.company.decimal_separator,
+                      dates=checks.dates)
     quarantine = list(read.quarantine)
     frame = read.rows
+    # Identifiers are pseudonymised in the quarantine whatever the column (kpi.ingest.store.protect_value):
+    # those of the HR list before and after this read, the identifiers of this file's quarantined
+    # rows, and every value of a column none of whose values is usable (swapped columns put
+    # identifiers where none is expected).
+    known_identities = hr_identity_keys(con) | set(pseudonym_map(read.identifier_values, key).values())
+    swapped = {read.mapped_columns[c] for c, reasons in read.column_problems.items()
+               if c in read.mapped_columns and read.rows_parsed and sum(reasons.values()) >= read.rows_parsed}
     if kind == "employees":
         staged, identities = stage_employees(frame, cfg, key, quarantine)
         replace_table(con, "staging.employee_identities", identities)
@@ -189,9 +204,11 @@ def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
     replace_table(con, STAGING_TABLE[kind], staged)
 
     sha = source.sha256
+    known_identities |= hr_identity_keys(con)
     con.execute("DELETE FROM audit.quarantine WHERE file = ? AND stage = 'ingest'", [source.rel])
     write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key,
-                                           personal_columns=read.personal_columns))
+                                           personal_columns=read.personal_columns | swapped,
+                                           known_identities=known_identities))
     rows_quarantined = len({q["row_number"] for q in quarantine})
     report = FileReport(
         file=source.rel, sha256=sha, format=kind, input_kind="state",
@@ -199,10 +216,35 @@ def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
         chars_replaced=read.chars_replaced, quarantine_reasons=reason_counts(quarantine),
     )
     report.check()
+    problem = _whole_file_problem(read, report, checks.max_quarantined_share)
+    if problem is not None:
+        warning = checks.problem(kind, source.rel, *problem)
+        if warning is not None:
+            report.warnings.append(warning)
+    write_warnings(con, report, now)
     write_manifest(con, report, now, state=True)
     con.execute("UPDATE audit.ingest_manifest SET settings_sha256 = ? WHERE file = ? AND sha256 = ?",
                 [settings, source.rel, sha])
     return report
+
+
+def _whole_file_problem(read, report: FileReport, max_share: float) -> tuple[str, str] | None:
+    """The sanity gates of a state file: no data rows, a required column without one usable cell
+    (swapped or wrongly mapped columns), no row loaded, too large a share quarantined."""
+    spec = read.spec
+    invalid = []
+    for column in spec.columns:
+        if not column.required or column.name not in read.column_problems:
+            continue
+        fix = f"are the columns swapped? see columns.{spec.name} in the config"
+        if column.type == "enum":
+            fix = f"the allowed values are {', '.join(column.values)}; " + fix
+        header = read.mapped_columns.get(column.name, column.name)
+        label = column.name if header.strip().casefold() == column.name else f"{column.name} (column '{header}')"
+        invalid.append((label, read.column_problems[column.name], read.rows_parsed, fix))
+    fix = REQUIRED_FIX.get(spec.name, "export it again with its rows, or remove it")
+    return file_problem(report.file, report.rows_read, report.rows_loaded, report.quarantine_reasons, max_share,
+                        invalid_columns=invalid, fix=fix)
 
 
 def clear_absent_state(con, kind: str) -> None:

@@ -1,14 +1,17 @@
-"""Writing to the warehouse: schema, the ingest manifest and the quarantine."""
+"""Writing to the warehouse: schema, the ingest manifest, the quarantine, input warnings and the
+warehouse's flags."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 
-from kpi.privacy import pseudonymise
+from kpi.ingest.checks import InputWarning
+from kpi.privacy import DEVELOPMENT_KEY, pseudonymise
 
 QUARANTINE_SCHEMA = {
     "file": pl.String,
@@ -26,6 +29,9 @@ IDENTITY_COLUMNS = {
     "user principal name", "user name", "username", "display name", "name", "public_id",
     "account_id", "identity", "respondent", "e-mail", "email address",
 }
+# Whatever the column, a value holding something shaped like an e-mail address is pseudonymised
+# (swapped columns put e-mails where no identifier is expected).
+EMAIL_LIKE = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+\.[^\s@<>()\[\],;:\"'.]+")
 
 
 def ensure_schema(con) -> None:
@@ -47,13 +53,25 @@ def check_pseudonym_key(con, key: bytes, env_var: str) -> None:
     Pseudonyms of different keys never match: usage staged under the old key would all become
     `unknown_user` against an HR list read with the new one, and every KPI would collapse without
     an error. The warehouse keeps a pseudonym of a fixed text (never the key); a warehouse from
-    before this check adopts the current key."""
+    before this check adopts the current key.
+
+    A warehouse built with the public development key is marked (`audit.warehouse_flags`, flag
+    `development_key`): anyone can reverse its pseudonyms, so it is for demonstrations only. Inputs
+    are added to it only with the same explicit opt-in (the development key again); any other key
+    gets the line saying so."""
     from kpi.errors import UserError
 
     check = pseudonymise(KEY_CHECK_TEXT, key)
     from kpi.migrations import ensure_tables
 
-    ensure_tables(con, "audit.pseudonym_key_check")
+    ensure_tables(con, "audit.pseudonym_key_check", "audit.warehouse_flags")
+    development = key == DEVELOPMENT_KEY.encode("utf-8")
+    if not development and development_key_warehouse(con):
+        raise UserError(
+            "this warehouse was built with the public development key (demonstration only): anyone can reverse "
+            "its pseudonyms, so no real inputs are added to it; write them to a new warehouse file (--warehouse), "
+            f"with {env_var} set, or add demonstration inputs with KPI_ALLOW_DEVELOPMENT_KEY=1 and {env_var} unset"
+        )
     stored = con.sql("SELECT key_check FROM audit.pseudonym_key_check").fetchall()
     if not stored:
         con.execute("INSERT INTO audit.pseudonym_key_check VALUES (?)", [check])
@@ -62,6 +80,34 @@ def check_pseudonym_key(con, key: bytes, env_var: str) -> None:
             f"this warehouse was built with another pseudonym key than the one in {env_var}: set {env_var} to "
             "the key used before, or write to a new warehouse file (pseudonyms of different keys never match)"
         )
+    if development and not _has_flag(con, DEVELOPMENT_KEY_FLAG):
+        con.execute("INSERT INTO audit.warehouse_flags VALUES (?, ?)",
+                    [DEVELOPMENT_KEY_FLAG, datetime.now().replace(microsecond=0)])
+
+
+DEVELOPMENT_KEY_FLAG = "development_key"
+
+
+def _has_flag(con, flag: str) -> bool:
+    from kpi.warehouse import table_exists
+
+    return table_exists(con, "audit.warehouse_flags") and bool(
+        con.sql("SELECT 1 FROM audit.warehouse_flags WHERE flag = ? LIMIT 1", params=[flag]).fetchall())
+
+
+def development_key_warehouse(con) -> bool:
+    """True when the warehouse was built with the public development key (demonstration only): it
+    carries the flag, or (built before the flag existed) its key check is the development key's.
+    Reads only, so a read-only connection will do (the report calls it)."""
+    from kpi.warehouse import table_exists
+
+    if _has_flag(con, DEVELOPMENT_KEY_FLAG):
+        return True
+    if not table_exists(con, "audit.pseudonym_key_check"):
+        return False
+    development = pseudonymise(KEY_CHECK_TEXT, DEVELOPMENT_KEY.encode("utf-8"))
+    return bool(con.sql("SELECT 1 FROM audit.pseudonym_key_check WHERE key_check = ? LIMIT 1",
+                        params=[development]).fetchall())
 
 
 @dataclass
@@ -80,6 +126,8 @@ class FileReport:
     chars_replaced: int = 0
     skipped: bool = False  # already ingested (same sha256): nothing read
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    same_as: str | None = None  # skipped: the other file whose content this is (counted once)
+    warnings: list[InputWarning] = field(default_factory=list)  # whole-file warnings (audit.input_warnings)
 
     def check(self) -> None:
         if self.rows_read != self.rows_loaded + self.rows_quarantined:
@@ -89,13 +137,20 @@ class FileReport:
             )
 
 
-def protect_value(column: str | None, value: Any, key: bytes, personal_columns: set[str] = frozenset()) -> str | None:
-    """The value as stored in the quarantine: identifiers pseudonymised, long text cut."""
+def protect_value(column: str | None, value: Any, key: bytes, personal_columns: set[str] = frozenset(),
+                  known_identities: set[str] | frozenset = frozenset()) -> str | None:
+    """The value as stored in the quarantine: identifiers pseudonymised, long text cut.
+
+    An identifier is pseudonymised whatever its column: the value of an identifier column, a value
+    shaped like an e-mail address, or one whose pseudonym is among ``known_identities`` (the
+    pseudonyms of the HR list's employee ids, e-mails and logins: the value equals one of them in
+    matching form)."""
     if value is None:
         return None
     text = str(value)
     personal = column is not None and (column.strip().casefold() in IDENTITY_COLUMNS or column in personal_columns)
-    if personal and text.strip():
+    if text.strip() and column not in (None, "", "*") and (
+            personal or EMAIL_LIKE.search(text) or (known_identities and pseudonymise(text, key) in known_identities)):
         return pseudonymise(text, key)
     if column in (None, "", "*"):
         # A whole malformed line: may hold e-mails and names, so only a fingerprint is kept.
@@ -104,15 +159,17 @@ def protect_value(column: str | None, value: Any, key: bytes, personal_columns: 
 
 
 def quarantine_frame(rows: list[dict], file: str, sha256: str | None, stage: str, key: bytes,
-                     personal_columns: set[str] = frozenset()) -> pl.DataFrame:
-    """Quarantine dicts (row_number, column, value, reason) as a frame ready to insert; values of
-    identifier columns (`IDENTITY_COLUMNS` or the file's own `personal_columns`) are pseudonymised."""
+                     personal_columns: set[str] = frozenset(),
+                     known_identities: set[str] | frozenset = frozenset()) -> pl.DataFrame:
+    """Quarantine dicts (row_number, column, value, reason) as a frame ready to insert; identifiers
+    are pseudonymised (`protect_value`: identifier columns, `IDENTITY_COLUMNS` or the file's own
+    `personal_columns`, and wherever a value looks like an e-mail or is one of `known_identities`)."""
     records = [
         {
             "file": file,
             "row_number": r.get("row_number"),
             "column": r.get("column"),
-            "value": protect_value(r.get("column"), r.get("value"), key, personal_columns),
+            "value": protect_value(r.get("column"), r.get("value"), key, personal_columns, known_identities),
             "reason": r["reason"],
             "stage": stage,
             "sha256": sha256,
@@ -138,6 +195,27 @@ def insert_frame(con, table: str, frame: pl.DataFrame) -> None:
 
 def write_quarantine(con, frame: pl.DataFrame) -> None:
     insert_frame(con, "audit.quarantine", frame)
+
+
+def hr_identity_keys(con) -> set[str]:
+    """The pseudonyms of every identifier (employee id, e-mail, GitHub login) of the staged HR list."""
+    from kpi.warehouse import table_exists
+
+    if not table_exists(con, "staging.employee_identities"):
+        return set()
+    return {r[0] for r in con.sql("SELECT identity_key FROM staging.employee_identities").fetchall()}
+
+
+def write_warnings(con, report: FileReport, now: datetime) -> None:
+    """Record a file version's warnings in audit.input_warnings (replacing those of an earlier read
+    of the same version)."""
+    from kpi.migrations import ensure_tables
+
+    ensure_tables(con, "audit.input_warnings")
+    con.execute("DELETE FROM audit.input_warnings WHERE file = ? AND sha256 = ?", [report.file, report.sha256])
+    for warning in report.warnings:
+        con.execute("INSERT INTO audit.input_warnings (file, sha256, warning, detail, noted_at) VALUES (?, ?, ?, ?, ?)",
+                    [report.file, report.sha256, warning.warning, warning.detail, now])
 
 
 def write_manifest(con, report: FileReport, now: datetime, *, state: bool) -> None:

@@ -17,10 +17,11 @@ import polars as pl
 
 from kpi.config import normalise_label
 from kpi.errors import InputError
+from kpi.ingest.checks import InputChecks, InputWarning, file_problem, reasons_text
 from kpi.ingest.files import InputFile
 from kpi.ingest.store import (
     FileReport, already_ingested, insert_frame, quarantine_frame, reason_counts, write_manifest,
-    write_quarantine,
+    write_quarantine, write_warnings,
 )
 from kpi.privacy import pseudonymise
 
@@ -90,8 +91,9 @@ def _parse_submitted(text: str, tz: str) -> datetime | None:
     return value
 
 
-def read_survey(source: InputFile, cfg, key: bytes):
-    """Parse one export: (responses frame, answers frame, quarantine rows, rows_read, cells_quarantined, chars_replaced)."""
+def read_survey(source: InputFile, cfg, key: bytes, dates=None):
+    """Parse one export: (responses frame, answers frame, quarantine rows, rows_read, cells_quarantined,
+    chars_replaced). A submission date outside ``dates`` (a ``DateRange``) is ``out_of_range``."""
     from kpi.adapters.textio import detect_qualtrics, read_csv_records, skip_extra_header_rows
 
     table = read_csv_records(source.path, decimal_fallback=cfg.company.decimal_separator, rel_name=source.rel)
@@ -145,6 +147,10 @@ def read_survey(source: InputFile, cfg, key: bytes):
                 quarantine.append({"row_number": row_number, "column": header[roles["submitted_at"]],
                                    "value": raw_time, "reason": "invalid_date" if raw_time else "missing_required"})
                 continue
+            if dates is not None and submitted not in dates:
+                quarantine.append({"row_number": row_number, "column": header[roles["submitted_at"]],
+                                   "value": raw_time, "reason": "out_of_range"})
+                continue
         else:
             submitted = datetime.combine(wave.submitted_at, time())
         if response_id in seen:
@@ -182,11 +188,17 @@ def read_survey(source: InputFile, cfg, key: bytes):
     return responses_frame, answers_frame, quarantine, rows_read, cells_quarantined, table.chars_replaced
 
 
-def ingest_survey_file(con, source: InputFile, cfg, key: bytes, now: datetime) -> FileReport:
+def ingest_survey_file(con, source: InputFile, cfg, key: bytes, now: datetime,
+                       checks: InputChecks | None = None, known_identities: set[str] | None = None) -> FileReport:
+    checks = checks or InputChecks.from_config(cfg, now)
     sha = source.sha256
     if already_ingested(con, sha):
-        return FileReport(file=source.rel, sha256=sha, format="survey", input_kind="accumulating", skipped=True)
-    responses, answers, quarantine, rows_read, cells_quarantined, chars_replaced = read_survey(source, cfg, key)
+        first = con.sql("SELECT arg_min(file, ingested_at) FROM audit.ingest_manifest WHERE sha256 = ?",
+                        params=[sha]).fetchall()[0][0]
+        return FileReport(file=source.rel, sha256=sha, format="survey", input_kind="accumulating", skipped=True,
+                          same_as=first if first != source.rel else None)
+    responses, answers, quarantine, rows_read, cells_quarantined, chars_replaced = read_survey(
+        source, cfg, key, checks.dates)
 
     # Natural key (file, response_id): a response already loaded from an earlier version of this
     # file is a duplicate when its answers are equal, and is replaced when they differ.
@@ -212,12 +224,38 @@ def ingest_survey_file(con, source: InputFile, cfg, key: bytes, now: datetime) -
     keep = ~pl.col("response_id").is_in(duplicates)
     insert_frame(con, "staging.survey_responses", responses.filter(keep).drop("_row_number"))
     insert_frame(con, "staging.survey_answers", answers.filter(keep))
-    write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key))
+    write_quarantine(con, quarantine_frame(quarantine, source.rel, sha, "ingest", key,
+                                           known_identities=known_identities or frozenset()))
     rows_quarantined = len({q["row_number"] for q in quarantine if not q.get("cell")})
     report = FileReport(
         file=source.rel, sha256=sha, format="survey", input_kind="accumulating", rows_read=rows_read,
         rows_loaded=rows_read - rows_quarantined, rows_quarantined=rows_quarantined, rows_replaced=len(replaced),
         cells_quarantined=cells_quarantined, chars_replaced=chars_replaced, quarantine_reasons=reason_counts(quarantine),
     )
+    for warning in _warnings(report, quarantine, answers, checks.max_quarantined_share):
+        report.warnings.append(checks.warn(warning))
+    write_warnings(con, report, now)
     write_manifest(con, report, now, state=False)
     return report
+
+
+def _warnings(report: FileReport, quarantine: list[dict], answers: pl.DataFrame, max_share: float):
+    """A survey export's sanity gates: no response, too many responses rejected, and an item none of
+    whose answers could be read (labels of another language or scale)."""
+    rows = reason_counts([q for q in quarantine if not q.get("cell")])
+    problem = file_problem(report.file, report.rows_read, report.rows_loaded, rows, max_share,
+                           fix="export it again with its responses, or remove it", accumulating=True)
+    if problem is not None:
+        yield InputWarning(report.file, *problem)
+    invalid: dict[str, dict[str, int]] = {}
+    for q in quarantine:
+        if q.get("cell"):
+            counts = invalid.setdefault(q["column"], {})
+            counts[q["reason"]] = counts.get(q["reason"], 0) + 1
+    valid = dict(answers.group_by("item").len().iter_rows()) if answers.height else {}
+    for column, reasons in invalid.items():
+        if not any(normalise_header(item) == normalise_header(column) for item in valid):
+            n = sum(reasons.values())
+            yield InputWarning(report.file, "column_invalid", (
+                f"{report.file}: no answer to '{column}' could be read ({n} answers quarantined as "
+                f"{reasons_text(reasons)}); check survey.labels and survey.scale_max in the config"))

@@ -15,9 +15,11 @@ from queue import Empty, Queue
 
 import polars as pl
 
+from kpi.ingest.checks import InputChecks, concealed_warning, file_problem, format_note
 from kpi.ingest.files import InputFile
 from kpi.ingest.store import (
-    FileReport, insert_frame, quarantine_frame, reason_counts, write_manifest, write_quarantine,
+    FileReport, hr_identity_keys, insert_frame, quarantine_frame, reason_counts, write_manifest, write_quarantine,
+    write_warnings,
 )
 from kpi.privacy import pseudonym_map
 
@@ -71,24 +73,30 @@ class _PendingFile:
     read: object = None  # UsageRead; None when the file was ingested before (skipped)
     rows: pl.DataFrame | None = None  # its activity rows, pseudonymised, first of each natural key
     repeated_rows: list[int] = field(default_factory=list)  # source rows repeating a key inside the file
+    concealed_rows: int = 0  # source rows whose user is concealed (active or not)
+    same_as: str | None = None  # skipped: the file first read with this content
 
 
-def _prepare(sources: list[InputFile], ingested: set[str], cfg, key: bytes) -> Iterator[_PendingFile]:
-    """Hash, read and pseudonymise each file not ingested before (pure: no warehouse access)."""
+def _prepare(sources: list[InputFile], ingested: dict[str, str], cfg, key: bytes,
+             checks: InputChecks) -> Iterator[_PendingFile]:
+    """Hash, read and pseudonymise each file not ingested before (pure: no warehouse access).
+    ``ingested``: sha256 -> the file first read with that content (earlier runs, then this one)."""
     from kpi.adapters.usage import read_usage_file
 
     for order, source in enumerate(sources):
         sha = source.sha256
         if sha in ingested:
-            yield _PendingFile(order, source, sha)
+            yield _PendingFile(order, source, sha, same_as=ingested[sha] if ingested[sha] != source.rel else None)
             continue
-        ingested.add(sha)  # the same content twice in one run: the second copy is skipped, as before
-        read = read_usage_file(source.path, source.rel, cfg.company.timezone, cfg.company.decimal_separator)
+        ingested[sha] = source.rel  # the same content twice in one run: the second copy is skipped, as before
+        read = read_usage_file(source.path, source.rel, cfg.company.timezone, cfg.company.decimal_separator,
+                               dates=checks.dates)
         rows = pseudonymise_rows(read.rows, read.format, source.rel, key)
+        concealed = read.concealed_rows or rows.filter("user_concealed").get_column("row_number").n_unique()
         first = rows.get_column("natural_key").is_first_distinct()
         yield _PendingFile(order, source, sha, read,
                            rows.filter(first).select(STAGED_COLUMNS).with_columns(pl.lit(order, pl.Int32).alias("_order")),
-                           rows.filter(~first).get_column("row_number").to_list())
+                           rows.filter(~first).get_column("row_number").to_list(), concealed_rows=concealed)
 
 
 def _in_background(items: Iterator, depth: int = 3) -> Iterator:
@@ -130,7 +138,7 @@ def _in_background(items: Iterator, depth: int = 3) -> Iterator:
 
 
 def ingest_usage_files(con, sources: list[InputFile], cfg, key: bytes, now: datetime,
-                       batch_rows: int | None = None) -> list[FileReport]:
+                       batch_rows: int | None = None, checks: InputChecks | None = None) -> list[FileReport]:
     """Ingest the usage files not ingested before (by sha256), in the order given.
 
     The result is the same as ingesting the files one by one, in order:
@@ -144,29 +152,35 @@ def ingest_usage_files(con, sources: list[InputFile], cfg, key: bytes, now: date
     file. Within a batch the rule above becomes a window over each natural key's versions in file
     order: a version is a duplicate when it equals the version before it (the staged row, or an
     earlier file's), and the last version that is not a duplicate is the one staged.
+
+    Each file read is judged as a whole (`kpi.ingest.checks`): usage files get warnings, never
+    stop the run. A skipped file whose content another file brought names it (`same_as`).
     """
     batch_rows = batch_rows or BATCH_ROWS
-    ingested = {r[0] for r in con.sql("SELECT DISTINCT sha256 FROM audit.ingest_manifest").fetchall()}
+    checks = checks or InputChecks.from_config(cfg, now)
+    known = hr_identity_keys(con)
+    ingested = dict(con.sql("SELECT sha256, arg_min(file, ingested_at) FROM audit.ingest_manifest "
+                            "GROUP BY sha256").fetchall())
     reports: dict[int, FileReport] = {}
     pending: list[_PendingFile] = []
     held = 0
-    for file in _in_background(_prepare(sources, ingested, cfg, key)):
+    for file in _in_background(_prepare(sources, ingested, cfg, key, checks)):
         if file.read is None:
             reports[file.order] = FileReport(file=file.source.rel, sha256=file.sha256, format="",
-                                             input_kind="accumulating", skipped=True)
+                                             input_kind="accumulating", skipped=True, same_as=file.same_as)
             continue
         pending.append(file)
         held += file.rows.height
         if held >= batch_rows:
-            _write_batch(con, pending, reports, key, now)
+            _write_batch(con, pending, reports, key, now, checks, known)
             pending, held = [], 0
     if pending:
-        _write_batch(con, pending, reports, key, now)
+        _write_batch(con, pending, reports, key, now, checks, known)
     return [reports[order] for order in sorted(reports)]
 
 
 def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport], key: bytes,
-                 now: datetime) -> None:
+                 now: datetime, checks: InputChecks, known: set[str]) -> None:
     """Compare a batch of files' rows with the staged rows, stage them, write quarantine and manifest.
 
     The batch is scanned from Arrow through relations, never held in temporary tables: inside the
@@ -231,10 +245,11 @@ def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport
     by_order = {o[0]: part for o, part in status.partition_by("_order", as_dict=True).items()} if status.height else {}
     for file in pending:
         part = by_order.get(file.order, status.clear())
-        reports[file.order] = _account(con, file, part, key, now)
+        reports[file.order] = _account(con, file, part, key, now, checks, known)
 
 
-def _account(con, file: _PendingFile, status: pl.DataFrame, key: bytes, now: datetime) -> FileReport:
+def _account(con, file: _PendingFile, status: pl.DataFrame, key: bytes, now: datetime,
+             checks: InputChecks, known: set[str]) -> FileReport:
     """Source-row accounting of one file: a source row is quarantined when it failed to parse, or
     when every activity row it produced was a duplicate; otherwise it is loaded."""
     read = file.read
@@ -246,7 +261,11 @@ def _account(con, file: _PendingFile, status: pl.DataFrame, key: bytes, now: dat
     for row_number in sorted(all_duplicate):
         quarantine.append({"row_number": row_number, "column": "(natural key)", "value": None, "reason": "duplicate"})
     replaced_rows = set(status.filter(pl.col("replaced")).get_column("row_number").to_list())
-    write_quarantine(con, quarantine_frame(quarantine, file.source.rel, file.sha256, "ingest", key))
+    well_formed, by_column = _unusable_columns(read)
+    # a column none of whose values is usable (swapped columns) is treated as holding identifiers
+    swapped = {column for column, reasons in by_column.items() if well_formed and sum(reasons.values()) >= well_formed}
+    write_quarantine(con, quarantine_frame(quarantine, file.source.rel, file.sha256, "ingest", key,
+                                           personal_columns=read.personal_columns | swapped, known_identities=known))
     rows_quarantined = len(parse_rejected | all_duplicate)
     report = FileReport(
         file=file.source.rel, sha256=file.sha256, format=read.format, input_kind="accumulating",
@@ -254,5 +273,38 @@ def _account(con, file: _PendingFile, status: pl.DataFrame, key: bytes, now: dat
         rows_quarantined=rows_quarantined, rows_replaced=len(replaced_rows),
         chars_replaced=read.chars_replaced, quarantine_reasons=reason_counts(quarantine),
     )
+    for warning in _warnings(report, file, well_formed, by_column, checks.max_quarantined_share):
+        report.warnings.append(checks.warn(warning))
+    write_warnings(con, report, now)
     write_manifest(con, report, now, state=False)
     return report
+
+
+def _unusable_columns(read) -> tuple[int, dict[str, dict[str, int]]]:
+    """(well-formed source rows, column -> reason -> rows rejected at parsing for that column)."""
+    well_formed = read.rows_read - sum(1 for q in read.quarantine if q["reason"] == "malformed_row")
+    by_column: dict[str, dict[str, int]] = {}
+    for q in read.quarantine:
+        if q["reason"] != "malformed_row" and q.get("column"):
+            counts = by_column.setdefault(q["column"], {})
+            counts[q["reason"]] = counts.get(q["reason"], 0) + 1
+    return well_formed, by_column
+
+
+def _warnings(report: FileReport, file: _PendingFile, well_formed: int, by_column: dict[str, dict[str, int]],
+              max_share: float):
+    """A usage file's warnings: concealed user names (whatever their activity), the format's notes,
+    and the sanity gates (a column without one usable value, no row loaded, too many rejected)."""
+    from kpi.ingest.checks import InputWarning
+
+    if file.concealed_rows:
+        yield concealed_warning(report.file, file.concealed_rows, report.rows_read)
+    for note in file.read.warnings:
+        yield format_note(report.file, note)
+    invalid = [(column, reasons, well_formed, "is it the right export? see docs/inputs.md, Usage formats")
+               for column, reasons in by_column.items()]
+    problem = file_problem(report.file, report.rows_read, report.rows_loaded, report.quarantine_reasons, max_share,
+                           invalid_columns=invalid, fix="export it again with its rows, or remove it",
+                           accumulating=True)
+    if problem is not None:
+        yield InputWarning(report.file, *problem)

@@ -19,6 +19,9 @@ survey:
     "I get the support I need to use AI tools": {construct: support}
 columns:
   employees: {Personalnummer: employee_id}
+quality:
+  # files of 2-7 rows holding one of every rejection: a third of a file's rows is quarantined
+  max_quarantined_share: 0.5
 """
 
 EMPLOYEES = """\
