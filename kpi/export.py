@@ -155,8 +155,12 @@ def export_aggregates(warehouse: Path | str, out: Path | str, now: datetime | No
             except duckdb.Error as exc:
                 reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 if "lock" in reason.lower():
-                    raise UserError(f"{warehouse}: the warehouse is being written by a running pipeline; wait "
-                                    "until the run has finished and try again") from None
+                    import re
+
+                    from kpi.warehouse import busy_message
+
+                    pid = re.search(r"\(PID (\d+)\)", str(exc))
+                    raise UserError(busy_message(warehouse, int(pid.group(1)) if pid else None)) from None
                 raise UserError(f"{warehouse}: cannot be opened as a DuckDB warehouse ({reason}); pass the file "
                                 "written by kpi run") from None
             present = {f"{s}.{t}" for s, t in con.sql(

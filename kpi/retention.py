@@ -38,23 +38,14 @@ RETENTION, ERASURE = "retention", "erasure"
 
 
 def open_writable(path: Path | str):
-    """The warehouse opened for writing; every problem is one line naming the file."""
-    import duckdb
+    """An existing warehouse opened for writing; every problem is one line naming the file (busy,
+    a folder, not DuckDB: kpi.warehouse.open_warehouse)."""
+    from kpi.warehouse import open_warehouse
 
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: warehouse not found; pass the .duckdb file written by kpi run")
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a warehouse; pass the .duckdb file written by kpi run")
-    try:
-        return duckdb.connect(str(path))
-    except duckdb.Error as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        if "lock" in reason.lower():
-            raise UserError(f"{path} is in use by a running kpi run or open in another program (kpi report, "
-                            "kpi roi, a notebook); try again when it ends") from None
-        raise UserError(f"{path}: cannot be opened as a DuckDB warehouse ({reason}); pass the file written by "
-                        "kpi run") from None
+    return open_warehouse(path, read_only=False)
 
 
 def retention_cutoff(as_of: dt.date, months: int) -> dt.date:

@@ -161,3 +161,14 @@ def test_export_needs_the_aggregates_flag(demo_warehouse, tmp_path):
     assert result.returncode == 2 and "--aggregates" in result.stderr
     assert not (tmp_path / "x.duckdb").exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_a_warehouse_in_use_is_one_line(demo_warehouse, tmp_path):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, copy)
+    with duckdb.connect(str(copy)):  # a writer holds it, as a running kpi run does
+        result = kpi("export", "--aggregates", "--warehouse", copy, "--out", tmp_path / "shared.duckdb")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{copy} is in use by a running kpi run" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]

@@ -225,6 +225,14 @@ def test_purge_errors_are_one_line(demo_warehouse, tmp_path):
         assert result.returncode == 2 and fragment in result.stderr and "Traceback" not in result.stderr, result.stderr
     result = kpi("purge", "--warehouse", tmp_path / "none.duckdb", "--retention-months", "12")
     assert result.returncode == 2 and "warehouse not found" in result.stderr
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_warehouse, copy)
+    with duckdb.connect(str(copy)):  # a writer holds it, as a running kpi run does
+        for args in (("purge", "--retention-months", "12"), ("forget", "--employee", "E00001")):
+            result = kpi(args[0], "--warehouse", copy, *args[1:])
+            lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+            assert result.returncode == 2 and len(lines) == 1 and "is in use by a running kpi run" in lines[0], \
+                result.stderr
 
 
 # --------------------------------------------------------------------------------------------
