@@ -317,6 +317,7 @@ class ReportData:
     alerts: list[Alert]
     restatements: list[Restatement]
     quality: QualitySection
+    development_key: bool = False  # built with the public development key: demonstration only
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,6 +358,8 @@ def available_quarters(con) -> list[str]:
 
 def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -> ReportData:
     """Everything the report shows, aggregated in SQL, from an open (read-only) connection."""
+    from kpi.ingest.store import development_key_warehouse
+
     parse_quarter(quarter)
     tables = table_names(con)
     if "marts.kpi_usage" not in tables:
@@ -386,6 +389,7 @@ def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -
         roi=_roi(con, quarter, tables, assumptions),
         alerts=_alerts(con, quarter, settings),
         restatements=_restatements(con, quarter, tables, suppressed),
+        development_key=development_key_warehouse(con),
         quality=_quality(con, tables),
     )
 
