@@ -2,11 +2,14 @@
 equals a fresh build.
 
 The old warehouse is recreated from its schema, frozen in tests/fixtures/warehouse/schema-0.1.0.sql
-(extracted from a demo warehouse that release built), and filled with the rows a build of the same
-inputs holds (0.1.0 computed the same figures: this release changes no definition). What an
-upgrade changes is then simulated as it happens: the old fingerprints and reader settings no longer
-match this release's code, so every state file is read again and every quarter rebuilt, and the
-closed quarters' snapshots must come out unchanged (no new version, no row rewritten)."""
+(extracted from a demo warehouse that release built), and filled with the rows of this release's
+build of the same inputs, in the columns 0.1.0 had (on these inputs 0.1.0's figures are the same:
+its suppression differed only where a breakdown leaves out contributors of a mean or two small
+groups). What an upgrade changes is then simulated as it happens: the old fingerprints and reader
+settings no longer match this release's code, so every state file is read again and every quarter
+rebuilt, the new columns are added and filled, and the closed quarters' snapshots must come out
+unchanged (no new version, no row rewritten). A quarter whose figures a new release does change
+gets a new snapshot version, as any restatement (tests/e2e/test_snapshots.py)."""
 
 from __future__ import annotations
 
@@ -69,11 +72,29 @@ def test_the_old_schema_lacks_what_this_release_adds(upgrade):
     assert snapshots, "the tiny inputs close at least one quarter"
 
 
+def _expected_changes() -> list[str]:
+    """What this release declares beyond the 0.1.0 schema: its columns and tables, by name."""
+    from kpi.catalog import load
+
+    with duckdb.connect() as con:
+        con.execute(OLD_SCHEMA.read_text())
+        old = {}
+        for schema, table, column in con.sql("SELECT table_schema, table_name, column_name FROM "
+                                             "information_schema.columns ORDER BY ordinal_position").fetchall():
+            old.setdefault(f"{schema}.{table}", []).append(column)
+    columns = [f"added column {t.name}.{c.name} ({c.base_type})" for t in load().tables.values() if t.name in old
+               for c in t.columns if c.name not in old[t.name]]
+    tables = [f"new table {name} (created when first written)" for name in load().tables
+              if name not in old and name != "audit.schema_version"]
+    return [*columns, *tables, "created audit.schema_version (the warehouse had no schema version)"]
+
+
 def test_kpi_run_prints_what_it_migrated(upgrade):
     *_, result = upgrade
     lines = [line for line in result.stdout.splitlines() if "Upgraded the warehouse" in line]
-    assert lines == ["Upgraded the warehouse to this release's schema: created audit.schema_version "
-                     "(the warehouse had no schema version)"], result.stdout
+    expected = _expected_changes()
+    assert "added column marts.kpi_competence.withheld (VARCHAR)" in expected  # this release adds columns
+    assert lines == ["Upgraded the warehouse to this release's schema: " + "; ".join(expected)], result.stdout
 
 
 def test_upgraded_equals_fresh_table_by_table(upgrade):
@@ -103,8 +124,7 @@ def test_the_warehouse_records_its_schema_version(upgrade):
     fresh, old, *_ = upgrade
     with duckdb.connect(str(old), read_only=True) as con:
         rows = con.sql("SELECT version, schema_sha256, release, changes FROM audit.schema_version").fetchall()
-    assert rows == [(1, load().sha256(), release(),
-                     "created audit.schema_version (the warehouse had no schema version)")]
+    assert rows == [(1, load().sha256(), release(), "\n".join(_expected_changes()))]
     with duckdb.connect(str(fresh), read_only=True) as con:
         assert con.sql("SELECT version, changes FROM audit.schema_version").fetchall() == [(1, "created")]
 
