@@ -118,9 +118,15 @@ def append_error_log(folder: str | os.PathLike | None, line: str, exc: BaseExcep
     detail = getattr(exc, "detail", None)
     if detail:
         entry += ["--- the failed step inside the Dagster run:", str(detail).rstrip()]
+    existed = log.exists()
     try:
         with open(log, "a", encoding="utf-8") as handle:
             handle.write("\n".join(entry) + "\n\n")
     except OSError:
+        if not existed:  # no empty log left behind on a full disk
+            try:
+                log.unlink(missing_ok=True)
+            except OSError:
+                pass
         return None
     return log

@@ -305,11 +305,14 @@ def validation_worker():
 
     The worker is started with "spawn" (forking a process that runs Dagster and polars threads is
     unsafe), which imports the caller's main module again: use it only from a main module guarded
-    by `if __name__ == "__main__"` (the `kpi` console script is)."""
+    by `if __name__ == "__main__"` (the `kpi` console script is). The worker ends with this process
+    even when it cannot stop it (killed with kill -9): it watches its parent (`_worker_start`)."""
     import multiprocessing
+    import os
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_context)
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_start, initargs=(os.getpid(),))
     pool.submit(int, 0)  # start the process (and its import) now
     _WORKER["pool"] = pool
     try:
@@ -317,6 +320,28 @@ def validation_worker():
     finally:
         _WORKER.pop("pool", None)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start(parent: int) -> None:
+    """In the validation worker: watch the parent, then import Great Expectations."""
+    _exit_with_parent(parent)
+    _context()
+
+
+def _exit_with_parent(parent: int, interval: float = 0.2) -> None:
+    """End this process as soon as `parent` is no longer its parent (it died, and the process was
+    handed to init or a subreaper). A thread polls getppid: portable, and unlike Linux's
+    PR_SET_PDEATHSIG it does not fire when merely the thread that started the worker ends."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kpi-exit-with-parent", daemon=True).start()
 
 
 def _batch_definition(name: str):

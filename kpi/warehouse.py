@@ -29,11 +29,11 @@ READER_WAIT_SECONDS = 60.0
 #: Words of an operating-system error that the user fixes on the machine, not in the inputs
 #: (errno texts as the OS and DuckDB spell them) -> what to do.
 _STORAGE_PROBLEMS = {
-    "No space left on device": "the disk is full; free some space and run again",
-    "Disk quota exceeded": "the disk quota is used up; free some space and run again",
-    "Read-only file system": "the folder is on a read-only file system; choose a folder you can write to",
-    "Permission denied": "no permission to write there; choose a folder you can write to",
-    "Operation not permitted": "no permission to write there; choose a folder you can write to",
+    "No space left on device": "the disk is full: free some space and run again",
+    "Disk quota exceeded": "the disk quota is used up: free some space and run again",
+    "Read-only file system": "the folder is on a read-only file system: choose a folder you can write to",
+    "Permission denied": "no permission to write there: choose a folder you can write to",
+    "Operation not permitted": "no permission to write there: choose a folder you can write to",
 }
 
 
@@ -46,12 +46,12 @@ class WarehouseBusy(UserError):
         self.readers = readers
 
 
-def storage_problem(text: str) -> str | None:
-    """What to do about an operating-system problem named in an error text (disk full, read-only
-    folder, no permission), or None when the text names none."""
+def storage_problem(text: str) -> tuple[str, str] | None:
+    """(the OS's words, what to do) for an operating-system problem named in an error text (disk
+    full, read-only folder, no permission), or None when the text names none."""
     for words, fix in _STORAGE_PROBLEMS.items():
         if words in text:
-            return f"{words}: {fix}"
+            return words, fix
     return None
 
 
@@ -111,14 +111,16 @@ def _open_error(path, exc, read_only: bool) -> UserError:
                          f"{path}/warehouse.duckdb")
     problem = storage_problem(text)
     if problem:
-        return UserError(f"{path}: cannot {'open' if read_only else 'write'} the warehouse ({problem})")
+        return UserError(f"{path}: cannot {'open' if read_only else 'write'} the warehouse ({problem[0]}); "
+                         f"{problem[1]}")
     return UserError(f"{path}: cannot be opened as a DuckDB warehouse ({first}); pass the file written by "
                      "kpi run")
 
 
 def _os_reason(exc: OSError) -> str:
     text = exc.strerror or str(exc)
-    return storage_problem(text) or text
+    problem = storage_problem(text)
+    return f"{problem[0]}; {problem[1]}" if problem else text
 
 
 def open_for_run(path, *, wait: float = READER_WAIT_SECONDS, say=None):

@@ -24,7 +24,7 @@ def default_paths() -> dict[str, str]:
 
 
 #: Connections a `kpi run` holds for the whole run, by resolved warehouse path (see `hold`).
-_HELD: dict[str, "duckdb.DuckDBPyConnection"] = {}  # noqa: F821
+_HELD: dict[str, duckdb.DuckDBPyConnection] = {}  # noqa: F821
 
 
 def _key(path) -> str:
@@ -53,7 +53,7 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str
 
     @contextmanager
-    def connect(self) -> Iterator["duckdb.DuckDBPyConnection"]:  # noqa: F821
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:  # noqa: F821
         held = _HELD.get(_key(self.path))
         if held is not None:
             con = held.cursor()

@@ -268,8 +268,8 @@ def _storage_error(warehouse: Path, text: str) -> UserError | None:
     problem = storage_problem(text)
     if problem is None:
         return None
-    return UserError(f"{warehouse}: cannot write the warehouse or the report beside it ({problem}); "
-                     "kpi run redoes what did not finish")
+    return UserError(f"{warehouse}: cannot write the warehouse or its report ({problem[0]}); {problem[1]} "
+                     "(kpi run redoes what did not finish)")
 
 
 def _report_quarter(summary: RunSummary) -> str | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+from contextlib import contextmanager, nullcontext
 
 import pytest
 
@@ -92,3 +94,132 @@ def test_survey_and_gateway_alone_are_fine(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "kpi-errors.log").exists()
 
+
+
+# --------------------------------------------------------------------------------------------
+# The warehouse and the disk
+# --------------------------------------------------------------------------------------------
+
+COMPARED = ("marts.kpi_usage", "marts.kpi_competence", "marts.kpi_business", "marts.kpi_culture",
+            "marts.roi_monthly", "marts.roi_quarterly", "marts.roi_sensitivity", "marts.budget_plan_vs_actual")
+LATEST_SNAPSHOT = ("SELECT quarter, kpi_table, segment_type, segment, construct, process, department, metric, value "
+                   "FROM marts.kpi_snapshots s WHERE version = (SELECT max(version) FROM marts.kpi_snapshots "
+                   "WHERE quarter = s.quarter) ORDER BY ALL")
+
+
+def _same_digits(value):
+    """Floats to 10 significant digits: DuckDB sums in parallel, so the last bits of a sum vary."""
+    return float(f"{value:.10g}") if isinstance(value, float) else value
+
+
+def warehouse_content(warehouse) -> dict[str, list[tuple]]:
+    """The marts, the ROI tables and the latest snapshot figures: what a run's result is."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {t: con.sql(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in COMPARED}
+        tables["latest snapshots"] = con.sql(LATEST_SNAPSHOT).fetchall()
+    return {t: [tuple(map(_same_digits, row)) for row in rows] for t, rows in tables.items()}
+
+
+@pytest.fixture()
+def inputs(tmp_path):
+    return write_tiny_inputs(tmp_path / "inputs")
+
+
+def _run(inputs, warehouse, *extra):
+    return kpi("run", "--inputs", inputs, "--config", inputs / "config.yaml", "--warehouse", warehouse, *extra,
+               env=KEY)
+
+
+def _readers(warehouse, tmp_path):
+    return [kpi("report", "--warehouse", warehouse, "--quarter", "2025-Q1", "--out", tmp_path / "reports"),
+            kpi("roi", "--warehouse", warehouse)]
+
+
+def test_a_warehouse_that_is_a_text_file(inputs, tmp_path):
+    warehouse = tmp_path / "notes.txt"
+    warehouse.write_text("my notes\n")
+    for result in [_run(inputs, warehouse, "--no-report"), *_readers(warehouse, tmp_path)]:
+        assert_one_line(result, f"{warehouse}: not a DuckDB warehouse", "pass the .duckdb file written by kpi run")
+    assert warehouse.read_text() == "my notes\n"  # left as it was
+
+
+def test_a_warehouse_that_is_a_folder(inputs, tmp_path):
+    warehouse = tmp_path / "folder.duckdb"
+    warehouse.mkdir()
+    for result in [_run(inputs, warehouse, "--no-report"), *_readers(warehouse, tmp_path)]:
+        assert_one_line(result, f"{warehouse}: is a folder")
+    assert list(warehouse.iterdir()) == []
+
+
+@contextmanager
+def _tmpfs(folder, options: str):
+    """A small tmpfs mounted on `folder` for the test (root only; skipped otherwise)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True,
+                             text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_folder(inputs, tmp_path):
+    folder = tmp_path / "readonly"
+    if os.geteuid() == 0:  # root writes through file permissions: a read-only file system then
+        context = _tmpfs(folder, "ro,size=1m")
+    else:
+        folder.mkdir()
+        folder.chmod(0o555)
+        context = nullcontext(folder)
+    with context:
+        warehouse = folder / "w.duckdb"
+        line = assert_one_line(_run(inputs, warehouse, "--no-report"), str(warehouse), "choose a folder you can write to")
+        assert "Read-only file system" in line or "Permission denied" in line
+        assert not warehouse.exists()
+
+
+def test_a_full_disk_then_a_run_with_space_equals_a_clean_run(inputs, tmp_path):
+    clean = tmp_path / "clean" / "w.duckdb"
+    assert _run(inputs, clean).returncode == 0
+    with _tmpfs(tmp_path / "small", "size=2m") as folder:
+        warehouse = folder / "w.duckdb"
+        assert_one_line(_run(inputs, warehouse), str(warehouse), "No space left on device", "free some space")
+        subprocess.run(["mount", "-o", "remount,size=64m", str(folder)], check=True)  # space freed
+        again = _run(inputs, warehouse)
+        assert again.returncode == 0, again.stderr
+        assert warehouse_content(warehouse) == warehouse_content(clean)
+
+
+def _fill(folder) -> None:
+    """Write a filler file until the file system is full."""
+    fd = os.open(folder / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == 28
+    finally:
+        os.close(fd)
+
+
+def test_an_export_on_a_full_disk_leaves_the_previous_file(inputs, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert _run(inputs, warehouse, "--no-report").returncode == 0
+    with _tmpfs(tmp_path / "small", "size=256k") as folder:
+        for name in ("roi.xlsx", "roi.csv"):
+            (folder / name).write_bytes(b"the export of last quarter")
+        _fill(folder)
+        for name in ("roi.xlsx", "roi.csv"):
+            result = kpi("roi", "--warehouse", warehouse, "--export", folder / name)
+            assert_one_line(result, f"--export {folder / name}: cannot write (No space left on device)")
+            assert (folder / name).read_bytes() == b"the export of last quarter"
+        assert sorted(p.name for p in folder.iterdir()) == ["filler", "roi.csv", "roi.xlsx"]
+        (folder / "filler").unlink()
+        assert kpi("roi", "--warehouse", warehouse, "--export", folder / "roi.csv").returncode == 0
+        assert (folder / "roi.csv").read_text().startswith("month,")
