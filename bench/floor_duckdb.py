@@ -45,7 +45,8 @@ identities AS (             -- every identifier of an employee, in matching form
     SELECT lower(trim(github_login)), employee_id FROM employees WHERE nullif(trim(github_login), '') IS NOT NULL
 ),
 counts AS (
-    SELECT CAST(event_time AS DATE) AS day, lower(trim("user")) AS identity, CAST(interactions AS BIGINT) AS interactions
+    SELECT CAST(event_time AS DATE) AS day, lower(trim("user")) AS identity,
+           CAST(interactions AS BIGINT) AS interactions
     FROM read_csv($counts, header = true, all_varchar = true, union_by_name = true)
 ),
 usage AS (

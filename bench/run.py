@@ -532,7 +532,7 @@ def render(results: list[SizeResult], mach: dict, vers: dict, started: dt.dateti
             "| what | median wall | min - max | peak RSS (median) | runs |",
             "|---|---:|---:|---:|---:|",
         ]
-        for key, meas in m.items():
+        for _key, meas in m.items():
             walls = [s.wall_s for s in meas.samples]
             label = meas.label + (f" ({meas.note})" if meas.note else "")
             lines.append(f"| {label} | {fmt_s(meas.wall)} | {fmt_s(min(walls))} - {fmt_s(max(walls))} | "

@@ -283,7 +283,9 @@ def _load(root: Path) -> Catalog:
         for raw in entries:
             spec = _table(raw, source, root)
             if spec.name in tables:
-                raise CatalogError(f"sql/{source}: {spec.name} is declared twice (also in sql/{tables[spec.name].source})")
+                raise CatalogError(
+                    f"sql/{source}: {spec.name} is declared twice (also in sql/{tables[spec.name].source})"
+                )
             tables[spec.name] = spec
     for spec in tables.values():
         unknown = [d for d in spec.deps if d not in tables]

@@ -143,7 +143,9 @@ def upgrade(con, now: datetime | None = None) -> list[Change]:
         changes += [Change(name, None, f"new table {name} (created when first written)")
                     for name in catalog.tables if name not in existing and name != VERSION_TABLE]
         if recorded is None:
-            changes.append(Change(VERSION_TABLE, None, f"created {VERSION_TABLE} (the warehouse had no schema version)"))
+            changes.append(
+                Change(VERSION_TABLE, None, f"created {VERSION_TABLE} (the warehouse had no schema version)")
+            )
     ensure_tables(con, VERSION_TABLE)
     version = (recorded[0] if recorded else 0) + 1
     text = "\n".join(str(c) for c in changes) or ("created" if not existing else "declarations changed; no column")

@@ -178,7 +178,7 @@ def apply_suppression(
                     if not candidates:
                         break
                     _pick(candidates, "group_size", prefer.get(segment_type, ()))["hidden"] = "complementary"
-            for population, figures in families.items():
+            for population, _figures in families.items():
                 def shown(r, population=population):
                     return r["hidden"] is None and (r[population] or 0) >= k and population not in r["withheld"]
                 if total is not None and (total[population] or 0) < k:

@@ -87,7 +87,7 @@ def _audit_segments(con, spec: TableSpec, quarter: str, k: int) -> list[Finding]
         label = f"{'/'.join(map(str, base))} " if base else ""
         total = next((r for r in rows if r["segment_type"] == TOTAL), None)
         for population, figures in fams.items():
-            def shows(row) -> bool:
+            def shows(row, figures=figures) -> bool:
                 return any(row[f] is not None for f in figures)
 
             for row in rows:  # direct
@@ -107,7 +107,8 @@ def _audit_segments(con, spec: TableSpec, quarter: str, k: int) -> list[Finding]
                 else:  # nothing of an overlapping breakdown shown: no difference to take
                     continue
                 if 0 < people < k:
-                    where = f"{label}the {segment_type} groups left out ({', '.join(sorted(str(r['segment']) for r in hidden)) or 'none'})"
+                    left_out = ", ".join(sorted(str(r["segment"]) for r in hidden)) or "none"
+                    where = f"{label}the {segment_type} groups left out ({left_out})"
                     findings.append(Finding(quarter, spec.short_name, tuple(figures), where, int(people),
                                             "differencing"))
     return findings

@@ -84,7 +84,9 @@ def _snapshotted(con, quarter: str) -> bool | None:
 
     if not table_exists(con, "marts.kpi_snapshots"):
         return None
-    latest = con.sql("SELECT max(version) FROM marts.kpi_snapshots WHERE quarter = ?", params=[quarter]).fetchall()[0][0]
+    latest = con.sql(
+        "SELECT max(version) FROM marts.kpi_snapshots WHERE quarter = ?", params=[quarter]
+    ).fetchall()[0][0]
     if latest is None:
         return None
     stored, current = snapshot_figures(con, quarter, latest), current_figures(con, quarter)

@@ -107,7 +107,9 @@ def snapshot_quarter(con, quarter: str, config_sha256: str, now: datetime | None
     if not is_closed(con, quarter):
         return SnapshotOutcome(quarter, closed=False)
     figures = current_figures(con, quarter)
-    latest = con.sql("SELECT max(version) FROM marts.kpi_snapshots WHERE quarter = ?", params=[quarter]).fetchall()[0][0]
+    latest = con.sql(
+        "SELECT max(version) FROM marts.kpi_snapshots WHERE quarter = ?", params=[quarter]
+    ).fetchall()[0][0]
     now = now or datetime.now().replace(microsecond=0)
     changed: list[tuple] = []
     if latest is not None:

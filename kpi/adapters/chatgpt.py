@@ -68,7 +68,7 @@ def read_chatgpt(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
     for rec in table.frame.select(cols).iter_rows():
         number, cells = rec[0], dict(zip(keys, rec[1:]))
 
-        def bad(column: str, reason: str) -> None:
+        def bad(column: str, reason: str, number=number, cells=cells) -> None:
             quarantine.append(qrow(number, name[column], cells.get(column), reason))
 
         def implausible(column: str, day) -> bool:

@@ -110,7 +110,9 @@ def _inside(path: Path, root: Path) -> None:
     try:
         target = path.resolve()
     except (OSError, RuntimeError):  # a link loop
-        raise InputError(f"{path.relative_to(root).as_posix()}: is a link that leads back to itself; remove it") from None
+        raise InputError(
+            f"{path.relative_to(root).as_posix()}: is a link that leads back to itself; remove it"
+        ) from None
     real_root = root.resolve()
     if not target.is_relative_to(real_root):
         parts = path.relative_to(root).parts
@@ -159,7 +161,9 @@ def discover_inputs(inputs_dir: Path | str) -> InputFiles:
     link whose target leaves the inputs folder."""
     root = Path(inputs_dir)
     if not root.is_dir():
-        raise InputError(f"{root}: inputs folder not found; pass the folder holding hr/, usage/, finance/ ... with --inputs")
+        raise InputError(
+            f"{root}: inputs folder not found; pass the folder holding hr/, usage/, finance/ ... with --inputs"
+        )
     found = InputFiles(root=root)
     for rel, (kind, required) in STATE_FILES.items():
         path = root / rel

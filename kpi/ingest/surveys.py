@@ -20,8 +20,14 @@ from kpi.errors import InputError
 from kpi.ingest.checks import InputChecks, InputWarning, file_problem, reasons_text
 from kpi.ingest.files import InputFile
 from kpi.ingest.store import (
-    FileReport, already_ingested, insert_frame, quarantine_frame, reason_counts, write_manifest,
-    write_quarantine, write_warnings,
+    FileReport,
+    already_ingested,
+    insert_frame,
+    quarantine_frame,
+    reason_counts,
+    write_manifest,
+    write_quarantine,
+    write_warnings,
 )
 from kpi.privacy import pseudonymise
 
@@ -132,7 +138,7 @@ def read_survey(source: InputFile, cfg, key: bytes, dates=None):
     for row_number, fields in records:
         if fields is None:
             continue  # malformed: already quarantined
-        def cell(role):
+        def cell(role, fields=fields):
             index = roles.get(role)
             return fields[index].strip() if index is not None and index < len(fields) else ""
         response_id = cell("response_id") if "response_id" in roles else str(row_number)
@@ -215,7 +221,8 @@ def ingest_survey_file(con, source: InputFile, cfg, key: bytes, now: datetime,
     duplicates = [r for r in responses.get_column("response_id").to_list()
                   if r in existing_ids and existing_sig.get(r) == new_sig.get(r)]
     replaced = [r for r in responses.get_column("response_id").to_list() if r in existing_ids and r not in duplicates]
-    for rid, row_number in responses.filter(pl.col("response_id").is_in(duplicates)).select("response_id", "_row_number").iter_rows():
+    duplicated = responses.filter(pl.col("response_id").is_in(duplicates)).select("response_id", "_row_number")
+    for rid, row_number in duplicated.iter_rows():
         quarantine.append({"row_number": row_number, "column": "response_id", "value": rid, "reason": "duplicate"})
     if replaced:
         for table in ("staging.survey_answers", "staging.survey_responses"):
@@ -230,7 +237,8 @@ def ingest_survey_file(con, source: InputFile, cfg, key: bytes, now: datetime,
     report = FileReport(
         file=source.rel, sha256=sha, format="survey", input_kind="accumulating", rows_read=rows_read,
         rows_loaded=rows_read - rows_quarantined, rows_quarantined=rows_quarantined, rows_replaced=len(replaced),
-        cells_quarantined=cells_quarantined, chars_replaced=chars_replaced, quarantine_reasons=reason_counts(quarantine),
+        cells_quarantined=cells_quarantined, chars_replaced=chars_replaced,
+        quarantine_reasons=reason_counts(quarantine),
     )
     for warning in _warnings(report, quarantine, answers, checks.max_quarantined_share):
         report.warnings.append(checks.warn(warning))

@@ -18,7 +18,13 @@ import polars as pl
 from kpi.ingest.checks import InputChecks, concealed_warning, file_problem, format_note
 from kpi.ingest.files import InputFile
 from kpi.ingest.store import (
-    FileReport, hr_identity_keys, insert_frame, quarantine_frame, reason_counts, write_manifest, write_quarantine,
+    FileReport,
+    hr_identity_keys,
+    insert_frame,
+    quarantine_frame,
+    reason_counts,
+    write_manifest,
+    write_quarantine,
     write_warnings,
 )
 from kpi.privacy import pseudonym_map
@@ -94,8 +100,8 @@ def _prepare(sources: list[InputFile], ingested: dict[str, str], cfg, key: bytes
         rows = pseudonymise_rows(read.rows, read.format, source.rel, key)
         concealed = read.concealed_rows or rows.filter("user_concealed").get_column("row_number").n_unique()
         first = rows.get_column("natural_key").is_first_distinct()
-        yield _PendingFile(order, source, sha, read,
-                           rows.filter(first).select(STAGED_COLUMNS).with_columns(pl.lit(order, pl.Int32).alias("_order")),
+        staged = rows.filter(first).select(STAGED_COLUMNS).with_columns(pl.lit(order, pl.Int32).alias("_order"))
+        yield _PendingFile(order, source, sha, read, staged,
                            rows.filter(~first).get_column("row_number").to_list(), concealed_rows=concealed)
 
 
@@ -236,7 +242,9 @@ def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport
     gone = status.filter(pl.col("was_staged") & ~pl.col("duplicate")).select("natural_key").unique()
     if gone.height:  # staged rows that a batch row replaces
         con.from_arrow(gone.to_arrow()).query(
-            "_replaced_keys", "DELETE FROM staging.usage_activity WHERE natural_key IN (SELECT natural_key FROM _replaced_keys)")
+            "_replaced_keys",
+            "DELETE FROM staging.usage_activity WHERE natural_key IN (SELECT natural_key FROM _replaced_keys)",
+        )
     staged = batch.join(status.filter("staged").select("_row"), on="_row", how="semi")
     insert_frame(con, "staging.usage_activity", staged.select(STAGED_COLUMNS))
     status = status.join(batch.select("_row", "_order", "row_number"), on="_row").select(

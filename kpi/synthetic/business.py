@@ -195,11 +195,14 @@ def costs(rng, w: Workforce, prog: Programme, start: int, end: int, employees: i
         if in_y1:
             day = min(day, y1_end)
         dept = "" if c["department"] is None else DEPARTMENTS[c["department"]]
-        book(day, "external_training", unit * wt, f"Trainer invoice {c['course_id']} ({c['participants']} participants)", dept)
-    book(workday_on_or_after(start + 9), "external_training", fee, "E-learning platform, annual licence (AI basics course)")
+        book(day, "external_training", unit * wt,
+             f"Trainer invoice {c['course_id']} ({c['participants']} participants)", dept)
+    book(workday_on_or_after(start + 9), "external_training", fee,
+         "E-learning platform, annual licence (AI basics course)")
     basics = [c for c in courses if c["format"] == "basics_workshop"]
     ref = basics[len(basics) // 2]["course_id"] if basics else "workshop"
-    book(workday_on_or_after(start + 62), "external_training", credit, f"Credit note: trainer cancelled half-day of {ref}")
+    book(workday_on_or_after(start + 62), "external_training", credit,
+         f"Credit note: trainer cancelled half-day of {ref}")
 
     # internal time: programme office and champions, monthly per department, front-loaded
     profile = np.array([1.8, 1.8, 1.6, 1.1, 0.9, 0.8, 0.7, 0.6, 0.7, 0.7, 0.6, 0.7])
@@ -215,7 +218,8 @@ def costs(rng, w: Workforce, prog: Programme, start: int, end: int, employees: i
             break
         for d in range(6):
             amt = amounts[m, d] if m < 12 else per_month_y2[d] * float(rng.uniform(0.85, 1.15))
-            book(day, "internal_time", amt, f"Internal programme time {month_label(first)} (champions, programme office)", DEPARTMENTS[d])
+            book(day, "internal_time", amt,
+                 f"Internal programme time {month_label(first)} (champions, programme office)", DEPARTMENTS[d])
         m += 1
 
     # licences: monthly per tool, from the seats held on the 1st (scaled so year 1 is on plan)
@@ -232,8 +236,10 @@ def costs(rng, w: Workforce, prog: Programme, start: int, end: int, employees: i
         for name, frm, price, dept in tools:
             seats = int(((frm <= d0 + 14) & emp).sum())
             if seats:
-                lic_rows.append((m, workday_on_or_after(d0 + 2), price * seats, f"{name} licences, {seats} seats, {month_label(first)}", dept))
-        lic_rows.append((m, workday_on_or_after(d0 + 2), 6.0 * employees, f"Chat gateway platform and model usage {month_label(first)}", ""))
+                lic_rows.append((m, workday_on_or_after(d0 + 2), price * seats,
+                                 f"{name} licences, {seats} seats, {month_label(first)}", dept))
+        lic_rows.append((m, workday_on_or_after(d0 + 2), 6.0 * employees,
+                         f"Chat gateway platform and model usage {month_label(first)}", ""))
         m += 1
     y1_raw = sum(r[2] for r in lic_rows if r[0] < 12)
     scale = target["licenses"] / y1_raw if y1_raw else 1.0
@@ -343,7 +349,8 @@ def surveys(rng, w: Workforce, prog: Programme, window_start: int, start: int, e
         rows = []
         for j in range(n):
             p = int(resp[j])
-            ts = from_day(int(days[j])).isoformat() + "T%02d:%02d:%02d" % (secs[j] // 3600, secs[j] // 60 % 60, secs[j] % 60)
+            sec = secs[j]
+            ts = from_day(int(days[j])).isoformat() + f"T{sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}"
             row = [str(j + 1), ts, "" if dept_blank[j] else DEPARTMENTS[w.dept[p]],
                    "" if tg_blank[j] else TARGET_GROUPS[w.tg[p]]]
             for i, (_text, _c, reverse, off) in enumerate(SURVEY_ITEMS):

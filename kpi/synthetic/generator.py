@@ -61,7 +61,9 @@ def _clean(out: Path) -> None:
 
 def _check_args(employees: int, months: int, seed: int, baseline_months: int) -> None:
     if not isinstance(employees, int) or employees < 30:
-        raise UserError(f"--employees {employees}: the synthetic company needs at least 30 employees; pass a larger number")
+        raise UserError(
+            f"--employees {employees}: the synthetic company needs at least 30 employees; pass a larger number"
+        )
     if employees > 99_999:
         raise UserError(f"--employees {employees}: at most 99999 employees are supported; pass a smaller number")
     if not isinstance(months, int) or not 1 <= months <= 60:
@@ -148,7 +150,8 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
     (rng_people, rng_prog, rng_usage, rng_process, rng_cases, rng_costs, rng_survey) = root.spawn(7)
 
     start_n = day_number(start)
-    window_start = day_number(add_months(start, -baseline_months)) if baseline_months else day_number(start.replace(day=1))
+    window_start = (day_number(add_months(start, -baseline_months)) if baseline_months
+                    else day_number(start.replace(day=1)))
     window_start = min(window_start, start_n)
     end = day_number(month_end(add_months(start, months - 1)))
 
@@ -279,8 +282,10 @@ def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog
             "untrained_office": _r(_expected_regular_share(0.05, model)),
         },
         "tools": {
-            "chat-gateway": "everyone, pre-aggregated CSV per month; user = email, some employee ids, a few in mixed case",
-            "claude": f"event-level JSONL, pilot of {int((prog.claude_from < NEVER).sum())} people in Management/Finance",
+            "chat-gateway": "everyone, pre-aggregated CSV per month; user = email, some employee ids, "
+                            "a few in mixed case",
+            "claude": f"event-level JSONL, pilot of {int((prog.claude_from < NEVER).sum())} people in "
+                      "Management/Finance",
             "m365-copilot": "office staff, licence from the first enrolment, weekly 7-day report every Sunday",
             "chatgpt-enterprise": "Sales & Marketing, seat from the first enrolment, monthly export",
             "github-copilot": "Engineering, seat from the first enrolment (about 20 % early adopters before)",
@@ -296,9 +301,12 @@ def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog
         "survey": {
             "waves": [lbl for lbl, *_ in business.survey_waves(window_start, start_n, end)],
             "response_rates": {k: _r(v) for k, v in sorted(rates.items())},
-            "attitude": "z = wave_effect(k) + 0.35 * trained + N(0, 0.6); wave_effect(k) = -0.35 + 0.6 * (1 - exp(-k / 2.5)), "
-                        "k = 0 for the baseline wave; item = round(3.2 + z + offset + N(0, 0.7)); reverse item = round(2.6 - 0.8 z + N(0, 0.7))",
-            "wave_effect": {lbl: _r(business.wave_effect(k)) for lbl, _lo, _hi, k in business.survey_waves(window_start, start_n, end)},
+            "attitude": "z = wave_effect(k) + 0.35 * trained + N(0, 0.6); "
+                        "wave_effect(k) = -0.35 + 0.6 * (1 - exp(-k / 2.5)), "
+                        "k = 0 for the baseline wave; item = round(3.2 + z + offset + N(0, 0.7)); "
+                        "reverse item = round(2.6 - 0.8 z + N(0, 0.7))",
+            "wave_effect": {lbl: _r(business.wave_effect(k))
+                            for lbl, _lo, _hi, k in business.survey_waves(window_start, start_n, end)},
             "item_offsets": {t: off for t, _c, rev, off in business.SURVEY_ITEMS if not rev},
             "skip_probability": business.SKIP_P,
         },

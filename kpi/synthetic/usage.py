@@ -185,7 +185,7 @@ class UsageSimulator:
         return self.counts
 
     def _tools(self, days: np.ndarray, active: np.ndarray) -> None:
-        w, p, rng = self.w, self.prog, self.rng
+        p, rng = self.prog, self.rng
         r = rng.random((self.n, 7, 5))
         lic = lambda frm: (frm[:, None] <= days) & active  # noqa: E731
         use_m365 = lic(p.m365_from) & (r[..., 1] < 0.8)

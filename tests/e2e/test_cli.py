@@ -107,10 +107,11 @@ def test_generate_writes_every_input(tmp_path):
 
 
 def test_concealed_m365_names_are_explained(inputs, tmp_path):
-    header = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Copilot Chat Last Activity Date,"
-              "Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Excel Copilot Last Activity Date,"
-              "PowerPoint Copilot Last Activity Date,Outlook Copilot Last Activity Date,OneNote Copilot Last Activity Date,"
-              "Loop Copilot Last Activity Date,Report Period")
+    header = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,"
+              "Copilot Chat Last Activity Date,Microsoft Teams Copilot Last Activity Date,"
+              "Word Copilot Last Activity Date,Excel Copilot Last Activity Date,"
+              "PowerPoint Copilot Last Activity Date,Outlook Copilot Last Activity Date,"
+              "OneNote Copilot Last Activity Date,Loop Copilot Last Activity Date,Report Period")
     row = "2025-03-09,5F3A9C0B1D2E4F60718293A4B5C6D7E8,3C1B,2025-03-05,2025-03-05,,,,,,,,7"
     (inputs / "usage" / "m365.csv").write_text(header + "\n" + row + "\n")
     result = kpi("validate", "--inputs", inputs, "--config", inputs / "config.yaml", cwd=tmp_path)

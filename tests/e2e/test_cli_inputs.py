@@ -55,7 +55,8 @@ def test_warnings_in_run_and_validate_and_a_development_key_warehouse(inputs, tm
     swap_header(inputs / "business" / "process_metrics.csv", "month", "process")
     append(inputs / "hr" / "assessments.csv", "E002,0001-01-01,ai_literacy,50,100")
     append(inputs / "hr" / "trainings.csv", "E003,X-1,elearning,0001-01-01,,enrolled,1")
-    concealed = f"warning: {report}: the user names of this report are concealed (2 of 2 rows): {CONCEALED_IDENTITY_HINT}"
+    concealed = (f"warning: {report}: the user names of this report are concealed (2 of 2 rows): "
+                 f"{CONCEALED_IDENTITY_HINT}")
     swapped = ("warning: business/process_metrics.csv: every month is invalid (3 of 3 rows quarantined as "
                "invalid_date): are the columns swapped? see columns.process_metrics in the config")
 

@@ -108,7 +108,8 @@ def test_person_level_rows_of_purged_quarters_are_gone(purged, demo_warehouse):
     warehouse, _, before, *_ = purged
     assert rows(demo_warehouse, "SELECT count(*) FROM staging.usage_activity WHERE day < $d",
                 {"d": FIRST_KEPT_DAY})[0][0] > 10_000  # there was something to purge
-    assert rows(warehouse, "SELECT count(*) FROM staging.usage_activity WHERE day < $d", {"d": FIRST_KEPT_DAY}) == [(0,)]
+    assert rows(warehouse, "SELECT count(*) FROM staging.usage_activity WHERE day < $d",
+                {"d": FIRST_KEPT_DAY}) == [(0,)]
     assert rows(warehouse, "SELECT min(day) FROM intermediate.usage_activity") == [(FIRST_KEPT_DAY,)]
     assert rows(warehouse, "SELECT count(*) FROM staging.assessments WHERE assessed_on < $d",
                 {"d": FIRST_KEPT_DAY}) == [(0,)]
@@ -118,7 +119,8 @@ def test_person_level_rows_of_purged_quarters_are_gone(purged, demo_warehouse):
                             "FROM staging.survey_responses ORDER BY 1")
     assert waves[0] == (dt.date(2025, 7, 1),) and len(waves) == 5
     assert rows(warehouse, "SELECT count(*) FROM staging.survey_answers a WHERE NOT EXISTS (SELECT 1 FROM "
-                           "staging.survey_responses r WHERE r.file = a.file AND r.response_id = a.response_id)") == [(0,)]
+                           "staging.survey_responses r WHERE r.file = a.file "
+                           "AND r.response_id = a.response_id)") == [(0,)]
     # quarantine rows keep their count; those of purged usage rows lose their pseudonym
     assert rows(warehouse, "SELECT stage, reason, count(*) FROM audit.quarantine GROUP BY ALL ORDER BY ALL") \
         == before["quarantine"]
@@ -209,7 +211,9 @@ def test_purge_keeps_a_quarter_without_snapshot_and_reads_the_config(demo_wareho
     assert result.returncode == 0, result.stderr
     assert "privacy.retention_months is not set: everything is kept, nothing purged" in result.stdout
     assert rows(copy, "SELECT count(*) FROM staging.usage_activity") == [(usage,)]
-    config.write_text(config.read_text().replace("  min_group_size: 5\n", "  min_group_size: 5\n  retention_months: 6\n"))
+    config.write_text(
+        config.read_text().replace("  min_group_size: 5\n", "  min_group_size: 5\n  retention_months: 6\n")
+    )
     result = kpi("purge", "--warehouse", copy, "--config", config, "--as-of", "2025-10-15")
     assert result.returncode == 0, result.stderr
     assert "quarters that ended before 2025-04-15 are purged" in result.stdout

@@ -90,7 +90,8 @@ def test_swapped_cost_columns_stop_the_ingest_with_one_line(tiny):
     swap_header(tiny / "finance" / "costs.csv", "booked_on", "amount_eur")
     con = duckdb.connect()
     with pytest.raises(InputError) as error:
-        ingest_inputs(con, tiny, cfg_of(tiny), KEY, now=NOW, checks=InputChecks.from_config(cfg_of(tiny), NOW, echo=False))
+        ingest_inputs(con, tiny, cfg_of(tiny), KEY, now=NOW,
+                      checks=InputChecks.from_config(cfg_of(tiny), NOW, echo=False))
     assert str(error.value) == COSTS_LINE
 
 
@@ -210,9 +211,11 @@ response_id,E-mail,submitted_at,I am satisfied with how AI tools are introduced 
 r1,anna.berg@tiny.example,2025-03-20T10:00:00,Agree
 r2,E002,2025-03-21T10:00:00,Disagree
 """
-M365_HEADER = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Copilot Chat Last Activity Date,"
-               "Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Report Period")
-CHATGPT_HEADER = "cadence,period_start,period_end,email,name,first_day_active_in_period,last_day_active_in_period,messages"
+M365_HEADER = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,"
+               "Copilot Chat Last Activity Date,Microsoft Teams Copilot Last Activity Date,"
+               "Word Copilot Last Activity Date,Report Period")
+CHATGPT_HEADER = ("cadence,period_start,period_end,email,name,first_day_active_in_period,"
+                  "last_day_active_in_period,messages")
 
 
 def github_line(day: str, login: str) -> str:
@@ -236,7 +239,8 @@ SWAPS = {
     "usage, Microsoft 365": ("usage/m365.csv", ("Report Refresh Date", "User Principal Name"),
                              (M365_HEADER, "2025-03-09,dan.ek@tiny.example,Dan,2025-03-05,2025-03-05,,,7")),
     "usage, ChatGPT": ("usage/chatgpt.csv", ("period_start", "email"),
-                       (CHATGPT_HEADER, "weekly,2025-03-03,2025-03-09,ben.cole@tiny.example,Ben,2025-03-04,2025-03-05,4")),
+                       (CHATGPT_HEADER,
+                        "weekly,2025-03-03,2025-03-09,ben.cole@tiny.example,Ben,2025-03-04,2025-03-05,4")),
     "usage, GitHub": ("usage/github.ndjson", None, (github_line("annab", "2025-03-04"), github_line("carad", "E003"))),
     "surveys": ("surveys/identified.csv", ("E-mail", "submitted_at"), SURVEY_WITH_IDENTITY.splitlines()),
 }
@@ -424,7 +428,9 @@ def test_a_concealed_report_of_inactive_users_is_flagged(tiny):
     assert "Display concealed user, group, and site names in all reports" in line
     assert [(w.file, w.warning, w.detail) for w in result.warnings] == [
         ("usage/m365/copilot-2025-03-09.csv", "concealed_identity", line)]
-    sha = con.sql("SELECT sha256 FROM audit.ingest_manifest WHERE file = 'usage/m365/copilot-2025-03-09.csv'").fetchall()
+    sha = con.sql(
+        "SELECT sha256 FROM audit.ingest_manifest WHERE file = 'usage/m365/copilot-2025-03-09.csv'"
+    ).fetchall()
     assert con.sql("SELECT file, sha256, warning, detail FROM audit.input_warnings").fetchall() == [
         ("usage/m365/copilot-2025-03-09.csv", sha[0][0], "concealed_identity", line)]
     # nobody was active: nothing quarantined, so only the warning tells

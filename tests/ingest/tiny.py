@@ -77,7 +77,8 @@ event_time,user,tool,action,interactions,successes,failures
 """
 
 SURVEY = """\
-response_id,submitted_at,department,target_group,I am satisfied with how AI tools are introduced here,AI tools make my work harder,I get the support I need to use AI tools,Comments
+response_id,submitted_at,department,target_group,I am satisfied with how AI tools are introduced here,\
+AI tools make my work harder,I get the support I need to use AI tools,Comments
 r1,2025-03-20T10:00:00,Sales,user,Agree,Strongly disagree,,I like it (contact me: ben.cole@tiny.example)
 r2,2025-03-21T11:00:00,Engineering,user,Strongly agree.,Disagree,Maybe,
 r3,2025-03-22T11:00:00,Engineering,champion,7,2,4,

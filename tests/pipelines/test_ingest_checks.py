@@ -1,7 +1,7 @@
 """The GX asset checks on staging tables: pass/fail, severity, blocking, metadata."""
 
-import duckdb
 import dagster as dg
+import duckdb
 import pytest
 
 from kpi.migrations import ensure_schema_tables
@@ -18,7 +18,8 @@ def warehouse(tmp_path):
         INSERT INTO staging.employees VALUES ('p_e1', 'Sales', 'user', '2023-01-01', NULL, 1.0, 60.0, false);
         INSERT INTO staging.costs VALUES ('2024-01-15', 'catering', 120.0, NULL, NULL);
         INSERT INTO staging.use_cases VALUES ('UC-1', 'Summaries', 'Sales', '2024-01-10', 'live', true, NULL);
-        INSERT INTO staging.survey_answers VALUES ('surveys/q1.csv', 'r1', 'I share AI tips', 'collaboration', false, 5, 5);
+        INSERT INTO staging.survey_answers VALUES
+          ('surveys/q1.csv', 'r1', 'I share AI tips', 'collaboration', false, 5, 5);
     """)
     con.close()
     return WarehouseResource(path=str(path))

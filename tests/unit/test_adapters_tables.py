@@ -60,7 +60,8 @@ def test_employees_mapped_german_export_with_decimal_commas(tmp_path):
     result.check_accounting()
     assert result.decimal == "," and result.delimiter == ";"
     assert result.rows.columns == ["row_number", *EMPLOYEES.names]
-    assert result.rows.select("row_number", "employee_id", "target_group", "fte", "hourly_cost_eur", "exit_date").rows() == [
+    selected = result.rows.select("row_number", "employee_id", "target_group", "fte", "hourly_cost_eur", "exit_date")
+    assert selected.rows() == [
         (1, "E1", "user", 0.5, 55.5, None),
         (9, "E8", "executive", 1.0, 120.0, None),  # empty fte -> default 1.0; "null" exit -> none
     ]
@@ -137,7 +138,8 @@ def test_assessments_score_above_max(tmp_path):
 
 
 def test_costs_process_metrics_and_use_cases(tmp_path):
-    costs = "booked_on,category,amount_eur,description\n2025-01-05,licenses,\"1,200.50\",seats\n2025-01-06,external_training,-300,credit note\n2025-01-07,travel,10,\n"
+    costs = ("booked_on,category,amount_eur,description\n2025-01-05,licenses,\"1,200.50\",seats\n"
+             "2025-01-06,external_training,-300,credit note\n2025-01-07,travel,10,\n")
     result = read_table(write(tmp_path, "c.csv", costs), "finance/costs.csv", COSTS)
     result.check_accounting()
     assert result.rows.select("booked_on", "category", "amount_eur", "description", "department").rows() == [
@@ -146,7 +148,8 @@ def test_costs_process_metrics_and_use_cases(tmp_path):
     ]
     assert reasons(result) == [(3, "category", "travel", "out_of_range")]
 
-    metrics = "month;process;department;cases;handling_minutes;errors;csat\n2025-01;quotes;Sales;40;1200,5;2;4,2\n2025-02;quotes;Sales;4,5;10;;\n2025-13;quotes;Sales;1;1;;\n"
+    metrics = ("month;process;department;cases;handling_minutes;errors;csat\n2025-01;quotes;Sales;40;1200,5;2;4,2\n"
+               "2025-02;quotes;Sales;4,5;10;;\n2025-13;quotes;Sales;1;1;;\n")
     result = read_table(write(tmp_path, "p.csv", metrics), "business/process_metrics.csv", PROCESS_METRICS)
     result.check_accounting()
     assert result.rows.select("month", "cases", "handling_minutes", "errors", "csat").rows() == [
@@ -155,7 +158,8 @@ def test_costs_process_metrics_and_use_cases(tmp_path):
     assert dict(result.rows.schema)["cases"] == pl.Int64
     assert reasons(result) == [(2, "cases", "4,5", "out_of_range"), (3, "month", "2025-13", "invalid_date")]
 
-    cases = "use_case_id,title,department,submitted_on,status,self_developed\nU1,Quote bot,Sales,2025-02-01,pilot,TRUE\nU2,,Sales,2025-02-01,pilot,perhaps\n"
+    cases = ("use_case_id,title,department,submitted_on,status,self_developed\n"
+             "U1,Quote bot,Sales,2025-02-01,pilot,TRUE\nU2,,Sales,2025-02-01,pilot,perhaps\n")
     result = read_table(write(tmp_path, "u.csv", cases), "business/use_cases.csv", USE_CASES)
     result.check_accounting()
     assert result.rows.select("use_case_id", "title", "self_developed", "est_hours_saved_per_month").rows() == [

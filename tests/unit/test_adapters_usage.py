@@ -72,7 +72,8 @@ M365_ROWS = [
     {"User Principal Name": "bob@example.com", "Display Name": "Bob", "Last Activity Date": "2025-02-01",
      "Word Copilot Last Activity Date": "2025-02-01"},
     {"User Principal Name": "carol@example.com", "Display Name": "Carol", "Last Activity Date": "2025-03-29"},
-    {"User Principal Name": "dave@example.com", "Display Name": "Dave", "Word Copilot Last Activity Date": "2025-13-01"},
+    {"User Principal Name": "dave@example.com", "Display Name": "Dave",
+     "Word Copilot Last Activity Date": "2025-13-01"},
     {"User Principal Name": "", "Display Name": "", "Excel Copilot Last Activity Date": "2025-03-26"},
 ]
 for r in M365_ROWS:
@@ -138,7 +139,8 @@ def test_m365_admin_center_export(tmp_path):
     ]
     rows = [
         {"User name": "ada@example.com", "Display name": "Ada", "Last activity date (UTC)": "2025-03-20",
-         "Last activity date of Word Copilot (UTC)": "2025-03-20", "Last activity date of Copilot Chat (UTC)": "2025-01-05",
+         "Last activity date of Word Copilot (UTC)": "2025-03-20",
+         "Last activity date of Copilot Chat (UTC)": "2025-01-05",
          "Last activity date of Excel Copilot (UTC)": ""},
         {"User name": "bob@example.com", "Display name": "Bob"},
     ]
@@ -357,7 +359,8 @@ def test_chatgpt_missing_required_column_stops(tmp_path):
     header = [h for h in CHATGPT_22 if h != "last_day_active_in_period"]
     path = tmp_path / "c.csv"
     path.write_bytes(_with_latin1_name(chatgpt_rows(header, CHATGPT_ROWS[:1])))
-    with pytest.raises(InputError, match=r"^usage/c.csv: ChatGPT Enterprise export lacks column 'last_day_active_in_period'"):
+    with pytest.raises(InputError,
+                       match=r"^usage/c.csv: ChatGPT Enterprise export lacks column 'last_day_active_in_period'"):
         read_usage_file(path, "usage/c.csv", BERLIN)
 
 
@@ -400,7 +403,8 @@ def test_canonical_counts_csv_semicolons_decimal_commas(tmp_path):
 
 def test_canonical_events_jsonl_offsets_to_berlin(tmp_path):
     records = [
-        {"event_time": "2025-03-31T23:30:00Z", "user": "a@x.com", "tool": "claude", "action": "chat", "outcome": "success"},
+        {"event_time": "2025-03-31T23:30:00Z", "user": "a@x.com", "tool": "claude", "action": "chat",
+         "outcome": "success"},
         {"event_time": "2025-01-15T08:00:00+01:00", "user": "a@x.com", "tool": "claude", "outcome": None},
         {"event_time": "2025-07-01T06:00:00-04:00", "user": "A@X.com", "tool": "claude", "outcome": "FAILURE"},
         {"event_time": "2025-07-02", "user": "a@x.com", "tool": "claude", "outcome": "success"},

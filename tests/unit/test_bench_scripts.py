@@ -114,7 +114,9 @@ def _recount(inputs: Path, tz: str = "Europe/Berlin") -> dict[tuple[str, str], t
         if employee_id is None:
             continue
         e = employees[employee_id]
-        if day < dt.date.fromisoformat(e["hire_date"]) or (e["exit_date"] and day > dt.date.fromisoformat(e["exit_date"])):
+        if day < dt.date.fromisoformat(e["hire_date"]) or (
+            e["exit_date"] and day > dt.date.fromisoformat(e["exit_date"])
+        ):
             continue
         key = (f"{day.year}-Q{(day.month - 1) // 3 + 1}", e["department"])
         interactions[key] = interactions.get(key, 0) + n

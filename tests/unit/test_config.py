@@ -78,7 +78,8 @@ survey:
   labels: {"Strongly disagree": 1, "Disagree": 2, "Neutral": 3, "Agree": 4, "Strongly agree": 5}
   # or a preset: labels: en | nl | de   (5-point agreement scales)
   files:                           # per-file settings for exports that lack a column
-    "longterm-2025-06.csv": {submitted_at: 2025-06-30}   # no timestamp column: the wave date; row numbers become response ids
+    # no timestamp column: the wave date; row numbers become response ids
+    "longterm-2025-06.csv": {submitted_at: 2025-06-30}
 
 columns:                           # optional header mapping per input:
   employees: {Personalnummer: employee_id, Abteilung: department}   # employees, trainings,
@@ -572,7 +573,9 @@ def test_config_sha256_tracks_values_not_key_order(write):
     assert config_sha256(a) == config_sha256(b) == config_sha256(d)
     assert config_sha256(c) != config_sha256(a)
     # an int and the same float are the same value
-    e = load_config(write(START + "benefits:\n  attribution: 0.50\nrates:\n  hourly_cost_eur: {user: 55.0}\n", "e.yaml"))
+    e = load_config(
+        write(START + "benefits:\n  attribution: 0.50\nrates:\n  hourly_cost_eur: {user: 55.0}\n", "e.yaml")
+    )
     assert config_sha256(e) == config_sha256(a)
 
 

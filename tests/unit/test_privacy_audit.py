@@ -156,8 +156,10 @@ def test_a_pay_rate_of_one_person_is_caught(attacked, monkeypatch):
 def test_the_preferred_group_absorbs_complementary_suppression():
     """Executives (2) are small; the default `suppress_first` withholds the managers (7), not the
     smaller champions (6), so the champion network stays visible."""
-    people = ([(f"x{i}", "Ops", "executive", 90.0) for i in range(2)] + [(f"m{i}", "Ops", "manager", 70.0) for i in range(7)]
-              + [(f"c{i}", "Ops", "champion", 60.0) for i in range(6)] + [(f"u{i}", "Ops", "user", 50.0) for i in range(20)])
+    people = ([(f"x{i}", "Ops", "executive", 90.0) for i in range(2)]
+              + [(f"m{i}", "Ops", "manager", 70.0) for i in range(7)]
+              + [(f"c{i}", "Ops", "champion", 60.0) for i in range(6)]
+              + [(f"u{i}", "Ops", "user", 50.0) for i in range(20)])
     con = build(company(people), config())
     groups = dict(con.sql("SELECT segment, suppression_reason FROM marts.kpi_usage WHERE quarter = ? AND "
                           "segment_type = 'target_group'", params=[Q]).fetchall())

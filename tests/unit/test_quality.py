@@ -35,9 +35,12 @@ def con():
         INSERT INTO staging.use_cases VALUES
           ('UC-1', 'Meeting summaries', 'Sales', '2024-01-10', 'pilot', true, 12.0);
         INSERT INTO staging.usage_activity VALUES
-          ('usage/a.csv', 1, 'canonical_events', '2024-03-04', NULL, 'p_u1', false, 'chatgpt', NULL, 1, 1, 0, 'k1', NULL, NULL, NULL),
-          ('usage/a.csv', 2, 'canonical_events', '2024-03-04', NULL, 'p_u2', false, 'chatgpt', NULL, 1, 0, 1, 'k2', NULL, NULL, NULL),
-          ('usage/gh.ndjson', 1, 'github_copilot', '2024-03-05', NULL, 'p_u1', false, 'github-copilot', NULL, 5, 3, 4, 'k3', NULL, NULL, NULL);
+          ('usage/a.csv', 1, 'canonical_events', '2024-03-04', NULL, 'p_u1', false, 'chatgpt', NULL,
+           1, 1, 0, 'k1', NULL, NULL, NULL),
+          ('usage/a.csv', 2, 'canonical_events', '2024-03-04', NULL, 'p_u2', false, 'chatgpt', NULL,
+           1, 0, 1, 'k2', NULL, NULL, NULL),
+          ('usage/gh.ndjson', 1, 'github_copilot', '2024-03-05', NULL, 'p_u1', false, 'github-copilot', NULL,
+           5, 3, 4, 'k3', NULL, NULL, NULL);
         INSERT INTO staging.survey_answers VALUES
           ('surveys/q1.csv', 'r1', 'I share AI tips', 'collaboration', false, 4, 4),
           ('surveys/q1.csv', 'r1', 'AI tools make my work harder', 'satisfaction', true, 2, 4);
@@ -88,7 +91,8 @@ def test_duplicate_employee_key(con):
 
 
 def test_exit_before_hire_and_fte_out_of_range(con):
-    con.execute("INSERT INTO staging.employees VALUES ('p_e3', 'Ops', 'user', '2024-01-01', '2023-12-31', 1.5, 0, false)")
+    con.execute("INSERT INTO staging.employees VALUES "
+                "('p_e3', 'Ops', 'user', '2024-01-01', '2023-12-31', 1.5, 0, false)")
     result = validate_table(con, "employees")
     assert failures(result) == {
         ("expect_column_values_to_be_between", "fte"): 1,
@@ -105,7 +109,8 @@ def test_score_above_max_score(con):
 
 
 def test_unknown_employee_in_trainings(con):
-    con.execute("INSERT INTO staging.trainings VALUES ('p_ghost', 'c1', 'hackathon', '2024-04-01', NULL, 'enrolled', 8)")
+    con.execute("INSERT INTO staging.trainings VALUES "
+                "('p_ghost', 'c1', 'hackathon', '2024-04-01', NULL, 'enrolled', 8)")
     con.execute("INSERT INTO staging.trainings VALUES ('p_ghost', 'c3', 'coaching', '2024-05-01', NULL, 'enrolled', 1)")
     result = validate_table(con, "trainings")
     assert failures(result) == {("expect_column_values_to_be_in_set", "employee_resolved"): 2}
@@ -123,13 +128,15 @@ def test_bad_training_format_status_and_hours(con):
 
 
 def test_negative_cases(con):
-    con.execute("INSERT INTO staging.process_metrics VALUES ('2024-03-01', 'quote_preparation', 'Sales', -1, 10, NULL, NULL)")
+    con.execute("INSERT INTO staging.process_metrics VALUES "
+                "('2024-03-01', 'quote_preparation', 'Sales', -1, 10, NULL, NULL)")
     result = validate_table(con, "process_metrics")
     assert failures(result) == {("expect_column_values_to_be_between", "cases"): 1}
 
 
 def test_errors_above_cases_and_repeated_month(con):
-    con.execute("INSERT INTO staging.process_metrics VALUES ('2024-02-01', 'quote_preparation', 'Sales', 5, 10, 7, NULL)")
+    con.execute("INSERT INTO staging.process_metrics VALUES "
+                "('2024-02-01', 'quote_preparation', 'Sales', 5, 10, 7, NULL)")
     result = validate_table(con, "process_metrics")
     assert failures(result) == {
         ("expect_column_pair_values_a_to_be_greater_than_b", "cases, errors"): 1,
@@ -175,7 +182,8 @@ def test_usage_day_after_tomorrow_and_negative_counts(con):
 
 
 def test_survey_points_above_the_scale(con):
-    con.execute("INSERT INTO staging.survey_answers VALUES ('surveys/q1.csv', 'r2', 'I share AI tips', 'collaboration', false, 7, 7)")
+    con.execute("INSERT INTO staging.survey_answers VALUES "
+                "('surveys/q1.csv', 'r2', 'I share AI tips', 'collaboration', false, 7, 7)")
     result = validate_table(con, "survey_answers", scale_max=5)
     assert not result.success and not result.blocking
     assert failures(result) == {("expect_column_values_to_be_between", "points"): 1,
@@ -184,7 +192,8 @@ def test_survey_points_above_the_scale(con):
 
 
 def test_examples_are_json_and_markdown_lists_failures(con):
-    con.execute("INSERT INTO staging.employees VALUES ('p_e3', 'Ops', 'boss', '2024-01-01', '2023-01-01', 1, 70, false)")
+    con.execute("INSERT INTO staging.employees VALUES "
+                "('p_e3', 'Ops', 'boss', '2024-01-01', '2023-01-01', 1, 70, false)")
     result = validate_table(con, "employees")
     json.dumps([o.unexpected_examples for o in result.outcomes])
     md = failures_markdown(result)
@@ -248,7 +257,8 @@ def test_a_new_file_is_validated_alone_and_a_changed_one_again(con):
     assert validate_table(con, "survey_answers", scale_max=5).success
     assert validate_table(con, "survey_answers", scale_max=5).passed_before is not None
     # an earlier file changed (a corrected re-export): its rows are validated again
-    con.execute("UPDATE staging.survey_answers SET points = 0 WHERE file = 'surveys/q1.csv' AND item = 'I share AI tips'")
+    con.execute("UPDATE staging.survey_answers SET points = 0 "
+                "WHERE file = 'surveys/q1.csv' AND item = 'I share AI tips'")
     result = validate_table(con, "survey_answers", scale_max=5)
     assert failures(result) == {("expect_column_values_to_be_between", "points"): 1}
 

@@ -426,7 +426,8 @@ def test_pulse_surveys_improve_and_carry_comments(company):
     fav = {}
     for p in sorted(root.glob("surveys/pulse-*.csv")):
         with p.open(encoding="utf-8", newline="") as fh:
-            assert next(csv.reader(fh)) == ["response_id", "submitted_at", "department", "target_group", *items, "Comments"]
+            header = next(csv.reader(fh))
+            assert header == ["response_id", "submitted_at", "department", "target_group", *items, "Comments"]
         rows = _read_csv(p)
         assert 0.5 * 110 < len(rows) < 0.8 * 130
         answers = [points[r[i]] for r in rows for i in items[:4] if r[i]]

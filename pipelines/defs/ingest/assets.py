@@ -78,7 +78,8 @@ def _file_table(reports) -> dg.MetadataValue:
             lines.append(f"| {r.file} | skipped (already ingested) | | | | |")
         else:
             reasons = ", ".join(f"{k} {v}" for k, v in r.quarantine_reasons.items())
-            lines.append(f"| {r.file} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} | {r.rows_replaced} | {reasons} |")
+            lines.append(f"| {r.file} | {r.rows_read} | {r.rows_loaded} | {r.rows_quarantined} | {r.rows_replaced} "
+                         f"| {reasons} |")
     return dg.MetadataValue.md("\n".join(lines))
 
 
