@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    import altair as alt
     import polars as pl
 
 #: Okabe & Ito (2008): distinguishable with every common colour-vision deficiency. Yellow last:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import hashlib
 from datetime import datetime
-from pathlib import Path
 
 from kpi.catalog import load
 from kpi.codehash import files_sha256, module_closure

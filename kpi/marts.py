@@ -166,7 +166,8 @@ def mart_params(cfg: Config, table: str, quarter: str) -> dict[str, Any]:
     """The parameters a mart's SQL binds for one quarter."""
     if table in _PARAMS:
         return _PARAMS[table](cfg, quarter)
-    from kpi.catalog import CatalogError, table as spec
+    from kpi.catalog import CatalogError
+    from kpi.catalog import table as spec
 
     params = _quarter_params(quarter)
     for name, path in spec(table).params.items():

@@ -237,6 +237,7 @@ def _replace(con: Any, table: str, columns: Sequence[str], rows: Sequence[Mappin
 def build_roi_tables(con: Any, cfg: Any) -> RoiBuild:
     """Replace the rows of every ROI mart from ``staging.*`` and ``intermediate.usage_activity``
     with the configured assumptions (``cfg`` is a :class:`kpi.config.Config`)."""
+    from kpi.migrations import prepare
     from kpi.roi import (
         build_monthly_series,
         headcount_at_start,
@@ -246,8 +247,6 @@ def build_roi_tables(con: Any, cfg: Any) -> RoiBuild:
         sensitivity,
         summary,
     )
-
-    from kpi.migrations import prepare
 
     _ensure_inputs(con)
     prepare(con, *ROI_TABLES)

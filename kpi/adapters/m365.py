@@ -32,7 +32,6 @@ from kpi.adapters.usage_common import (
     USAGE_SCHEMA,
     FormatRead,
     UsageFormat,
-    UsageSource,
     empty_usage_frame,
     qrow,
 )

@@ -20,9 +20,10 @@ saw: the ingest's sanity gates and the quarantine's identifier protection use th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 

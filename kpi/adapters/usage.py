@@ -19,8 +19,8 @@ from kpi.adapters import registry
 from kpi.adapters.textio import (
     DateRange,
     _detect_delimiter,
-    default_date_range,
     decode_bytes,
+    default_date_range,
     looks_binary,
     read_text,
     split_record,

@@ -59,7 +59,11 @@ def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=S
     HR list was, since they are checked against it). Each file read is judged as a whole
     (`kpi.ingest.checks`): an unusable employees or costs file raises InputError."""
     from kpi.ingest.state import (
-        EMPLOYEE_CHECKED, clear_absent_state, ingest_state_file, skipped_state_report, state_settings_sha256,
+        EMPLOYEE_CHECKED,
+        clear_absent_state,
+        ingest_state_file,
+        skipped_state_report,
+        state_settings_sha256,
     )
 
     checks = checks or InputChecks.from_config(cfg, now)

@@ -19,7 +19,13 @@ import polars as pl
 from kpi.ingest.checks import InputChecks, file_problem
 from kpi.ingest.files import REQUIRED_FIX, InputFile
 from kpi.ingest.store import (
-    FileReport, hr_identity_keys, quarantine_frame, reason_counts, write_manifest, write_quarantine, write_warnings,
+    FileReport,
+    hr_identity_keys,
+    quarantine_frame,
+    reason_counts,
+    write_manifest,
+    write_quarantine,
+    write_warnings,
 )
 from kpi.privacy import pseudonym_map
 

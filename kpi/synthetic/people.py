@@ -9,8 +9,8 @@ import numpy as np
 from kpi.synthetic._common import (
     CHAMPION,
     CONTRACTOR_DOMAIN,
-    DEPT_SHARE,
     DEPARTMENTS,
+    DEPT_SHARE,
     EMAIL_DOMAIN,
     ENGINEERING,
     EXECUTIVE,

@@ -17,7 +17,6 @@ import json
 import re
 import secrets
 from html.parser import HTMLParser
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -26,7 +25,6 @@ from kpi.config import load_config
 from kpi.ingest import ingest_inputs
 from kpi.marts import build_quarter, data_quarters
 from kpi.report import build_report
-
 
 # --------------------------------------------------------------------------------------------
 # Reading the page

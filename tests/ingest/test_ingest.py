@@ -3,7 +3,6 @@ with its reason, identifiers pseudonymised, re-ingest idempotent, matching redon
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
 
 import duckdb

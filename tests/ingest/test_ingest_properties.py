@@ -21,10 +21,11 @@ import json
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import duckdb
 import pytest
@@ -145,7 +146,7 @@ class Cell:
     value: Any
     expect: Expect
 
-    def apply(self, kind: "Kind", row: dict, choice: int) -> list[Line]:
+    def apply(self, kind: Kind, row: dict, choice: int) -> list[Line]:
         new = {**row, self.column: self.value}
         return [Line(kind.render(new), self.expect, new)]
 
@@ -162,7 +163,7 @@ class Text:
     damage: Callable[[str, int], str]
     expect: Expect
 
-    def apply(self, kind: "Kind", row: dict, choice: int) -> list[Line]:
+    def apply(self, kind: Kind, row: dict, choice: int) -> list[Line]:
         # a damage that leaves the line valid (extra empty fields) keeps its record
         return [Line(self.damage(kind.render(row), choice), self.expect, row if self.expect.loaded else None)]
 
@@ -176,7 +177,7 @@ class Duplicate:
 
     expect: Expect
 
-    def apply(self, kind: "Kind", row: dict, choice: int) -> list[Line]:
+    def apply(self, kind: Kind, row: dict, choice: int) -> list[Line]:
         text = kind.render(row)
         return [Line(text, LOADED, row), Line(text, self.expect, row)]
 

@@ -32,8 +32,8 @@ import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
 from kpi.config import default_config
-from kpi.marts import MART_KEYS, MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
 from kpi.errors import UserError
+from kpi.marts import MART_KEYS, MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
 from kpi.migrations import ensure_schema_tables
 from kpi.quarters import (
     days_in_quarter,

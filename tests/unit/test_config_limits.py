@@ -21,8 +21,8 @@ from pydantic.fields import FieldInfo
 
 from kpi.config import (
     CONSTRUCTS,
-    Config,
     CompetenceConfig,
+    Config,
     SurveyConfig,
     SurveyItem,
     UsageConfig,

@@ -11,7 +11,14 @@ import dagster as dg
 
 from kpi.quality import is_blocking
 from pipelines.defs.ingest.assets import (
-    ASSESSMENTS, COSTS, EMPLOYEES, PROCESS_METRICS, SURVEY_ANSWERS, TRAININGS, USAGE_ACTIVITY, USE_CASES,
+    ASSESSMENTS,
+    COSTS,
+    EMPLOYEES,
+    PROCESS_METRICS,
+    SURVEY_ANSWERS,
+    TRAININGS,
+    USAGE_ACTIVITY,
+    USE_CASES,
 )
 from pipelines.resources import ProgrammeResource, WarehouseResource
 

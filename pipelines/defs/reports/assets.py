@@ -9,13 +9,16 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.kpis.assets import KPI_MARTS, KPI_SNAPSHOTS
+from pipelines.defs.roi.assets import (
+    BUDGET_PLAN_VS_ACTUAL,
+    ROI_ASSUMPTIONS,
+    ROI_MONTHLY,
+    ROI_QUARTERLY,
+    ROI_SENSITIVITY,
+)
 from pipelines.partitions import QUARTERS
 from pipelines.resources import ProgrammeResource, WarehouseResource
 from pipelines.specs import asset_key
-
-from pipelines.defs.roi.assets import (
-    BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS, ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY,
-)
 
 ROI_KEYS = [ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY, BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS]
 

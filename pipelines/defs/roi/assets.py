@@ -7,8 +7,8 @@ from the programme start to the horizon, whichever quarter is being built.
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED
 from kpi.roi_marts import ROI_TABLES
+from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED
 from pipelines.resources import ProgrammeResource, WarehouseResource
 from pipelines.specs import table_asset_spec
 
