@@ -92,8 +92,12 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
         raise UserError(f"--quarter {quarter}: not a quarter label; use the form 2025-Q3")
     console = Console(stderr=True)
     with console.status("starting ...") as status:
+        def progress(message: str) -> None:  # one line each, never wrapped (scripts and tests read them)
+            status.update(message)
+            console.print(f"[dim]- {message}[/dim]", soft_wrap=True)
+
         summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key, report=report,
-                               validation_process=True, progress=lambda message: (status.update(message), console.print(f"[dim]- {message}[/dim]")))
+                               validation_process=True, progress=progress)
     out = Console(soft_wrap=True)
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
     if summary.upgrades:
@@ -302,24 +306,14 @@ def _roi_overrides(attribution, confidence, hourly_cost_scale, cost_scale) -> di
 
 def _roi_read(warehouse: Path):
     """The stored ROI series and assumptions, through a short-lived read-only connection."""
-    import duckdb
-
     from kpi.roi_marts import missing_roi_tables, read_stored_roi
+    from kpi.warehouse import open_warehouse
 
+    _log_beside(warehouse)
     if not warehouse.exists():
         raise UserError(f"{warehouse}: warehouse not found; run kpi run first "
                         f"(kpi run --inputs DIR --config FILE --warehouse {warehouse})")
-    if warehouse.is_dir():
-        raise UserError(f"{warehouse}: is a folder, not a warehouse; pass the .duckdb file written by kpi run")
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "lock" in reason.lower():
-            raise UserError(f"{warehouse}: the warehouse is being written by a running pipeline; "
-                            "wait until the run has finished and try again") from None
-        raise UserError(f"{warehouse}: cannot be opened as a DuckDB warehouse ({reason}); "
-                        "pass the file written by kpi run") from None
+    con = open_warehouse(warehouse, read_only=True)  # busy, a folder, not DuckDB: one line naming the file
     try:
         missing = missing_roi_tables(con)
         if missing:
@@ -497,7 +491,10 @@ def _roi_text(result, warehouse: Path) -> str:
 
 
 def _roi_export(path: Path, result) -> list[Path]:
-    """Write the tables for controllers: .xlsx (one sheet each, assumptions first) or .csv."""
+    """Write the tables for controllers: .xlsx (one sheet each, assumptions first) or .csv. Each file
+    is written whole or not at all (a temporary name moved into place: kpi/fileio.py)."""
+    from kpi.fileio import atomic_open
+
     if not path.parent.exists():
         raise UserError(f"--export {path}: folder {path.parent} does not exist; create it or pick another path")
     try:
@@ -505,9 +502,9 @@ def _roi_export(path: Path, result) -> list[Path]:
             _roi_export_xlsx(path, result)
             return [path]
         assumptions = path.with_name(f"{path.stem}-assumptions.csv")
-        with open(path, "w", newline="", encoding="utf-8") as handle:
+        with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
             _roi_write_csv(handle, result["monthly_columns"], result["monthly"])
-        with open(assumptions, "w", newline="", encoding="utf-8") as handle:
+        with atomic_open(assumptions, "w", newline="", encoding="utf-8") as handle:
             _roi_write_csv(handle, ("name", "value", "value_text", "configured", "unit", "source", "overridden",
                                     "explanation"), _roi_assumption_table(result))
         return [path, assumptions]
@@ -521,10 +518,14 @@ def _roi_export_xlsx(path: Path, result) -> None:
     except ImportError:
         raise UserError("--export: writing .xlsx needs the xlsxwriter package; install it "
                         "(pip install xlsxwriter) or export .csv") from None
+    import io
+
     from kpi.export import safe_cell  # text a spreadsheet would run as a formula gets a leading '
+    from kpi.fileio import atomic_write_bytes
 
     cur = result["stored"].currency
-    wb = xlsxwriter.Workbook(str(path))
+    buffer = io.BytesIO()  # built in memory, then written whole or not at all
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     fmt = {
         "header": wb.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"}),
         "eur": wb.add_format({"num_format": f'#,##0.00 "{cur}"'}),
@@ -614,10 +615,8 @@ def _roi_export_xlsx(path: Path, result) -> None:
     sheet("Sensitivity", scols, result["sensitivity"], [kind(c) for c in scols])
     pcols = ("category", "plan_eur", "actual_eur", "difference_eur")
     sheet("Plan vs actual", pcols, result["stored"].plan_vs_actual, [kind(c) for c in pcols])
-    try:
-        wb.close()
-    except Exception as exc:  # xlsxwriter.exceptions.FileCreateError wraps the OSError
-        raise UserError(f"--export {path}: cannot write ({exc}); pick a writable path") from None
+    wb.close()
+    atomic_write_bytes(path, buffer.getvalue())  # an OSError: one line in _roi_export
 
 
 @app.command()
@@ -628,7 +627,10 @@ def report(
 ) -> None:
     """The quarterly review report: one self-contained HTML file (opens offline) plus charts for slides."""
     from kpi.report import build_report
+    from kpi.warehouse import open_warehouse
 
+    _log_beside(warehouse)
+    open_warehouse(warehouse, read_only=True).close()  # busy, a folder, not DuckDB: one line naming the file
     path = build_report(warehouse, quarter.strip(), out)
     typer.echo(f"Report: {path}")
     typer.echo(f"Charts: {path.parent / 'charts'} (PNG and SVG)")
@@ -822,7 +824,7 @@ def _machine_error_line(exc: BaseException) -> str | None:
 
         problem = storage_problem(str(exc))
         where = _ERROR_LOG_FOLDER[0] if _ERROR_LOG_FOLDER else "the warehouse"
-        line = f"{where}: cannot write ({problem})" if problem else None
+        line = f"{where}: cannot write ({problem[0]}); {problem[1]}" if problem else None
     return line
 
 

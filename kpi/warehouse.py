@@ -69,7 +69,8 @@ def open_warehouse(path, *, read_only: bool):
 
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a warehouse file; pass a file name such as "
+        raise UserError(f"{path}: is a folder, not a warehouse; pass the .duckdb file written by kpi run"
+                        if read_only else f"{path}: is a folder, not a warehouse file; pass a file name such as "
                         f"{path / 'warehouse.duckdb'}")
     if read_only and not path.exists():
         raise UserError(f"{path}: warehouse not found; run kpi run (or kpi demo) first, or check --warehouse")

@@ -240,7 +240,10 @@ def _closing(con, warehouse: Path):
     try:
         con.close()
     except Exception as exc:  # duckdb.Error
-        raise _storage_error(warehouse, str(exc)) or exc
+        problem = _storage_error(warehouse, str(exc))
+        if problem is None:
+            raise
+        raise problem from exc
 
 
 @contextmanager

@@ -179,7 +179,8 @@ def test_a_read_only_folder(inputs, tmp_path):
         context = nullcontext(folder)
     with context:
         warehouse = folder / "w.duckdb"
-        line = assert_one_line(_run(inputs, warehouse, "--no-report"), str(warehouse), "choose a folder you can write to")
+        line = assert_one_line(_run(inputs, warehouse, "--no-report"), str(warehouse),
+                               "choose a folder you can write to")
         assert "Read-only file system" in line or "Permission denied" in line
         assert not warehouse.exists()
 
@@ -223,3 +224,35 @@ def test_an_export_on_a_full_disk_leaves_the_previous_file(inputs, tmp_path):
         (folder / "filler").unlink()
         assert kpi("roi", "--warehouse", warehouse, "--export", folder / "roi.csv").returncode == 0
         assert (folder / "roi.csv").read_text().startswith("month,")
+
+
+def test_a_programming_error_shows_its_traceback_marked_as_a_bug(tmp_path, monkeypatch, capsys):
+    import sys
+
+    import duckdb
+
+    import kpi.roi_marts
+    from kpi.cli import main
+
+    warehouse = tmp_path / "w.duckdb"
+    duckdb.connect(str(warehouse)).close()
+
+    def broken(con):
+        return 1 / 0
+
+    monkeypatch.setattr(kpi.roi_marts, "missing_roi_tables", broken)
+    monkeypatch.setattr(sys, "argv", ["kpi", "roi", "--warehouse", str(warehouse)])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == 1
+    err = capsys.readouterr().err
+    log = tmp_path / "kpi-errors.log"
+    assert "Traceback" in err and "ZeroDivisionError" in err
+    assert err.splitlines()[-1] == f"error: this is a bug in kpi: please report it with {log}"
+    assert "ZeroDivisionError: division by zero" in log.read_text()
+
+
+def test_demo_into_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder")
+    assert_one_line(kpi("demo", "--out", blocker), str(blocker))

@@ -19,7 +19,8 @@ import duckdb
 import pytest
 
 from tests.e2e.test_cli import KPI, kpi
-from tests.e2e.test_failures import assert_one_line, warehouse_content as _content
+from tests.e2e.test_failures import assert_one_line
+from tests.e2e.test_failures import warehouse_content as _content
 from tests.ingest.tiny import write_tiny_inputs
 
 KEY = {"KPI_PSEUDONYM_KEY": "x" * 32}

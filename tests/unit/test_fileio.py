@@ -9,7 +9,13 @@ import stat
 import pytest
 
 from kpi.fileio import (
-    ERROR_LOG, append_error_log, atomic_open, atomic_path, atomic_write_bytes, atomic_write_text, os_error_line,
+    ERROR_LOG,
+    append_error_log,
+    atomic_open,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_text,
+    os_error_line,
 )
 
 
