@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kpi.errors import UserError
 from kpi.quarters import parse_quarter
 from kpi.report.charts import build_charts, write_images
 from kpi.report.collect import collect
@@ -18,17 +17,12 @@ def build_report(warehouse: Path, quarter: str, out_dir: Path, *, cfg: Any = Non
     ``cfg`` (optional) supplies the company name, k and alert thresholds when the warehouse's
     ``marts.roi_assumptions`` does not hold them. A quarter not in the warehouse is a one-line
     :class:`UserError` listing the quarters available."""
-    import duckdb
+    from kpi.fileio import atomic_write_text
+    from kpi.warehouse import open_warehouse
 
     warehouse, out_dir = Path(warehouse), Path(out_dir)
     parse_quarter(quarter)
-    if not warehouse.is_file():
-        raise UserError(f"{warehouse}: warehouse not found; run kpi run (or kpi demo) first, or check --warehouse")
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as exc:
-        raise UserError(f"{warehouse}: cannot open the warehouse read-only ({str(exc).splitlines()[0]}); "
-                        "wait for the running pipeline to finish and try again") from None
+    con = open_warehouse(warehouse, read_only=True)  # every problem is one line naming the file
     try:
         data = collect(con, quarter, cfg, warehouse)
     finally:
@@ -37,7 +31,7 @@ def build_report(warehouse: Path, quarter: str, out_dir: Path, *, cfg: Any = Non
     page = render_html(data, chart_list)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"report-{quarter}.html"
-    path.write_text(page, encoding="utf-8")
+    atomic_write_text(path, page)  # whole or not at all: never a truncated page
     if images:
         write_images(chart_list, out_dir / "charts", quarter)
     return path

@@ -139,13 +139,14 @@ def write_images(chart_list: list[ChartOut], folder: Path, quarter: str) -> list
     import vl_convert as vlc
 
     from kpi.charts import EURO_LOCALE
+    from kpi.fileio import atomic_write_bytes, atomic_write_text
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for c in chart_list:
         svg = folder / f"{quarter}-{c.name}.svg"
-        svg.write_text(vlc.vegalite_to_svg(c.spec, format_locale=EURO_LOCALE), encoding="utf-8")
+        atomic_write_text(svg, vlc.vegalite_to_svg(c.spec, format_locale=EURO_LOCALE))
         png = folder / f"{quarter}-{c.name}.png"
-        png.write_bytes(vlc.vegalite_to_png(c.spec, scale=2, format_locale=EURO_LOCALE))
+        atomic_write_bytes(png, vlc.vegalite_to_png(c.spec, scale=2, format_locale=EURO_LOCALE))
         written += [svg, png]
     return written

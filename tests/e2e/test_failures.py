@@ -256,3 +256,19 @@ def test_demo_into_a_file_is_one_line(tmp_path):
     blocker = tmp_path / "out"
     blocker.write_text("not a folder")
     assert_one_line(kpi("demo", "--out", blocker), str(blocker))
+
+
+def test_a_report_on_a_full_disk_leaves_the_previous_file(inputs, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert _run(inputs, warehouse, "--no-report").returncode == 0
+    with _tmpfs(tmp_path / "small", "size=8m") as folder:  # room for the page and its charts
+        page = folder / "report-2025-Q1.html"
+        page.write_bytes(b"the report as mailed last quarter")
+        _fill(folder)
+        result = kpi("report", "--warehouse", warehouse, "--quarter", "2025-Q1", "--out", folder)
+        assert_one_line(result, "No space left on device")
+        assert page.read_bytes() == b"the report as mailed last quarter"  # never truncated
+        assert sorted(p.name for p in folder.iterdir() if p.name != "charts") == ["filler", "report-2025-Q1.html"]
+        (folder / "filler").unlink()
+        assert kpi("report", "--warehouse", warehouse, "--quarter", "2025-Q1", "--out", folder).returncode == 0
+        assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
