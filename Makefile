@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test bench dev clean install
+.PHONY: demo test lint bench dev clean install
 
 install: $(STAMP)
 
@@ -23,9 +23,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/kpi demo --out out/demo
 
-test: $(STAMP)
+test: $(STAMP) lint
 	@bash scripts/test-prereqs.sh
 	@$(BIN)/python -m pytest -q
+
+# ruff (pyproject.toml [tool.ruff]) and sqlfluff (.sqlfluff: DuckDB dialect) over the code base
+lint: $(STAMP)
+	@$(BIN)/ruff check --quiet .
+	@$(BIN)/sqlfluff lint sql --processes 2 > $(VENV)/sqlfluff.log 2>&1 || { cat $(VENV)/sqlfluff.log; exit 1; }
+	@echo "lint: ruff and sqlfluff pass"
 
 bench: $(STAMP)
 	@$(BIN)/python bench/run.py

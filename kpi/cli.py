@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -67,7 +66,7 @@ def run(
     inputs: Path = typer.Option(..., "--inputs", help="The inputs folder."),
     config: Path = typer.Option(..., "--config", help="The programme config YAML."),
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse file (created if missing)."),
-    quarter: Optional[str] = typer.Option(None, "--quarter", help="Only this quarter (YYYY-Qn)."),
+    quarter: str | None = typer.Option(None, "--quarter", help="Only this quarter (YYYY-Qn)."),
     no_report: bool = typer.Option(False, "--no-report",
                                    help="Build everything but the quarterly report (write it later with kpi report)."),
 ) -> None:
@@ -144,7 +143,8 @@ def _roi_headline(summary) -> str:
 
 @app.command()
 def validate(
-    inputs: Path = typer.Option(..., "--inputs", help="The inputs folder (hr/, usage/, surveys/, finance/, business/)."),
+    inputs: Path = typer.Option(..., "--inputs",
+                                help="The inputs folder (hr/, usage/, surveys/, finance/, business/)."),
     config: Path = typer.Option(..., "--config", help="The programme config YAML."),
 ) -> None:
     """Check every input without writing the warehouse: rows read, would load, would quarantine and why.
@@ -207,7 +207,8 @@ def _concealed_hint(quarantined: dict[str, int], warned: bool = False) -> None:
     if quarantined.get("concealed_identity") and not warned:
         from kpi.ingest import CONCEALED_IDENTITY_HINT
 
-        typer.echo(f"note: {quarantined['concealed_identity']:,} rows have concealed user names. {CONCEALED_IDENTITY_HINT}")
+        rows = quarantined["concealed_identity"]
+        typer.echo(f"note: {rows:,} rows have concealed user names. {CONCEALED_IDENTITY_HINT}")
 
 
 def _print_written(out: Path, summary: dict) -> None:
@@ -229,7 +230,8 @@ def _print_written(out: Path, summary: dict) -> None:
     Console(soft_wrap=True).print(table)
     company, window = summary.get("company"), summary.get("window")
     if company and window:
-        typer.echo(f"{company}: {summary.get('employees')} employees at the start, data from {window[0]} to {window[1]}")
+        employees = summary.get("employees")
+        typer.echo(f"{company}: {employees} employees at the start, data from {window[0]} to {window[1]}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -244,16 +246,16 @@ _ROI_NOT_ADDED = ("estimate from tool interactions x benefits.time_saved_minutes
 @app.command()
 def roi(
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
-    attribution: Optional[float] = typer.Option(
+    attribution: float | None = typer.Option(
         None, "--attribution", help="Use this attribution (0-1) instead of benefits.attribution."),
-    confidence: Optional[float] = typer.Option(
+    confidence: float | None = typer.Option(
         None, "--confidence", help="Use this confidence (0-1) instead of benefits.confidence."),
-    hourly_cost_scale: Optional[float] = typer.Option(
+    hourly_cost_scale: float | None = typer.Option(
         None, "--hourly-cost-scale", help="Multiply every hourly cost (time savings and participant time) by X."),
-    cost_scale: Optional[float] = typer.Option(
+    cost_scale: float | None = typer.Option(
         None, "--cost-scale", help="Multiply every cost (ledger and participant time) by X."),
     output_format: str = typer.Option("table", "--format", help="table, json or csv (the monthly table)."),
-    export: Optional[Path] = typer.Option(
+    export: Path | None = typer.Option(
         None, "--export", help="Also write the tables to FILE.xlsx (one sheet each) or FILE.csv (monthly)."),
 ) -> None:
     """ROI, BCR, break-even, payback, NPV and year-1 ROI from the warehouse, with what-if overrides."""
@@ -663,16 +665,18 @@ def export_command(
 @app.command()
 def purge(
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
-    config: Optional[Path] = typer.Option(None, "--config", help="The programme config (privacy.retention_months)."),
-    retention_months: Optional[int] = typer.Option(
+    config: Path | None = typer.Option(None, "--config", help="The programme config (privacy.retention_months)."),
+    retention_months: int | None = typer.Option(
         None, "--retention-months", min=1, help="Use this retention instead of privacy.retention_months."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Count the months back from this day (YYYY-MM-DD; default today)."),
+    as_of: str | None = typer.Option(None, "--as-of",
+                                     help="Count the months back from this day (YYYY-MM-DD; default today)."),
 ) -> None:
     """Delete the person-level rows of closed, snapshotted quarters older than the retention period;
     their figures stay as snapshotted and kpi run never rebuilds them."""
     import datetime as dt
 
-    from kpi.retention import open_writable, purge as purge_rows
+    from kpi.retention import open_writable
+    from kpi.retention import purge as purge_rows
 
     months = retention_months
     if months is None and config is not None:
@@ -709,8 +713,9 @@ def purge(
 @app.command()
 def forget(
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
-    employee: str = typer.Option(..., "--employee", help="The person's employee id as in the HR file (an e-mail or GitHub login works too)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="The programme config (privacy.pseudonym_key_env)."),
+    employee: str = typer.Option(
+        ..., "--employee", help="The person's employee id as in the HR file (an e-mail or GitHub login works too)."),
+    config: Path | None = typer.Option(None, "--config", help="The programme config (privacy.pseudonym_key_env)."),
 ) -> None:
     """Erase one person's rows everywhere in the warehouse (right to erasure); only the day of the
     erasure is recorded."""
@@ -719,7 +724,8 @@ def forget(
 
     from kpi.ingest.store import check_pseudonym_key
     from kpi.privacy import resolve_key
-    from kpi.retention import forget as forget_rows, open_writable
+    from kpi.retention import forget as forget_rows
+    from kpi.retention import open_writable
 
     env = "KPI_PSEUDONYM_KEY"
     if config is not None:
@@ -744,8 +750,8 @@ def forget(
 @app.command("audit-privacy")
 def audit_privacy(
     warehouse: Path = typer.Option(..., "--warehouse", help="A warehouse (or an aggregates file) to audit."),
-    k: Optional[int] = typer.Option(None, "--k", min=1,
-                                    help="Group size to audit against (default: privacy.min_group_size it was built with)."),
+    k: int | None = typer.Option(
+        None, "--k", min=1, help="Group size to audit against (default: privacy.min_group_size it was built with)."),
 ) -> None:
     """Search the published figures for any statistic about fewer than k people that adding or
     subtracting other figures of the same quarter would give (docs/privacy.md). Exit status 1

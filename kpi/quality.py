@@ -14,8 +14,9 @@ Unexpected examples show only the offending values and the row's pseudonymised k
 A pass is remembered (``audit.quality_passes``) with a hash of the frame validated, the suite
 code and the GX version: the same frame validated again reuses it without importing GX (2-3 s).
 The accumulating inputs (usage summary, survey answers) are remembered per file, so a run that
-adds files validates the new files' rows only. Failures are never reused. The usage suite's upper day bound is today + 1, which only grows, so
-a pass of the same frame under an earlier `today` still holds.
+adds files validates the new files' rows only. Failures are never reused. The usage suite's upper
+day bound is today + 1, which only grows, so a pass of the same frame under an earlier `today`
+still holds.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from kpi.config import CONSTRUCTS, COST_CATEGORIES, TARGET_GROUPS
 from kpi.warehouse import table_exists
