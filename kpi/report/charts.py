@@ -34,11 +34,29 @@ class ChartOut:
 
 
 def _strip_nulls(spec: dict) -> dict:
-    """Drop null fields from inline dataset rows: a suppressed row carries its label, nothing else."""
-    for rows in (spec.get("datasets") or {}).values():
-        for i, row in enumerate(rows):
-            if isinstance(row, dict):
-                rows[i] = {k: v for k, v in row.items() if v is not None}
+    """Drop null fields from inline dataset rows (a suppressed row carries its label, nothing
+    else) and keep 12 significant digits of every number: a sum of doubles that DuckDB adds up
+    in parallel may differ in its last digit from run to run, and the same warehouse must give
+    the same page. Datasets are renamed after their rounded content, as Altair names them."""
+    import hashlib
+    import json
+
+    def tidy(value):
+        return float(f"{value:.12g}") if isinstance(value, float) else value
+
+    renamed = {}
+    datasets = spec.get("datasets") or {}
+    for name in list(datasets):
+        rows = [{k: tidy(v) for k, v in row.items() if v is not None} if isinstance(row, dict) else row
+                for row in datasets.pop(name)]
+        digest = hashlib.md5(json.dumps(rows, sort_keys=True).encode(), usedforsecurity=False).hexdigest()
+        renamed[name] = f"data-{digest}"
+        datasets[renamed[name]] = rows
+    if renamed:
+        text = json.dumps(spec)
+        for old, new in renamed.items():
+            text = text.replace(f'"{old}"', f'"{new}"')
+        spec = json.loads(text)
     return spec
 
 
