@@ -23,9 +23,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/kpi demo --out out/demo
 
+# two workers (pytest-xdist): one per core; the session fixtures are built once per worker
 test: $(STAMP) lint
 	@bash scripts/test-prereqs.sh
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q -n 2
 
 # ruff (pyproject.toml [tool.ruff]) and sqlfluff (.sqlfluff: DuckDB dialect) over the code base
 lint: $(STAMP)
