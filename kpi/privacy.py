@@ -122,6 +122,17 @@ def _residual(rows: list[dict], total: dict | None, segment_type: str, size: str
     return sum(r[size] or 0 for r in rows if not shown(r))
 
 
+def _withhold_until_safe(group: list[dict], total: dict | None, segment_type: str, size: str, k: int,
+                         prefer: Mapping[str, Sequence[str]], shown, withhold) -> None:
+    """Withhold one more shown group of a breakdown while the groups left out describe 1..k-1
+    people (counted in ``size``): the first of ``prefer[segment_type]``, else the smallest."""
+    while 0 < _residual(group, total, segment_type, size, shown) < k:
+        candidates = [r for r in group if shown(r)]
+        if not candidates:
+            return
+        withhold(_pick(candidates, size, prefer.get(segment_type, ())))
+
+
 def apply_suppression(
     con,
     table: str,
@@ -170,24 +181,18 @@ def apply_suppression(
         total = next((r for r in members if r["segment_type"] == "company"), None)
         for segment_type in sorted({r["segment_type"] for r in members} - {"company"}):
             group = [r for r in members if r["segment_type"] == segment_type]
-            if complementary:
-                def row_shown(r):
-                    return r["hidden"] is None
-                while 0 < _residual(group, total, segment_type, "group_size", row_shown) < k:
-                    candidates = [r for r in group if row_shown(r)]
-                    if not candidates:
-                        break
-                    _pick(candidates, "group_size", prefer.get(segment_type, ()))["hidden"] = "complementary"
-            for population, _figures in families.items():
-                def shown(r, population=population):
-                    return r["hidden"] is None and (r[population] or 0) >= k and population not in r["withheld"]
+            if not complementary:
+                continue
+            _withhold_until_safe(group, total, segment_type, "group_size", k, prefer,
+                                 shown=lambda r: r["hidden"] is None,
+                                 withhold=lambda r: r.update(hidden="complementary"))
+            for population in families:
                 if total is not None and (total[population] or 0) < k:
                     continue  # the company's figure itself is withheld: nothing to subtract from
-                while complementary and 0 < _residual(group, total, segment_type, population, shown) < k:
-                    candidates = [r for r in group if shown(r)]
-                    if not candidates:
-                        break
-                    _pick(candidates, population, prefer.get(segment_type, ()))["withheld"].add(population)
+                _withhold_until_safe(
+                    group, total, segment_type, population, k, prefer,
+                    shown=lambda r, p=population: r["hidden"] is None and (r[p] or 0) >= k and p not in r["withheld"],
+                    withhold=lambda r, p=population: r["withheld"].add(p))
     hidden = [r for r in rows if r["hidden"]]
     withheld = [(r, [f for p in sorted(r["withheld"]) for f in families[p]]) for r in rows
                 if r["withheld"] and not r["hidden"]]
