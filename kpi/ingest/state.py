@@ -21,8 +21,10 @@ from kpi.ingest.files import REQUIRED_FIX, InputFile
 from kpi.ingest.store import (
     FileReport,
     hr_identity_keys,
+    pseudonymise_identifiers_in_text,
     quarantine_frame,
     reason_counts,
+    reject_identifier_rows,
     write_manifest,
     write_quarantine,
     write_warnings,
@@ -30,6 +32,9 @@ from kpi.ingest.store import (
 from kpi.privacy import pseudonym_map
 
 EMPLOYEE_CHECKED = ("trainings", "assessments")  # rows are checked against staging.employees
+# Free text that may name a person legitimately: an identifier in it is pseudonymised in place
+# (quarantining a cost row would change the ROI); in any other text column it quarantines the row.
+FREE_TEXT_COLUMNS = {"costs": ("description",), "use_cases": ("title",)}
 
 STAGING_TABLE = {
     "employees": "staging.employees",
@@ -194,6 +199,13 @@ def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
     known_identities = hr_identity_keys(con) | set(pseudonym_map(read.identifier_values, key).values())
     swapped = {read.mapped_columns[c] for c, reasons in read.column_problems.items()
                if c in read.mapped_columns and read.rows_parsed and sum(reasons.values()) >= read.rows_parsed}
+    # No raw identifier in a text column of staging: the row is quarantined, a free text keeps its
+    # row with the identifier pseudonymised (docs/quality.md, "Identifiers in text columns").
+    text = [c.name for c in read.spec.columns if c.type == "text" and not c.identifier]
+    free = FREE_TEXT_COLUMNS.get(kind, ())
+    frame = reject_identifier_rows(frame, [c for c in text if c not in free], key, known_identities, quarantine,
+                                   names=read.mapped_columns)
+    frame = pseudonymise_identifiers_in_text(frame, free, key, known_identities)
     if kind == "employees":
         staged, identities = stage_employees(frame, cfg, key, quarantine)
         replace_table(con, "staging.employee_identities", identities)

@@ -137,6 +137,63 @@ class FileReport:
             )
 
 
+def holds_identifier(text: str | None, key: bytes, known_identities: set[str] | frozenset = frozenset()) -> bool:
+    """True when a value holds a person's identifier: something shaped like an e-mail address, or the
+    value equals (matching form, `kpi.privacy.normalise_identifier`) one of ``known_identities``
+    (pseudonyms: the HR list's employee ids, e-mails and logins). The one rule for the quarantine
+    (`protect_value`) and for the text columns of staging (`reject_identifier_rows`)."""
+    if text is None or not text.strip():
+        return False
+    return EMAIL_LIKE.search(text) is not None or (
+        bool(known_identities) and pseudonymise(text, key) in known_identities)
+
+
+def _identifier_values(frame: pl.DataFrame, column: str, key: bytes, known_identities) -> list[str]:
+    """The distinct values of a text column that hold an identifier (each distinct value checked once)."""
+    values = frame.get_column(column).drop_nulls().unique().to_list()
+    return [v for v in values if holds_identifier(v, key, known_identities)]
+
+
+def reject_identifier_rows(frame: pl.DataFrame, columns, key: bytes, known_identities, quarantine: list[dict],
+                           names: dict[str, str] | None = None) -> pl.DataFrame:
+    """Quarantine (`out_of_range`, named by its first such column) every source row (``row_number``)
+    of which a value of one of the text ``columns`` holds an identifier (`holds_identifier`): a
+    tool, action, department, ... that is a person's e-mail or id means the columns are swapped, and
+    staging never stores a raw identifier. Returns the other rows; ``names``: column -> the file's
+    header, as the quarantine names it. (The quarantine pseudonymises the value, `protect_value`.)"""
+    names = names or {}
+    flagged: dict[int, tuple[str, str]] = {}
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        values = _identifier_values(frame, column, key, known_identities)
+        if not values:
+            continue
+        hits = frame.filter(pl.col(column).is_in(values)).select("row_number", column)
+        for row_number, value in hits.iter_rows():
+            flagged.setdefault(row_number, (names.get(column, column), value))
+    for row_number in sorted(flagged):
+        column, value = flagged[row_number]
+        quarantine.append({"row_number": row_number, "column": column, "value": value, "reason": "out_of_range"})
+    return frame.filter(~pl.col("row_number").is_in(list(flagged))) if flagged else frame
+
+
+def pseudonymise_identifiers_in_text(frame: pl.DataFrame, columns, key: bytes, known_identities) -> pl.DataFrame:
+    """Free-text columns that may name a person (costs.description, use_cases.title) keep their row:
+    each e-mail address in the text is replaced by its pseudonym, and a value equal to an identifier
+    of ``known_identities`` becomes its pseudonym."""
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        values = _identifier_values(frame, column, key, known_identities)
+        if not values:
+            continue
+        replaced = {v: pseudonymise(v, key) if known_identities and pseudonymise(v, key) in known_identities
+                    else EMAIL_LIKE.sub(lambda m: pseudonymise(m.group(0), key), v) for v in values}
+        frame = frame.with_columns(pl.col(column).replace(replaced))
+    return frame
+
+
 def protect_value(column: str | None, value: Any, key: bytes, personal_columns: set[str] = frozenset(),
                   known_identities: set[str] | frozenset = frozenset()) -> str | None:
     """The value as stored in the quarantine: identifiers pseudonymised, long text cut.
@@ -149,8 +206,7 @@ def protect_value(column: str | None, value: Any, key: bytes, personal_columns: 
         return None
     text = str(value)
     personal = column is not None and (column.strip().casefold() in IDENTITY_COLUMNS or column in personal_columns)
-    if text.strip() and column not in (None, "", "*") and (
-            personal or EMAIL_LIKE.search(text) or (known_identities and pseudonymise(text, key) in known_identities)):
+    if text.strip() and column not in (None, "", "*") and (personal or holds_identifier(text, key, known_identities)):
         return pseudonymise(text, key)
     if column in (None, "", "*"):
         # A whole malformed line: may hold e-mails and names, so only a fingerprint is kept.

@@ -22,6 +22,7 @@ from kpi.ingest.files import InputFile
 from kpi.ingest.store import (
     FileReport,
     already_ingested,
+    holds_identifier,
     insert_frame,
     quarantine_frame,
     reason_counts,
@@ -97,9 +98,11 @@ def _parse_submitted(text: str, tz: str) -> datetime | None:
     return value
 
 
-def read_survey(source: InputFile, cfg, key: bytes, dates=None):
+def read_survey(source: InputFile, cfg, key: bytes, dates=None, known_identities: set[str] | frozenset = frozenset()):
     """Parse one export: (responses frame, answers frame, quarantine rows, rows_read, cells_quarantined,
-    chars_replaced). A submission date outside ``dates`` (a ``DateRange``) is ``out_of_range``."""
+    chars_replaced). A submission date outside ``dates`` (a ``DateRange``) is ``out_of_range``, and
+    so is a response whose response_id, department or target_group holds an identifier (an e-mail,
+    or one of ``known_identities``, the HR list's: `kpi.ingest.store.holds_identifier`)."""
     from kpi.adapters.textio import detect_qualtrics, read_csv_records, skip_extra_header_rows
 
     table = read_csv_records(source.path, decimal_fallback=cfg.company.decimal_separator, rel_name=source.rel)
@@ -159,6 +162,12 @@ def read_survey(source: InputFile, cfg, key: bytes, dates=None):
                 continue
         else:
             submitted = datetime.combine(wave.submitted_at, time())
+        stored = next((role for role in ("response_id", "department", "target_group")
+                       if role in roles and holds_identifier(cell(role), key, known_identities)), None)
+        if stored is not None:
+            quarantine.append({"row_number": row_number, "column": header[roles[stored]], "value": cell(stored),
+                               "reason": "out_of_range"})
+            continue
         if response_id in seen:
             quarantine.append({"row_number": row_number, "column": header[roles.get("response_id", 0)],
                                "value": response_id, "reason": "duplicate"})
@@ -204,7 +213,7 @@ def ingest_survey_file(con, source: InputFile, cfg, key: bytes, now: datetime,
         return FileReport(file=source.rel, sha256=sha, format="survey", input_kind="accumulating", skipped=True,
                           same_as=first if first != source.rel else None)
     responses, answers, quarantine, rows_read, cells_quarantined, chars_replaced = read_survey(
-        source, cfg, key, checks.dates)
+        source, cfg, key, checks.dates, known_identities or frozenset())
 
     # Natural key (file, response_id): a response already loaded from an earlier version of this
     # file is a duplicate when its answers are equal, and is replaced when they differ.

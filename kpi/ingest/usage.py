@@ -23,6 +23,7 @@ from kpi.ingest.store import (
     insert_frame,
     quarantine_frame,
     reason_counts,
+    reject_identifier_rows,
     write_manifest,
     write_quarantine,
     write_warnings,
@@ -67,6 +68,7 @@ def pseudonymise_rows(rows: pl.DataFrame, fmt: str, rel: str, key: bytes) -> pl.
     return rows.with_columns(pl.lit(rel).alias("file"), pl.lit(fmt).alias("format"))
 
 
+TEXT_COLUMNS = ("tool", "action")  # text of the export staged as is (never an identifier)
 BATCH_ROWS = 300_000  # activity rows compared and written together (more: faster, more memory)
 COMPARED_COLUMNS = ["day", "event_time", "tool", "action", "interactions", "successes", "failures"]
 
@@ -84,9 +86,11 @@ class _PendingFile:
 
 
 def _prepare(sources: list[InputFile], ingested: dict[str, str], cfg, key: bytes,
-             checks: InputChecks) -> Iterator[_PendingFile]:
+             checks: InputChecks, known: set[str] | frozenset = frozenset()) -> Iterator[_PendingFile]:
     """Hash, read and pseudonymise each file not ingested before (pure: no warehouse access).
-    ``ingested``: sha256 -> the file first read with that content (earlier runs, then this one)."""
+    ``ingested``: sha256 -> the file first read with that content (earlier runs, then this one).
+    A source row whose tool or action holds an identifier (an e-mail, or one of ``known``, the HR
+    list's: swapped columns) is quarantined as ``out_of_range``: staging stores no raw identifier."""
     from kpi.adapters.usage import read_usage_file
 
     for order, source in enumerate(sources):
@@ -97,6 +101,7 @@ def _prepare(sources: list[InputFile], ingested: dict[str, str], cfg, key: bytes
         ingested[sha] = source.rel  # the same content twice in one run: the second copy is skipped, as before
         read = read_usage_file(source.path, source.rel, cfg.company.timezone, cfg.company.decimal_separator,
                                dates=checks.dates)
+        read.rows = reject_identifier_rows(read.rows, TEXT_COLUMNS, key, known, read.quarantine)
         rows = pseudonymise_rows(read.rows, read.format, source.rel, key)
         concealed = read.concealed_rows or rows.filter("user_concealed").get_column("row_number").n_unique()
         first = rows.get_column("natural_key").is_first_distinct()
@@ -170,7 +175,7 @@ def ingest_usage_files(con, sources: list[InputFile], cfg, key: bytes, now: date
     reports: dict[int, FileReport] = {}
     pending: list[_PendingFile] = []
     held = 0
-    for file in _in_background(_prepare(sources, ingested, cfg, key, checks)):
+    for file in _in_background(_prepare(sources, ingested, cfg, key, checks, known)):
         if file.read is None:
             reports[file.order] = FileReport(file=file.source.rel, sha256=file.sha256, format="",
                                              input_kind="accumulating", skipped=True, same_as=file.same_as)
