@@ -58,6 +58,9 @@ class ColumnSpec:
     #: (``skill_score`` -> ``assessed_employees``), or ``marts.<table>.<segment_type>`` for a
     #: figure about the people of another table's segment (``kpi_business.fte`` -> the department).
     population: str | None = None
+    #: A text attribute derived from the row's figures (``status``, ``level_name``): set to NULL
+    #: with the figures when the row is suppressed.
+    withheld_with_row: bool = False
 
     @property
     def base_type(self) -> str:
@@ -183,7 +186,7 @@ class Catalog:
 
 
 def _column(raw: dict[str, Any], grain: tuple[str, ...], where: str) -> ColumnSpec:
-    unknown = set(raw) - {"name", "type", "role", "scale", "description", "population"}
+    unknown = set(raw) - {"name", "type", "role", "scale", "description", "population", "withheld_with_row"}
     if unknown or "name" not in raw or "type" not in raw:
         raise CatalogError(f"{where}: a column needs name and type (and may have role, scale, description); "
                            f"got {sorted(raw)}")
@@ -195,7 +198,8 @@ def _column(raw: dict[str, Any], grain: tuple[str, ...], where: str) -> ColumnSp
     if scale is not None and scale not in SCALES:
         raise CatalogError(f"{where}: column {name}: scale {scale!r} is not one of {', '.join(SCALES)}")
     return ColumnSpec(name=name, type=str(raw["type"]), role=role, scale=scale,
-                      description=str(raw.get("description", "")), population=raw.get("population"))
+                      description=str(raw.get("description", "")), population=raw.get("population"),
+                      withheld_with_row=bool(raw.get("withheld_with_row", False)))
 
 
 _TABLE_KEYS = {"table", "description", "grain", "primary_key", "snapshot", "dimension", "deps", "suppression",

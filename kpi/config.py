@@ -442,6 +442,32 @@ class CompetenceConfig(_Section):
     proficient_score_pct: float = _num(70.0, ge=0, le=100)
 
 
+class ChampionsConfig(_Section):
+    """The champion ("multiplier") density band: one champion per band_low..band_high employees."""
+
+    band_low: Annotated[float, UpTo("band_high"), Phrase(unit="of employees per champion")] = _num(15.0, gt=0)
+    band_high: Annotated[float, Phrase(unit="of employees per champion")] = _num(20.0, gt=0, le=1000)
+
+
+UseCaseCount = Annotated[StrictInt, Phrase(unit="of use cases")]
+
+
+class MaturityConfig(_Section):
+    """Thresholds of the maturity levels (docs/metrics.md §7): a level is reached when every
+    criterion of it holds (value >= threshold) and the level below is reached."""
+
+    level2_trained_share: Fraction = 0.10
+    level2_active_user_rate: Fraction = 0.20
+    level3_regular_user_rate: Fraction = 0.50
+    level3_trained_share: Fraction = 0.60
+    level3_champions: Annotated[StrictInt, Phrase(unit="of champions")] = Field(1, ge=0, le=1000)
+    level3_production_use_cases: UseCaseCount = Field(1, ge=0, le=1000)
+    level4_regular_user_rate: Fraction = 0.80
+    level4_proficient_rate: Fraction = 0.70
+    level4_innovation_favorability: Fraction = 0.60
+    level4_production_use_cases: UseCaseCount = Field(5, ge=0, le=1000)
+
+
 HourlyCost = create_model(  # one rate per target group
     "HourlyCost",
     __base__=_MappingSection,
@@ -637,6 +663,8 @@ class Config(_Section):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     usage: UsageConfig = Field(default_factory=UsageConfig)
     competence: CompetenceConfig = Field(default_factory=CompetenceConfig)
+    champions: ChampionsConfig = Field(default_factory=ChampionsConfig)
+    maturity: MaturityConfig = Field(default_factory=MaturityConfig)
     rates: RatesConfig = Field(default_factory=RatesConfig)
     benefits: BenefitsConfig = Field(default_factory=BenefitsConfig)
     roi: RoiConfig = Field(default_factory=RoiConfig)

@@ -1,16 +1,19 @@
-"""The four KPI marts (docs/metrics.md §1-4), built one quarter at a time.
+"""The KPI marts (docs/metrics.md §1-4, 6, 7), built one quarter at a time.
 
 ``build_quarter(con, cfg, "2025-Q2")`` replaces that quarter's rows in ``marts.kpi_usage``,
-``marts.kpi_competence``, ``marts.kpi_business`` and ``marts.kpi_culture``:
+``marts.kpi_competence``, ``marts.kpi_business``, ``marts.kpi_culture``, ``marts.kpi_champions`` and
+``marts.kpi_maturity`` (in the catalogue's ``dimension`` order: maturity reads the others' rows):
 
 1. each mart's SQL (``sql/marts/<table>.sql``, a SELECT with bound parameters) is inserted;
 2. :func:`kpi.privacy.apply_suppression` suppresses small groups (and complementary cells) in
-   usage, competence and culture;
+   every mart that declares ``suppression``; text declared ``withheld_with_row`` goes with them;
 3. culture gets its changes against the previous wave and the Newcombe interval.
 
-Nothing read from the marts feeds a figure: the previous wave's culture figures are recomputed
-from staging (with the same SQL and suppression), so building one quarter gives exactly the rows
-that building every quarter gives. Reads ``staging.*`` and ``intermediate.usage_activity``.
+Only kpi_maturity reads marts: the same quarter's published rows of the marts built before it.
+Nothing else read from the marts feeds a figure: the previous wave's culture figures are
+recomputed from staging (with the same SQL and suppression), so building one quarter gives
+exactly the rows that building every quarter gives. Reads ``staging.*`` and
+``intermediate.usage_activity``.
 """
 
 from __future__ import annotations
@@ -183,14 +186,18 @@ def mart_params(cfg: Config, table: str, quarter: str) -> dict[str, Any]:
 
 def _insert(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> None:
     """Insert the rows of ``sql/marts/<table>.sql`` for one quarter into ``target`` (default: the mart)."""
+    from kpi.catalog import sql_params
+
     query = read_sql(f"marts/{table.split('.')[-1]}.sql")
-    con.execute(f"INSERT INTO {target or table} BY NAME {query}", mart_params(cfg, table, quarter))
+    used = sql_params(query)  # a model need not bind every built-in parameter
+    params = {k: v for k, v in mart_params(cfg, table, quarter).items() if k in used}
+    con.execute(f"INSERT INTO {target or table} BY NAME {query}", params)
 
 
 def _suppress(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> int:
     from kpi.catalog import table as spec
 
-    return apply_suppression(
+    suppressed = apply_suppression(
         con,
         target or table,
         quarter,
@@ -201,6 +208,12 @@ def _suppress(con, cfg: Config, table: str, quarter: str, target: str | None = N
         families=spec(table).subset_families,
         prefer=cfg.privacy.suppress_first,
     )
+    derived = [c.name for c in spec(table).columns if c.withheld_with_row]
+    if derived:  # text derived from the figures (a status, a level name) goes with them
+        nulls = ", ".join(f"{c} = NULL" for c in derived)
+        con.execute(f"UPDATE {target or table} SET {nulls} WHERE quarter = $quarter AND suppressed",
+                    {"quarter": quarter})
+    return suppressed
 
 
 def _follow(con, table: str, quarter: str) -> None:
@@ -328,7 +341,7 @@ def _begin(con) -> bool:
 
 
 def build_quarter(con, cfg: Config, quarter: str) -> dict[str, int]:
-    """Rebuild one quarter of the four KPI marts; returns the rows written per table.
+    """Rebuild one quarter of the KPI marts; returns the rows written per table.
 
     Runs in one transaction (or inside the caller's): the quarter's old rows are deleted, fresh
     rows inserted, suppressed, and culture's changes filled in.

@@ -175,6 +175,9 @@ def test_every_constrained_field_names_its_constraint():
             "privacy.complementary_suppression",
             "usage.regular_min_active_weeks",
             "competence.proficient_score_pct",
+            "champions.band_low",
+            "champions.band_high",
+            *[f"maturity.{key}" for key in DEFAULTS["maturity"]],
             *[f"rates.hourly_cost_eur.{g}" for g in ("executive", "manager", "champion", "user")],
             "benefits.attribution",
             "benefits.confidence",
@@ -217,7 +220,7 @@ def test_docs_tables_name_every_bound():
         numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", allowed)}
         assert {float(b) for b in bounds} <= numbers, (loc, allowed)
         checked += 1
-    assert checked == 30  # the numeric keys of the walk above
+    assert checked == 42  # the numeric keys of the walk above
 
 
 # --------------------------------------------------------------------------------------------
