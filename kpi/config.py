@@ -58,6 +58,8 @@ __all__ = [
     "COST_CATEGORIES",
     "LABEL_PRESETS",
     "LABEL_PRESET_VARIANTS",
+    "ROLLOUT_KINDS",
+    "ROLLOUT_PHASES",
     "TARGET_GROUPS",
     "TRAINING_FORMATS",
     "TRAINING_STATUSES",
@@ -304,7 +306,7 @@ class _Section(BaseModel):
                     continue
                 if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
                     data[name] = {}
-                elif get_origin(field.annotation) is dict and not field.is_required():
+                elif get_origin(field.annotation) in (dict, list) and not field.is_required():
                     del data[name]
         return data
 
@@ -466,6 +468,58 @@ class MaturityConfig(_Section):
     level4_proficient_rate: Fraction = 0.70
     level4_innovation_favorability: Fraction = 0.60
     level4_production_use_cases: UseCaseCount = Field(5, ge=0, le=1000)
+
+
+#: The three phases of the 90-day rollout (docs/metrics.md §8): (first day, last day) from program.start = day 1.
+ROLLOUT_PHASES: dict[str, tuple[int, int]] = {"Foundation": (1, 30), "Activation": (31, 60), "Scaling": (61, 90)}
+#: rollout[].kind: how a milestone is measured.
+ROLLOUT_KINDS: tuple[str, ...] = ("share_trained", "active_users", "production_use_cases", "roi_months")
+
+
+class RolloutMilestone(_Section):
+    """One milestone of the 90-day rollout (docs/metrics.md §8)."""
+
+    name: StrictStr
+    phase: Literal[tuple(ROLLOUT_PHASES)]  # type: ignore[valid-type]
+    due_day: Annotated[StrictInt, Phrase(unit="of days")] = Field(ge=1, le=90)
+    kind: Literal[ROLLOUT_KINDS]  # type: ignore[valid-type]
+    target: float = _num(..., ge=0, le=1000)
+    # share_trained: the target groups counted and the training formats that count
+    groups: list[Literal[TARGET_GROUPS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    formats: list[Literal[TRAINING_FORMATS]] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Any:
+        first, last = ROLLOUT_PHASES[self.phase]
+        if not first <= self.due_day <= last:
+            raise not_allowed(f"phase {self.phase} runs from day {first} to day {last}", ("due_day",), self.due_day)
+        if self.kind == "share_trained":
+            if not self.groups or not self.formats:
+                raise not_allowed("a share_trained milestone names its groups and formats", ("kind",), self.kind)
+            if self.target > 1:
+                raise not_allowed("the target of a share_trained milestone is a share from 0 to 1",
+                                  ("target",), self.target)
+        return self
+
+
+def _milestone(name: str, phase: str, due_day: int, kind: str, target: float, **more: Any) -> RolloutMilestone:
+    return RolloutMilestone(name=name, phase=phase, due_day=due_day, kind=kind, target=target, **more)
+
+
+def _default_rollout() -> list[RolloutMilestone]:
+    return [
+        _milestone("executives and managers briefed", "Foundation", 30, "share_trained", 1.0,
+                   groups=["executive", "manager"], formats=["executive_briefing"]),
+        _milestone("champions through train-the-trainer", "Foundation", 30, "share_trained", 1.0,
+                   groups=["champion"], formats=["train_the_trainer"]),
+        _milestone("pilot group active", "Foundation", 30, "active_users", 10),
+        _milestone("users through the basics training", "Activation", 60, "share_trained", 0.8,
+                   groups=["user"], formats=["basics_workshop"]),
+        _milestone("first self-developed use case in production", "Activation", 60, "production_use_cases", 1),
+        _milestone("advanced training for key users", "Scaling", 90, "share_trained", 0.8,
+                   groups=["champion"], formats=["prompt_masterclass", "usecase_workshop"]),
+        _milestone("first ROI analysis", "Scaling", 90, "roi_months", 3),
+    ]
 
 
 HourlyCost = create_model(  # one rate per target group
@@ -665,6 +719,7 @@ class Config(_Section):
     competence: CompetenceConfig = Field(default_factory=CompetenceConfig)
     champions: ChampionsConfig = Field(default_factory=ChampionsConfig)
     maturity: MaturityConfig = Field(default_factory=MaturityConfig)
+    rollout: list[RolloutMilestone] = Field(default_factory=_default_rollout)
     rates: RatesConfig = Field(default_factory=RatesConfig)
     benefits: BenefitsConfig = Field(default_factory=BenefitsConfig)
     roi: RoiConfig = Field(default_factory=RoiConfig)

@@ -128,6 +128,8 @@ def _leaf_at(root: type[BaseModel], loc: tuple) -> _Leaf | None:
             annotation, meta = _strip(field.annotation, field.metadata)
         elif get_origin(annotation) is dict:
             annotation, meta = _strip(get_args(annotation)[1])
+        elif get_origin(annotation) is list and isinstance(part, int):  # rollout[0]
+            annotation, meta = _strip(get_args(annotation)[0])
         else:
             return None
     return _Leaf(annotation, meta, owner)
@@ -266,8 +268,12 @@ def _required_leaf(root: type[BaseModel], loc: tuple) -> tuple:
 
 def _path(loc: tuple) -> str:
     """Dotted key path; keys with dots, spaces etc. are quoted, very long ones shortened."""
-    parts = []
-    for part in map(str, loc):
+    parts: list[str] = []
+    for raw in loc:
+        if isinstance(raw, int) and parts:  # a list item: rollout[0]
+            parts[-1] += f"[{raw}]"
+            continue
+        part = str(raw)
         if len(part) > 60:
             part = part[:57] + "..."
         bare = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", part)

@@ -122,7 +122,8 @@ BROKEN = {
     "unknown top-level key with suggestion": (
         START + "benefit:\n  attribution: 0.5\n",
         "config.yaml: unknown key 'benefit' (allowed under the top level: company, program, "
-        "privacy, usage, competence, champions, maturity, rates, benefits, roi, alerts, survey, quality, columns); "
+        "privacy, usage, competence, champions, maturity, rollout, rates, benefits, roi, alerts, survey, "
+        "quality, columns); "
         "did you mean 'benefits'?",
     ),
     "unknown nested key": (
@@ -262,7 +263,8 @@ BROKEN = {
     "top level not a mapping": (
         "- program\n- start\n",
         "config.yaml: the top level must be a mapping of sections (company, program, privacy, "
-        "usage, competence, champions, maturity, rates, benefits, roi, alerts, survey, quality, columns), not a list",
+        "usage, competence, champions, maturity, rollout, rates, benefits, roi, alerts, survey, quality, "
+        "columns), not a list",
     ),
 }
 

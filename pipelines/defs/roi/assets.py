@@ -1,14 +1,16 @@
 """ROI assets (group `roi`): docs/metrics.md §5 from the staging tables.
 
-Thin: one multi-asset opens the warehouse and calls kpi.roi_marts.build_roi_tables inside one
-transaction (every ROI table is replaced together or not at all). Unpartitioned: the series runs
+Thin: one multi-asset opens the warehouse and calls kpi.roi_marts.build_roi_tables and
+kpi.rollout.build_rollout (marts.rollout_milestones) inside one transaction (every table is
+replaced together or not at all). Unpartitioned: the series runs
 from the programme start to the horizon, whichever quarter is being built.
 """
 
 import dagster as dg
 
 from kpi.roi_marts import ROI_TABLES
-from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED
+from kpi.rollout import ROLLOUT_TABLE
+from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED, USE_CASES
 from pipelines.resources import ProgrammeResource, WarehouseResource
 from pipelines.specs import table_asset_spec
 
@@ -18,8 +20,10 @@ ROI_QUARTERLY = dg.AssetKey(["marts", "roi_quarterly"])
 ROI_SENSITIVITY = dg.AssetKey(["marts", "roi_sensitivity"])
 BUDGET_PLAN_VS_ACTUAL = dg.AssetKey(["marts", "budget_plan_vs_actual"])
 ROI_ASSUMPTIONS = dg.AssetKey(["marts", "roi_assumptions"])
+ROLLOUT_MILESTONES = dg.AssetKey(["marts", "rollout_milestones"])
 
 _INPUTS = [COSTS, TRAININGS, PROCESS_METRICS, EMPLOYEES, USAGE_MATCHED]
+_ROLLOUT_INPUTS = [EMPLOYEES, TRAININGS, USE_CASES, COSTS, USAGE_MATCHED]
 
 
 
@@ -29,18 +33,23 @@ def _number(value):
 
 
 @dg.multi_asset(
-    specs=[table_asset_spec(table, GROUP, deps=_INPUTS) for table in ROI_TABLES],
+    specs=[*(table_asset_spec(table, GROUP, deps=_INPUTS) for table in ROI_TABLES),
+           table_asset_spec(ROLLOUT_TABLE, GROUP, deps=_ROLLOUT_INPUTS)],
     name="roi",
 )
 def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
-    """Replace every ROI table from staging with the configured assumptions."""
+    """Replace every ROI table and the rollout milestones (kpi.rollout) from staging with the
+    configured assumptions."""
     from kpi.roi_marts import build_roi_tables
+    from kpi.rollout import build_rollout
 
     cfg = programme.load_config()
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
         try:
             built = build_roi_tables(con, cfg)
+            built.counts[ROLLOUT_TABLE] = build_rollout(con, cfg)
+            statuses = dict(con.execute(f"SELECT status, count(*) FROM {ROLLOUT_TABLE} GROUP BY status").fetchall())
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -58,9 +67,12 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
         "attribution": s.assumptions.attribution,
         "confidence": s.assumptions.confidence,
     }
-    for asset_key in (ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY, BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS):
+    for asset_key in (ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY, BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS,
+                      ROLLOUT_MILESTONES):
         table = ".".join(asset_key.path)
         metadata = {"dagster/row_count": int(built.counts.get(table, 0))}
         if asset_key == ROI_QUARTERLY:
             metadata.update(headline)
+        if asset_key == ROLLOUT_MILESTONES:
+            metadata.update({f"milestones_{status}": int(n) for status, n in sorted(statuses.items())})
         yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
