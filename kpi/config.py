@@ -591,6 +591,31 @@ _PERCENTAGE_POINTS = Phrase(unit="of percentage points")
 class AlertsConfig(_Section):
     usage_drop_points: Annotated[float, _PERCENTAGE_POINTS] = _num(10.0, ge=0, le=100)
     culture_drop_points: Annotated[float, _PERCENTAGE_POINTS] = _num(10.0, ge=0, le=100)
+    # marts.kpi_targets: amber when the actual falls short of the target by at most this share of it
+    target_amber_band: Fraction = 0.10
+
+
+class TargetConfig(_Section):
+    """One target of ``marts.kpi_targets`` (docs/metrics.md §9)."""
+
+    metric: StrictStr
+    segment: Annotated[StrictStr, Phrase("company/all, department/<name>, target_group/<name> or tool/<name>")] = (
+        Field("company/all", pattern=r"^(company/all|(department|target_group|tool)/.+)$"))
+    value: float = _num(..., ge=0, le=1000000)
+    by: Annotated[StrictStr, Phrase("a quarter such as 2025-Q4")] = Field(pattern=r"^[0-9]{4}-Q[1-4]$")
+    owner: StrictStr | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        from kpi.targets import target_metrics
+
+        known = target_metrics()
+        if value not in known:
+            close = difflib.get_close_matches(value, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise not_allowed(f"must be a figure of kpi_usage, kpi_competence or kpi_culture{hint}") from None
+        return value
 
 
 class QualityConfig(_Section):
@@ -720,6 +745,7 @@ class Config(_Section):
     champions: ChampionsConfig = Field(default_factory=ChampionsConfig)
     maturity: MaturityConfig = Field(default_factory=MaturityConfig)
     rollout: list[RolloutMilestone] = Field(default_factory=_default_rollout)
+    targets: list[TargetConfig] = Field(default_factory=list)
     rates: RatesConfig = Field(default_factory=RatesConfig)
     benefits: BenefitsConfig = Field(default_factory=BenefitsConfig)
     roi: RoiConfig = Field(default_factory=RoiConfig)
@@ -727,6 +753,17 @@ class Config(_Section):
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)  # type: ignore[valid-type]
+
+    @field_validator("targets")
+    @classmethod
+    def _one_target_per_figure(cls, value: list[TargetConfig]) -> list[TargetConfig]:
+        seen: set[tuple[str, str]] = set()
+        for target in value:
+            key = (target.metric, target.segment)
+            if key in seen:
+                raise not_allowed(f"two targets name {target.metric} of {target.segment}; keep one") from None
+            seen.add(key)
+        return value
 
     # ---- helpers used by the pipeline ------------------------------------------------------
 

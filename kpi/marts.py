@@ -155,6 +155,12 @@ def _culture_params(cfg: Config, quarter: str) -> dict[str, Any]:
     }
 
 
+def _targets_params(cfg: Config, quarter: str) -> dict[str, Any]:
+    from kpi.targets import targets_params
+
+    return {**_quarter_params(quarter), **targets_params(cfg, quarter)}
+
+
 #: Marts whose parameters are computed; any other mart's declared ``params`` are config keys,
 #: read by name (``usage.regular_min_active_weeks``).
 _PARAMS = {
@@ -162,6 +168,7 @@ _PARAMS = {
     "marts.kpi_competence": _competence_params,
     "marts.kpi_business": _business_params,
     "marts.kpi_culture": _culture_params,
+    "marts.kpi_targets": _targets_params,
 }
 
 

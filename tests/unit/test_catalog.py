@@ -39,13 +39,15 @@ def test_sql_params_ignores_comments_and_strings():
 def test_kpi_marts_in_dimension_order_with_their_suppression():
     marts = load().kpi_marts
     assert [t.name for t in marts] == ["marts.kpi_usage", "marts.kpi_competence", "marts.kpi_business",
-                                       "marts.kpi_culture", "marts.kpi_champions", "marts.kpi_maturity"]
+                                       "marts.kpi_culture", "marts.kpi_champions", "marts.kpi_maturity",
+                                       "marts.kpi_targets"]
     assert [t.suppression_partition for t in marts] == [("segment_type",), ("segment_type",), None,
                                                         ("construct", "segment_type"), ("segment_type",),
-                                                        ("segment_type",)]
-    # kpi_maturity reads the published rows of the marts before it: it is built after them
-    built_before = {t.name for t in marts[:-1]}
-    assert {d for d in marts[-1].deps if d.startswith("marts.")} <= built_before
+                                                        ("segment_type",), None]
+    # kpi_maturity and kpi_targets read the published rows of the marts before them: built after them
+    for i in (-2, -1):
+        built_before = {t.name for t in marts[:i]}
+        assert {d for d in marts[i].deps if d.startswith("marts.")} <= built_before
     usage = load()["marts.kpi_usage"]
     assert usage.row_key == ("segment_type", "segment")
     assert usage.figures[:3] == ["headcount", "fte", "active_users"]
@@ -85,7 +87,7 @@ def _doc_sections() -> dict[str, str]:
 def test_docs_metrics_defines_every_figure_of_every_mart():
     sections = _doc_sections()
     kpi_and_roi = [t for t in load().in_schema("marts") if t.figures]
-    assert len(kpi_and_roi) == 11  # the six KPI marts, the four ROI tables with figures and rollout_milestones
+    assert len(kpi_and_roi) == 12  # the seven KPI marts, the four ROI tables with figures and rollout_milestones
     for spec in kpi_and_roi:
         assert spec.name in sections, f"docs/metrics.md has no section naming {spec.name}"
         body = sections[spec.name]

@@ -122,7 +122,7 @@ BROKEN = {
     "unknown top-level key with suggestion": (
         START + "benefit:\n  attribution: 0.5\n",
         "config.yaml: unknown key 'benefit' (allowed under the top level: company, program, "
-        "privacy, usage, competence, champions, maturity, rollout, rates, benefits, roi, alerts, survey, "
+        "privacy, usage, competence, champions, maturity, rollout, targets, rates, benefits, roi, alerts, survey, "
         "quality, columns); "
         "did you mean 'benefits'?",
     ),
@@ -263,7 +263,7 @@ BROKEN = {
     "top level not a mapping": (
         "- program\n- start\n",
         "config.yaml: the top level must be a mapping of sections (company, program, privacy, "
-        "usage, competence, champions, maturity, rollout, rates, benefits, roi, alerts, survey, quality, "
+        "usage, competence, champions, maturity, rollout, targets, rates, benefits, roi, alerts, survey, quality, "
         "columns), not a list",
     ),
 }
