@@ -488,8 +488,9 @@ def _restatements(con, quarter: str, tables: set[str], suppressed: list[Suppress
     row that is suppressed now."""
     if "marts.kpi_snapshots" not in tables:
         return []
-    from kpi.snapshots import restatements
+    from kpi.snapshots import SNAPSHOT_KEY_COLUMNS, restatements
 
+    names = ("kpi_table", *SNAPSHOT_KEY_COLUMNS, "metric")  # a snapshot key, as the catalogue declares it
     hidden = {(s.source, s.quarter, s.segment_type, s.segment, s.construct) for s in suppressed}
     out = []
     for item in restatements(con):
@@ -497,11 +498,13 @@ def _restatements(con, quarter: str, tables: set[str], suppressed: list[Suppress
             continue
         changes = []
         for key, old, new in item["changes"]:
-            table, segment_type, segment, construct, process, department, metric = key
+            k = dict(zip(names, key))
+            table, metric = k["kpi_table"], k["metric"]
+            segment_type, segment, construct = k.get("segment_type"), k.get("segment"), k.get("construct")
             if metric == "group_size" or (table, item["quarter"], segment_type, segment, construct) in hidden:
                 continue
-            changes.append(RestatedFigure(table, segment_type, segment, construct, process, department, metric,
-                                          old, new))
+            changes.append(RestatedFigure(table, segment_type, segment, construct, k.get("process"),
+                                          k.get("department"), metric, old, new))
         out.append(Restatement(quarter=item["quarter"], version=item["version"], changes=changes))
     return out
 

@@ -30,6 +30,14 @@ SNAPSHOT_COLUMNS = ("snapshot_id, quarter, kpi_table, segment_type, segment, con
                     "metric, value, computed_at, inputs_sha256, config_sha256, version")
 
 
+def company_usage_key(metric: str) -> tuple:
+    """The snapshot key of a figure of kpi_usage's company row: (kpi_table, *key columns, metric)."""
+    from kpi.snapshots import SNAPSHOT_KEY_COLUMNS
+
+    values = {"segment_type": "company", "segment": "all"}
+    return ("kpi_usage", *(values.get(c) for c in SNAPSHOT_KEY_COLUMNS), metric)
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> tuple[Path, Path]:
     from kpi.synthetic import generate_company
@@ -139,9 +147,9 @@ def test_b_a_corrected_export_restates_its_quarter_only(company):
     changes = {key: (old, new) for key, old, new in restated["changes"]}
     assert summary.snapshots["2025-Q1"].changed_figures == len(changes) > 0
     assert summary.snapshots["2025-Q1"].describe() == f"RESTATED: version 2 written, {len(changes)} figures changed"
-    old, new = changes[("kpi_usage", "company", "all", None, None, None, "interactions")]
+    old, new = changes[company_usage_key("interactions")]
     assert new == old + 1
-    assert {key[6] for key in changes} <= INTERACTION_METRICS
+    assert {key[-1] for key in changes} <= INTERACTION_METRICS
     assert {key[0] for key in changes} <= {"kpi_usage", "kpi_competence", "kpi_business"}
 
     hashes = _hashes(warehouse, "2025-Q1")
@@ -172,7 +180,7 @@ def test_b_new_activity_in_the_last_quarter_does_not_restate_earlier_ones(compan
     [restated] = _restatements(warehouse)
     assert restated["quarter"] == "2025-Q2"
     changes = {key: (old, new) for key, old, new in restated["changes"]}
-    old, new = changes[("kpi_usage", "company", "all", None, None, None, "interactions")]
+    old, new = changes[company_usage_key("interactions")]
     assert new == old + 3
 
 
@@ -208,7 +216,12 @@ def test_c_a_config_change_restates_every_quarter_whose_figures_changed(company,
     assert [r["quarter"] for r in restated] == moved
     for r in restated:
         assert r["version"] == 2
-        assert {key[6] for key, _, _ in r["changes"]} <= {"regular_users", "regular_user_rate"}
+        # the regular-user figures, and what is read from them: a benchmark's actual, a level
+        assert {(key[0], key[-1]) for key, _, _ in r["changes"]} <= {
+            ("kpi_usage", "regular_users"), ("kpi_usage", "regular_user_rate"), ("kpi_targets", "actual"),
+            ("kpi_maturity", "level")}
+        assert {key[-1] for key, _, _ in r["changes"] if key[0] == "kpi_usage"} <= {"regular_users",
+                                                                                   "regular_user_rate"}
         hashes = _hashes(warehouse, r["quarter"])
         assert hashes[2][1] != hashes[1][1]  # the new config's hash
         assert hashes[2][0] == hashes[1][0]  # the same inputs
