@@ -37,8 +37,7 @@ import duckdb
 import pytest
 
 from kpi.config import default_config
-from kpi.marts import build_quarter
-from kpi.migrations import ensure_schema_tables
+from kpi.marts import build_quarter, ensure_inputs
 from kpi.privacy_audit import audit
 
 D = dt.date
@@ -57,12 +56,7 @@ def make_config(**sections):
 
 def empty_warehouse() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    ensure_schema_tables(con, "staging")
-    con.execute("CREATE SCHEMA intermediate")
-    con.execute(
-        "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
-        " action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT)"
-    )
+    ensure_inputs(con)  # the staging tables and the matched usage, as the catalogue declares them
     return con
 
 

@@ -33,8 +33,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from kpi.config import default_config
 from kpi.errors import UserError
-from kpi.marts import MART_KEYS, MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
-from kpi.migrations import ensure_schema_tables
+from kpi.marts import MART_KEYS, MART_TABLES, build_quarter, data_quarters, ensure_inputs, ensure_mart_tables
 from kpi.quarters import (
     days_in_quarter,
     label_to_partition_key,
@@ -185,12 +184,7 @@ def make_config(**sections):
 
 def make_warehouse() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    ensure_schema_tables(con, "staging")
-    con.execute("CREATE SCHEMA intermediate")
-    con.execute(
-        "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
-        " action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT)"
-    )
+    ensure_inputs(con)  # the staging tables and the matched usage, as the catalogue declares them
     con.executemany(
         "INSERT INTO staging.employees VALUES (?, ?, ?, ?, ?, ?, ?, false)", [list(e) for e in EMPLOYEES]
     )

@@ -25,7 +25,7 @@ import pytest
 
 from kpi.config import default_config, parse_config
 from kpi.errors import ConfigError
-from kpi.migrations import ensure_schema_tables
+from kpi.marts import ensure_inputs
 from kpi.rollout import build_rollout
 
 D = dt.date
@@ -40,12 +40,7 @@ def make_config(**sections):
 
 def empty_warehouse() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    ensure_schema_tables(con, "staging")
-    con.execute("CREATE SCHEMA intermediate")
-    con.execute(
-        "CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,"
-        " action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT)"
-    )
+    ensure_inputs(con)  # the staging tables and the matched usage, as the catalogue declares them
     return con
 
 

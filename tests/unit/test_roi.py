@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from kpi.config import default_config
-from kpi.migrations import ensure_schema_tables
+from kpi.marts import ensure_inputs
 from kpi.roi import (
     MONTHLY_COLUMNS,
     QUARTERLY_COLUMNS,
@@ -472,18 +472,10 @@ def test_series_from_rows_roundtrip():
 # The SQL assembly of the series (in-memory DuckDB)
 # --------------------------------------------------------------------------------------------
 
-USAGE_DDL = """
-CREATE SCHEMA IF NOT EXISTS intermediate;
-CREATE TABLE intermediate.usage_activity (employee_key VARCHAR, day DATE, tool VARCHAR,
-    action VARCHAR, interactions BIGINT, successes BIGINT, failures BIGINT);
-"""
-
-
 @pytest.fixture
 def warehouse():
     con = duckdb.connect()
-    ensure_schema_tables(con, "staging")
-    con.execute(USAGE_DDL)
+    ensure_inputs(con)  # the staging tables and the matched usage, as the catalogue declares them
     con.execute("""
         INSERT INTO staging.employees VALUES
           ('e1', 'Sales', 'user',    DATE '2020-01-01', NULL,              1.0,  60, false),
@@ -582,8 +574,7 @@ def test_build_monthly_series_options(warehouse):
 
 def test_series_runs_to_last_cost_month_and_empty_warehouse():
     con = duckdb.connect()
-    ensure_schema_tables(con, "staging")
-    con.execute(USAGE_DDL)
+    ensure_inputs(con)  # the staging tables and the matched usage, as the catalogue declares them
     cfg = sql_config()
     assert build_monthly_series(con, cfg) == []
     con.execute("INSERT INTO staging.costs VALUES (DATE '2025-06-30', 'other', 42, NULL, NULL)")
