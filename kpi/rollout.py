@@ -7,8 +7,9 @@ target was met, computed from completion dates, usage days and submission dates.
 
 Day 1 is ``program.start``; a milestone is due on day ``due_day`` (``due_date`` = start +
 due_day - 1). The data's last day is the latest date in the usage, trainings, use cases and
-costs; a milestone not reached by then is ``missed`` when its due date lies before that day,
-else ``pending``.
+costs. A milestone is ``reached`` when its target was met on or before its due date, ``missed``
+when the due date passed without it (``reached_on`` still records a later day it was met, and
+``days_late`` how late it was or is), else ``pending``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ __all__ = ["ROLLOUT_COLUMNS", "ROLLOUT_TABLE", "build_rollout", "data_last_day",
 ROLLOUT_TABLE = "marts.rollout_milestones"
 ROLLOUT_COLUMNS: tuple[str, ...] = (
     "phase", "milestone", "kind", "due_day", "due_date", "target", "actual", "group_size",
-    "reached_on", "on_time", "status",
+    "reached_on", "days_late", "status",
 )
 
 
@@ -139,18 +140,21 @@ def milestone_rows(con: Any, cfg: Any) -> list[dict[str, Any]]:
             reached = start if target <= 0 else _month_end(start, math.ceil(target))
         if reached is not None and (last is None or reached > last):
             reached = None  # not in the data yet
+        days_late: int | None = None
         if withheld:
-            actual, reached, on_time, status = None, None, None, "withheld"
-        elif reached is not None:
-            on_time, status = reached <= due, "reached"
+            actual, reached, status = None, None, "withheld"
+        elif reached is not None and reached <= due:
+            status = "reached"
+        elif reached is not None:  # reached, but after its due date
+            status, days_late = "missed", (reached - due).days
         elif last is not None and last > due:
-            on_time, status = False, "missed"
+            status, days_late = "missed", (last - due).days
         else:
-            on_time, status = None, "pending"
+            status = "pending"
         out.append({
             "phase": ms.phase, "milestone": ms.name, "kind": ms.kind, "due_day": ms.due_day,
             "due_date": due, "target": target, "actual": actual, "group_size": size,
-            "reached_on": reached, "on_time": on_time, "status": status,
+            "reached_on": reached, "days_late": days_late, "status": status,
         })
     return out
 

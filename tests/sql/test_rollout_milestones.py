@@ -115,19 +115,19 @@ def test_phases_and_due_dates(rows):
     ]
 
 
-@pytest.mark.parametrize(("milestone", "actual", "reached_on", "on_time", "status"), [
-    ("executives and managers briefed", 0.75, D(2025, 1, 31), False, "reached"),   # one day late
-    ("champions through train-the-trainer", 1.0, D(2025, 1, 20), True, "reached"),
-    ("pilot group active", 10.0, D(2025, 1, 30), True, "reached"),                 # exactly on the due day
-    ("users through the basics training", 0.8, D(2025, 3, 1), True, "reached"),    # exactly 80 % on the due day
-    ("first self-developed use case in production", 1.0, D(2025, 2, 15), True, "reached"),
-    ("advanced training for key users", 2 / 3, None, False, "missed"),
-    ("first ROI analysis", 3.0, D(2025, 3, 31), True, "reached"),
+@pytest.mark.parametrize(("milestone", "actual", "reached_on", "days_late", "status"), [
+    ("executives and managers briefed", 0.75, D(2025, 1, 31), 1, "missed"),       # met one day late
+    ("champions through train-the-trainer", 1.0, D(2025, 1, 20), None, "reached"),
+    ("pilot group active", 10.0, D(2025, 1, 30), None, "reached"),                # exactly on the due day
+    ("users through the basics training", 0.8, D(2025, 3, 1), None, "reached"),   # exactly 80 % on the due day
+    ("first self-developed use case in production", 1.0, D(2025, 2, 15), None, "reached"),
+    ("advanced training for key users", 2 / 3, None, 15, "missed"),               # not met by the last day, Apr 15
+    ("first ROI analysis", 3.0, D(2025, 3, 31), None, "reached"),
 ])
-def test_each_default_milestone(rows, milestone, actual, reached_on, on_time, status):
+def test_each_default_milestone(rows, milestone, actual, reached_on, days_late, status):
     row = rows[milestone]
     assert row["actual"] == pytest.approx(actual)
-    assert (row["reached_on"], row["on_time"], row["status"]) == (reached_on, on_time, status)
+    assert (row["reached_on"], row["days_late"], row["status"]) == (reached_on, days_late, status)
 
 
 def test_share_group_sizes(rows):
@@ -141,7 +141,7 @@ def test_a_share_over_fewer_than_k_people_is_withheld():
     rows = milestones(con, make_config())
     for name in ("champions through train-the-trainer", "advanced training for key users"):
         row = rows[name]
-        assert (row["actual"], row["reached_on"], row["on_time"], row["status"]) == (None, None, None, "withheld")
+        assert (row["actual"], row["reached_on"], row["days_late"], row["status"]) == (None, None, None, "withheld")
     assert rows["users through the basics training"]["status"] == "reached"
     # with k = 2 the two champions are published
     rows = milestones(con, make_config(privacy={"min_group_size": 2}))
@@ -156,7 +156,7 @@ def test_pending_before_the_due_date():
     assert rows["pilot group active"]["actual"] == 3.0
     for name in ("pilot group active", "first self-developed use case in production", "first ROI analysis",
                  "users through the basics training"):
-        assert (rows[name]["status"], rows[name]["reached_on"], rows[name]["on_time"]) == ("pending", None, None)
+        assert (rows[name]["status"], rows[name]["reached_on"], rows[name]["days_late"]) == ("pending", None, None)
     assert rows["first ROI analysis"]["actual"] == 0.0
     # nobody in the group (no executive or manager): nothing is published
     assert rows["executives and managers briefed"]["status"] == "withheld"
