@@ -136,6 +136,49 @@ def test_small_departments_get_no_champion_figures_or_status(champions):
     assert audit(champions[1], 3, ["2025-Q1"]) == []
 
 
+def test_reach_compares_published_departments_with_and_without_a_champion():
+    """k = 3, regular = active in 2 weeks. A (6, one champion): 4 regular; B (4, one champion): 1;
+    C (5, none): 1; D (2, none): 2. D is a small group; 17 - 15 = 2 people would be left out, so B
+    (the smallest shown) is withheld as complementary. Only A and C are published: with a
+    champion 4 / 6, without 1 / 5; D's and B's people count on neither side."""
+    con = empty_warehouse()
+    a, b, c, d = (add_people(con, dep, n, ch) for dep, n, ch in [("A", 6, 1), ("B", 4, 1), ("C", 5, 0), ("D", 2, 0)])
+    use(con, a[:4] + b[:1] + c[:1] + d, WEEK1, WEEK2)
+    use(con, a[4:5], WEEK1)  # active in one week only: not regular
+    build_quarter(con, make_config(), "2025-Q1")
+    usage = rows(con, "marts.kpi_usage", "2025-Q1")
+    assert [usage[x]["suppression_reason"] for x in "ABCD"] == [None, "complementary", None, "small_group"]
+    got = rows(con, "marts.kpi_champions", "2025-Q1")
+    company = got["all"]
+    assert company["people_with_champion"] == 6
+    assert company["regular_user_rate_with_champion"] == pytest.approx(4 / 6)
+    assert company["people_without_champion"] == 5
+    assert company["regular_user_rate_without_champion"] == pytest.approx(1 / 5)
+    for department in "ABCD":
+        assert got[department]["people_with_champion"] is None
+        assert got[department]["regular_user_rate_without_champion"] is None
+    assert audit(con, 3, ["2025-Q1"]) == []
+    con.close()
+
+
+def test_reach_counts_published_departments_without_usage_and_an_empty_side_is_null(champions):
+    """The champions fixture has no usage: each published department counts with 0 regular users;
+    E is the only published one without a champion (F and G are small groups). With every
+    department having a champion the 'without' side is empty: NULL, not 0."""
+    company = champions[0]["all"]
+    assert company["people_with_champion"] == 15 + 20 + 21 + 14
+    assert company["regular_user_rate_with_champion"] == 0.0
+    assert (company["people_without_champion"], company["regular_user_rate_without_champion"]) == (5, 0.0)
+    con = empty_warehouse()
+    add_people(con, "A", 6, 1)
+    add_people(con, "B", 5, 1)
+    build_quarter(con, make_config(), "2025-Q1")
+    company = rows(con, "marts.kpi_champions", "2025-Q1")["all"]
+    assert company["people_with_champion"] == 11
+    assert (company["people_without_champion"], company["regular_user_rate_without_champion"]) == (None, None)
+    con.close()
+
+
 def test_the_band_comes_from_the_config():
     con = empty_warehouse()
     add_people(con, "A", 15, 1)
