@@ -468,6 +468,8 @@ class MaturityConfig(_Section):
     level4_proficient_rate: Fraction = 0.70
     level4_innovation_favorability: Fraction = 0.60
     level4_production_use_cases: UseCaseCount = Field(5, ge=0, le=1000)
+    # the programme's ROI to date in percent (marts.roi_quarterly.roi_pct): 0 = break-even reached
+    level4_roi_pct: float = _num(0.0, ge=-100, le=10000)
 
 
 #: The three phases of the 90-day rollout (docs/metrics.md §8): (first day, last day) from program.start = day 1.

@@ -172,15 +172,42 @@ _PARAMS = {
 }
 
 
-def mart_params(cfg: Config, table: str, quarter: str) -> dict[str, Any]:
-    """The parameters a mart's SQL binds for one quarter."""
+def roi_to_date_pct(con, cfg: Config, quarter: str) -> float | None:
+    """The programme's ROI % to date as of the last programme month in ``quarter`` (the same
+    figure as ``marts.roi_quarterly.roi_pct``, with the configured assumptions); None before the
+    programme's first month or while no cost is booked. Read from the staging tables, so a
+    quarter's maturity is built before the ROI marts."""
+    from kpi.roi import Assumptions, build_monthly_series, summary
+
+    _, last = quarter_bounds(quarter)
+    series = build_monthly_series(con, cfg)
+    months = [mo.m for mo in series if mo.month <= last]
+    if not months:
+        return None
+    return summary(series, Assumptions.from_config(cfg), as_of_month=max(months)).roi_pct
+
+
+#: Parameters computed from the warehouse (they need the connection): mart -> name -> function.
+_WAREHOUSE_PARAMS = {
+    "marts.kpi_maturity": {"roi_to_date_pct": roi_to_date_pct},
+}
+
+
+def mart_params(cfg: Config, table: str, quarter: str, con=None) -> dict[str, Any]:
+    """The parameters a mart's SQL binds for one quarter (those computed from the warehouse are
+    None without ``con``)."""
     if table in _PARAMS:
         return _PARAMS[table](cfg, quarter)
     from kpi.catalog import CatalogError
     from kpi.catalog import table as spec
 
     params = _quarter_params(quarter)
+    computed = _WAREHOUSE_PARAMS.get(table, {})
+    for name, function in computed.items():
+        params[name] = None if con is None else function(con, cfg, quarter)
     for name, path in spec(table).params.items():
+        if name in computed:
+            continue
         value: Any = cfg
         for part in path.split("."):
             if not hasattr(value, part):
@@ -197,7 +224,7 @@ def _insert(con, cfg: Config, table: str, quarter: str, target: str | None = Non
 
     query = read_sql(f"marts/{table.split('.')[-1]}.sql")
     used = sql_params(query)  # a model need not bind every built-in parameter
-    params = {k: v for k, v in mart_params(cfg, table, quarter).items() if k in used}
+    params = {k: v for k, v in mart_params(cfg, table, quarter, con).items() if k in used}
     con.execute(f"INSERT INTO {target or table} BY NAME {query}", params)
 
 

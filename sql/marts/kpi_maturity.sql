@@ -2,8 +2,9 @@
 -- Reads the quarter's published (already suppressed) rows of marts.kpi_usage, kpi_competence,
 -- kpi_champions and kpi_culture, built before it (dimension 6), and staging.use_cases.
 -- Parameters: $quarter, $quarter_start, $quarter_end and the thresholds under `maturity:`
--- ($l2_trained_share ... $l4_production_use_cases). A criterion holds when its published value
--- is at least its threshold; a withheld (NULL) value does not hold.
+-- ($l2_trained_share ... $l4_roi_pct); $roi_to_date_pct, the programme's ROI to date at the
+-- quarter's end (kpi.marts.roi_to_date_pct, company-wide, used for every segment). A criterion
+-- holds when its published value is at least its threshold; a withheld (NULL) value does not hold.
 WITH usage AS (
     SELECT segment_type, segment, group_size, suppressed, suppression_reason,
            active_user_rate, regular_user_rate
@@ -80,7 +81,9 @@ criteria AS (               -- one row per segment and criterion
             struct_pack(level := 4, pos := 9, name := 'innovation_favorability', kind := 'fraction',
              value := innovation_favorability, threshold := $l4_innovation_favorability),
             struct_pack(level := 4, pos := 10, name := 'production_use_cases', kind := 'count',
-             value := production_use_cases, threshold := $l4_production_use_cases)
+             value := production_use_cases, threshold := $l4_production_use_cases),
+            struct_pack(level := 4, pos := 11, name := 'roi_to_date', kind := 'percent',
+             value := $roi_to_date_pct, threshold := $l4_roi_pct)
         ]) AS c
     FROM segments
 ),
@@ -94,9 +97,11 @@ judged AS (
         CASE
             WHEN c.value IS NULL THEN c.name || ' not published'
             WHEN c.kind = 'fraction' THEN c.name || ' ' || printf('%.1f %%', c.value * 100)
+            WHEN c.kind = 'percent' THEN c.name || ' ' || printf('%.1f %%', c.value)
             ELSE c.name || ' ' || printf('%g', c.value)
         END                                      AS shown,
         CASE WHEN c.kind = 'fraction' THEN printf('%g %%', c.threshold * 100)
+             WHEN c.kind = 'percent' THEN printf('%g %%', c.threshold)
              ELSE printf('%g', c.threshold) END  AS threshold_shown
     FROM criteria
 ),

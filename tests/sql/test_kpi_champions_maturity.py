@@ -226,13 +226,19 @@ def make_maturity_warehouse() -> duckdb.DuckDBPyConnection:
                     " 'K', 'user', NULL)", [[f"r{i}"] for i in range(5)])
     con.executemany("INSERT INTO staging.survey_answers VALUES ('pulse.csv', ?, 'We try new ideas',"
                     " 'innovation', false, ?, ?)", [[f"r{i}", p, p] for i, p in enumerate([4, 5, 4, 3, 2])])
+    # the programme's ROI to date: costs and no measured benefit, so exactly -100 % in Q1 and Q2
+    con.execute("INSERT INTO staging.costs VALUES (DATE '2025-02-03', 'external_training', 1000.0, 'course', NULL)")
     return con
+
+
+#: level 4's ROI criterion at -100 %: exactly met by the fixture's ROI to date (costs, no benefit)
+ROI_AT_MINUS_100 = {"level4_roi_pct": -100}
 
 
 @pytest.fixture(scope="module")
 def maturity():
     con = make_maturity_warehouse()
-    cfg = make_config()
+    cfg = make_config(maturity=ROI_AT_MINUS_100)
     for quarter in ("2025-Q1", "2025-Q2"):
         build_quarter(con, cfg, quarter)
     yield con
@@ -254,7 +260,8 @@ def test_next_level_gaps_name_value_and_threshold(maturity):
     q1 = rows(maturity, "marts.kpi_maturity", "2025-Q1")
     assert q1["N"]["next_level_gaps"] == "active_user_rate 10.0 % < 20 %"
     # departments without an innovation row of their own read the company's (K's 60 %)
-    assert q1["N"]["criteria_met"] == "trained_share 10.0 % ≥ 10 %; innovation_favorability 60.0 % ≥ 60 %"
+    assert q1["N"]["criteria_met"] == (
+        "trained_share 10.0 % ≥ 10 %; innovation_favorability 60.0 % ≥ 60 %; roi_to_date -100.0 % ≥ -100 %")
     # X: the bought use case and the pilot do not count
     assert q1["X"]["next_level_gaps"] == (
         "regular_user_rate 0.0 % < 50 %; trained_share 10.0 % < 60 %; champions 0 < 1; production_use_cases 0 < 1")
@@ -263,11 +270,27 @@ def test_next_level_gaps_name_value_and_threshold(maturity):
     assert q1["U"]["criteria_met"] == (
         "trained_share 60.0 % ≥ 10 %; active_user_rate 50.0 % ≥ 20 %; regular_user_rate 50.0 % ≥ 50 %; "
         "trained_share 60.0 % ≥ 60 %; champions 1 ≥ 1; production_use_cases 1 ≥ 1; "
-        "innovation_favorability 60.0 % ≥ 60 %")
+        "innovation_favorability 60.0 % ≥ 60 %; roi_to_date -100.0 % ≥ -100 %")
     assert q1["K"]["next_level_gaps"] is None
     assert "proficient_rate 70.0 % ≥ 70 %" in q1["K"]["criteria_met"]
     assert "innovation_favorability 60.0 % ≥ 60 %" in q1["K"]["criteria_met"]
     assert "production_use_cases 5 ≥ 5" in q1["K"]["criteria_met"]
+    assert q1["K"]["criteria_met"].endswith("; roi_to_date -100.0 % ≥ -100 %")
+
+
+def test_level_4_needs_the_programmes_roi_to_date():
+    """With the default threshold (0 %: break-even reached) K, which meets every other level-4
+    criterion, stays at level 3; without any cost (the ledger empty, training time not counted)
+    the ROI is not defined and does not hold."""
+    con = make_maturity_warehouse()
+    build_quarter(con, make_config(), "2025-Q1")
+    k = rows(con, "marts.kpi_maturity", "2025-Q1")["K"]
+    assert (k["level"], k["next_level_gaps"]) == (3, "roi_to_date -100.0 % < 0 %")
+    con.execute("DELETE FROM staging.costs")
+    build_quarter(con, make_config(maturity=ROI_AT_MINUS_100, benefits={"include_training_time": False}), "2025-Q1")
+    k = rows(con, "marts.kpi_maturity", "2025-Q1")["K"]
+    assert (k["level"], k["next_level_gaps"]) == (3, "roi_to_date not published < -100 %")
+    con.close()
 
 
 def test_a_department_drops_back_a_level_the_next_quarter(maturity):
@@ -295,7 +318,7 @@ def test_small_departments_are_suppressed_with_no_level(maturity):
 
 def test_thresholds_come_from_the_config():
     con = make_maturity_warehouse()
-    build_quarter(con, make_config(maturity={"level2_active_user_rate": 0.1}), "2025-Q1")
+    build_quarter(con, make_config(maturity={"level2_active_user_rate": 0.1, **ROI_AT_MINUS_100}), "2025-Q1")
     row = rows(con, "marts.kpi_maturity", "2025-Q1")["N"]
     assert row["level"] == 2
     assert "active_user_rate 10.0 % ≥ 10 %" in row["criteria_met"]

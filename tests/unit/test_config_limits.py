@@ -218,10 +218,11 @@ def test_docs_tables_name_every_bound():
         section = doc.split(f"\n## {loc[0]}\n", 1)[1].split("\n## ", 1)[0]
         row = next(line for line in section.splitlines() if line.startswith(f"| `{loc[1]}` |"))
         allowed = row.split("|")[3]
-        numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", allowed)}
+        # a negative bound is written with the minus sign U+2212 ("−100"); ranges use an en dash
+        numbers = {float(n.replace("\u2212", "-")) for n in re.findall(r"\u2212?\d+(?:\.\d+)?", allowed)}
         assert {float(b) for b in bounds} <= numbers, (loc, allowed)
         checked += 1
-    assert checked == 43  # the numeric keys of the walk above
+    assert checked == 44  # the numeric keys of the walk above
 
 
 # --------------------------------------------------------------------------------------------
