@@ -11,6 +11,7 @@ import numpy as np
 
 from kpi.config_yaml import dump_yaml
 from kpi.errors import UserError
+from kpi.quarters import quarter_label
 from kpi.synthetic import business
 from kpi.synthetic._common import (
     CHAMPION,
@@ -23,13 +24,14 @@ from kpi.synthetic._common import (
     add_months,
     day_number,
     fmt_num,
+    from_day,
     iso,
     iso_or_empty,
     month_end,
     write_csv,
 )
-from kpi.synthetic.people import build_workforce, employee_rows
-from kpi.synthetic.programme import build_programme
+from kpi.synthetic.people import build_workforce, champion_weights, employee_rows
+from kpi.synthetic.programme import BASICS_COVERAGE, BASICS_COVERAGE_DEFAULT, build_programme
 from kpi.synthetic.usage import AdoptionModel, UsageSimulator
 
 HOURLY_RATES = {TARGET_GROUPS[EXECUTIVE]: 120, TARGET_GROUPS[MANAGER]: 85, TARGET_GROUPS[CHAMPION]: 65,
@@ -133,6 +135,111 @@ def _expected_regular_share(p: float, model: AdoptionModel, weeks: int = 13,
 
 def _r(x: float, nd: int = 6) -> float:
     return float(round(float(x), nd))
+
+
+WAVE_GAP_DAYS = 30  # sessions of a format more than this many days apart belong to different waves
+BASICS_MILESTONE = "users through the basics training"  # kpi.config's default milestone, due on day 60
+
+
+def _training_waves(w, prog, start_n: int) -> dict:
+    """Per training format, its waves as scheduled: sessions grouped by their first day (a gap
+    of more than WAVE_GAP_DAYS starts a new wave), in programme days (day 1 = program.start)."""
+    completed: dict[str, int] = {}
+    for _p, cid, _fmt, _s, _c, status, _h in prog.rows:
+        if status == "completed":
+            completed[cid] = completed.get(cid, 0) + 1
+    waves: dict[str, list[dict]] = {}
+    for course in prog.courses:  # sorted by first day
+        first, last = course["first_day"] - start_n + 1, course["last_day"] - start_n + 1
+        per_format = waves.setdefault(course["format"], [])
+        if not per_format or first - per_format[-1]["last_session_day"] > WAVE_GAP_DAYS:
+            per_format.append({"first_session_day": first, "last_session_day": first, "last_day": last,
+                               "sessions": 0, "participants": 0, "completed": 0})
+        wave = per_format[-1]
+        wave["last_session_day"] = first
+        wave["last_day"] = max(wave["last_day"], last)
+        wave["sessions"] += 1
+        wave["participants"] += course["participants"]
+        wave["completed"] += completed.get(course["course_id"], 0)
+    for per_format in waves.values():
+        for wave in per_format:
+            wave["dates"] = [iso(start_n + wave["first_session_day"] - 1), iso(start_n + wave["last_day"] - 1)]
+    return dict(sorted(waves.items()))
+
+
+def _where_we_stand(w, prog, start_n: int) -> dict:
+    """What the generator injected for marts.kpi_champions, kpi_maturity and rollout_milestones."""
+    at_start = w.employed_on(start_n)
+    champion_weight = champion_weights(np.ones(len(DEPARTMENTS)))
+    without = [DEPARTMENTS[d] for d in range(len(DEPARTMENTS)) if not ((w.tg == CHAMPION) & (w.dept == d)).any()]
+    others = [name for name in DEPARTMENTS if name not in without]
+    behind = [DEPARTMENTS[d] for d in range(len(DEPARTMENTS)) if champion_weight[d] == 0]
+    users = [int((at_start & (w.tg == USER) & (w.dept == d)).sum()) for d in range(len(DEPARTMENTS))]
+    coverage = [BASICS_COVERAGE.get(d, BASICS_COVERAGE_DEFAULT) for d in range(len(DEPARTMENTS))]
+    due = start_n + 60 - 1
+    basics_by_due = np.zeros(w.size, dtype=bool)
+    for p, _cid, fmt, _s, c, status, _h in prog.rows:
+        if fmt == "basics_workshop" and status == "completed" and c <= due:
+            basics_by_due[p] = True
+    users_on_due = w.employed_on(due) & (w.tg == USER)
+    waves = _training_waves(w, prog, start_n)
+    first_basics = waves.get("basics_workshop", [{"first_session_day": 0, "last_day": 0}])[0]
+    return {
+        "champions_by_department": {DEPARTMENTS[d]: int((at_start & (w.tg == CHAMPION) & (w.dept == d)).sum())
+                                    for d in range(len(DEPARTMENTS))},
+        "departments_without_champion": without,
+        "champion_design": (
+            "one champion per 17.5 employees at the start, allocated over the departments by size (largest "
+            f"remainder) with the weight of {', '.join(behind)} set to 0 (kpi/synthetic/people.py "
+            "champion_weights): its executives and managers lead, no champion multiplies; so it is under_served "
+            "in marts.kpi_champions in every quarter. A champion who leaves is replaced by a user, so the "
+            "counts only fall; the others stay within the 15-20 band or close to it"),
+        "maturity_design": {
+            "stays_behind": behind,
+            "stays_behind_reason": (
+                "no champion: level 3 needs at least maturity.level3_champions (1) champion, so it stays at "
+                "level 2 however well it trains and uses the tools; its use cases come only from the base "
+                "rate 0.004 x headcount per month (the champion-driven rate is 0), so a self-developed use "
+                "case in production, the other level-3 criterion it may miss, is rare too"),
+            "reach_level_3": others,
+            "company_level_path": (
+                "level 1 in the baseline quarters (nobody trained), 2 in the quarter of program.start (the "
+                "rollout: trained, active, but not yet regular users), 3 from level_3_from_quarter on"),
+            "level_3_from_quarter": quarter_label(from_day(start_n + 90)),
+            "reach_level_3_reason": (
+                "each has a champion; after the days 31-60 waves its trained share is above 60 %, its "
+                "regular-user rate rises above 50 % within a quarter of training, and its champions drive "
+                "self-developed use cases into production: level 3 from the quarter after the 90-day rollout "
+                "(level_3_from_quarter; in the rollout's own quarter the regular-user rate is still below 50 %). "
+                "Level 4 is not designed: proficiency stays below 70 %"),
+        },
+        "rollout_design": {
+            "day_1": iso(start_n),
+            "waves": waves,
+            "waves_note": (
+                "per format, its sessions grouped into waves (a gap of more than 30 days starts a new one), in "
+                "programme days (day_1 = program.start = day 1): first_session_day, last_session_day (first days "
+                "of the sessions), last_day (the last session's last day, two-day formats end a day later), "
+                "sessions, participants (enrolled on the session day, employed then) and completed; the new "
+                "hires' self-paced e-learning has no sessions and is not listed"),
+            "basics_coverage": {DEPARTMENTS[d]: coverage[d] for d in range(len(DEPARTMENTS))},
+            "basics_invited_share_of_users_at_start": _r(float(np.dot(users, coverage)) / max(1, sum(users))),
+            "basics_share_of_users_employed_on_day_60": _r(basics_by_due[users_on_due].mean()
+                                                           if users_on_due.any() else 0.0),
+            "designed_missed": [BASICS_MILESTONE],
+            "designed_missed_reason": (
+                f"{BASICS_MILESTONE!r} (default config: target 0.8 of the users by day 60): the first basics "
+                f"waves (days {first_basics['first_session_day']}-{first_basics['last_day']}) invite only "
+                "basics_coverage of each department's users at the start (basics_invited_share_of_users_at_start "
+                "in all) and about 5 % of them drop out, so "
+                "basics_share_of_users_employed_on_day_60 stays below 0.8; the quarterly catch-up waves "
+                "(month 5 on) pick up some of the rest and lift the share above 0.8 months late"),
+            "others": (
+                "the other default milestones are designed to be met by their due dates; the two with target "
+                "1.0 (executives and managers briefed, champions through train-the-trainer) only when nobody "
+                "of the group drops out of the first sessions (3 % each) or leaves before day 30"),
+        },
+    }
 
 
 def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed: int = 42,
@@ -310,6 +417,7 @@ def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog
             "item_offsets": {t: off for t, _c, rev, off in business.SURVEY_ITEMS if not rev},
             "skip_probability": business.SKIP_P,
         },
+        **_where_we_stand(w, prog, start_n),
     }
 
 

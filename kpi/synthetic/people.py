@@ -81,6 +81,17 @@ def largest_remainder(total: int, shares) -> np.ndarray:
     return counts
 
 
+def champion_weights(dept_counts) -> np.ndarray:
+    """The weights champions are allocated by: the department sizes, with Management's set to 0.
+
+    Design rule: Management (the executives and a few managers) has no champion, so it is the
+    department that stays at maturity level 2 (level 3 needs a champion, docs/metrics.md §7)
+    and is `under_served` in marts.kpi_champions, while the others reach level 3."""
+    weights = np.asarray(dept_counts, dtype=float).copy()
+    weights[MANAGEMENT] = 0.0
+    return weights
+
+
 @dataclass
 class Workforce:
     """All HR rows (index = internal person number) plus contractors."""
@@ -130,7 +141,7 @@ def build_workforce(rng: np.random.Generator, employees: int, window_start: int,
     n_exec = int(np.clip(round(n0 / 45.0), 2, 8))
     n_exec = min(n_exec, max(1, dept_counts[MANAGEMENT] - 1))
     champ_total = max(1, int(round(n0 / 17.5)))
-    champ_counts = largest_remainder(champ_total, dept_counts)
+    champ_counts = largest_remainder(champ_total, champion_weights(dept_counts))
 
     dept: list[int] = []
     tg: list[int] = []
