@@ -1,15 +1,16 @@
 -- marts.kpi_targets rows of ONE quarter (docs/metrics.md §9), read from the quarter's published
 -- rows of kpi_usage, kpi_competence and kpi_culture (built before it).
 -- Parameters: $quarter; the targets and benchmarks as parallel lists $t_metric, $t_segment_type,
--- $t_segment, $t_value, $t_by, $t_owner, $t_source; the figure names $usage_metrics,
+-- $t_segment, $t_value, $t_by, $t_from (a benchmark's first quarter), $t_owner, $t_source; the figure names $usage_metrics,
 -- $competence_metrics, $culture_metrics (from the catalogue); $amber_band (alerts.target_amber_band).
-WITH goals AS (             -- a target is listed in the quarters up to its `by`; a benchmark in all
+WITH goals AS (             -- a target is listed in the quarters up to its `by`; a benchmark from its first on
     SELECT
         unnest($t_metric)       AS metric_name,
         unnest($t_segment_type) AS segment_type,
         unnest($t_segment)      AS segment,
         unnest($t_value)        AS target,
         unnest($t_by)           AS due_quarter,
+        unnest($t_from)         AS from_quarter,
         unnest($t_owner)        AS owner,
         unnest($t_source)       AS source
 ),
@@ -57,4 +58,5 @@ SELECT
 FROM goals AS g
 LEFT JOIN published AS p
     ON p.segment_type = g.segment_type AND p.segment = g.segment AND p.metric_name = g.metric_name
-WHERE g.due_quarter IS NULL OR g.due_quarter >= $quarter
+WHERE (g.due_quarter IS NULL OR g.due_quarter >= $quarter)
+    AND (g.from_quarter IS NULL OR g.from_quarter <= $quarter)

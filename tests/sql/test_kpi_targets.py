@@ -18,9 +18,9 @@ import datetime as dt
 
 import pytest
 
+from kpi.benchmarks import QUARTER_BENCHMARKS
 from kpi.errors import ConfigError
 from kpi.marts import build_quarter
-from kpi.targets import BENCHMARKS
 from tests.sql.test_kpi_champions_maturity import WEEK1, WEEK2, add_people, empty_warehouse, make_config, train, use
 
 TARGETS = [
@@ -75,13 +75,30 @@ def test_target_columns_and_quarters(rows):
 
 
 def test_benchmarks_are_rows_of_their_own(rows):
+    """Programme start 2025-01-01: the regular-use benchmark (six months after the start) is
+    listed from 2025-Q2 on, not in 2025-Q1."""
     bench = {(k[0], v["target"]): v for k, v in rows.items() if k[2] != "target"}
-    assert len(bench) == len(BENCHMARKS) == 3
+    assert len(QUARTER_BENCHMARKS) == 3 and len(bench) == 2
     assert bench[("active_user_rate", 0.84)]["actual"] == pytest.approx(8 / 17)
     assert bench[("active_user_rate", 0.84)]["status"] == "red"      # 0.47 < 0.84 x 0.9
     assert bench[("active_user_rate", 0.37)]["status"] == "green"
-    assert bench[("regular_user_rate", 0.8)]["status"] == "red"
-    assert all(v["source"].startswith("Brixon AI (article)") and v["due_quarter"] is None for v in bench.values())
+    assert bench[("active_user_rate", 0.37)]["source"] == (
+        "Bain & Company (2024) in the Brixon AI article: industry average adoption")
+    assert all(v["due_quarter"] is None for v in bench.values())
+
+
+@pytest.mark.parametrize(("start", "listed"), [
+    ("2024-08-01", True),    # month 6 = January 2025: listed in 2025-Q1
+    ("2024-10-01", True),    # month 6 = March 2025, the quarter's last month
+    ("2024-11-01", False),   # month 6 = April 2025: from 2025-Q2 on
+])
+def test_the_regular_use_benchmark_is_listed_from_the_sixth_programme_month(start, listed):
+    rows = build(program={"start": start})
+    row = next((v for k, v in rows.items() if k[0] == "regular_user_rate" and k[2] != "target"), None)
+    assert (row is not None) == listed
+    if listed:
+        assert (row["target"], row["actual"], row["status"]) == (0.8, pytest.approx(5 / 17), "red")
+        assert row["source"].startswith("Brixon AI article, case of a 180-employee manufacturer")
 
 
 def test_the_amber_band_comes_from_the_config():

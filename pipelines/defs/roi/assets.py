@@ -1,13 +1,15 @@
 """ROI assets (group `roi`): docs/metrics.md §5 from the staging tables.
 
-Thin: one multi-asset opens the warehouse and calls kpi.roi_marts.build_roi_tables and
-kpi.rollout.build_rollout (marts.rollout_milestones) inside one transaction (every table is
-replaced together or not at all). Unpartitioned: the series runs
-from the programme start to the horizon, whichever quarter is being built.
+Thin: one multi-asset opens the warehouse and calls kpi.roi_marts.build_roi_tables,
+kpi.rollout.build_rollout (marts.rollout_milestones) and kpi.benchmarks.build_benchmarks
+(marts.roi_benchmarks) inside one transaction (every table is replaced together or not at all).
+Unpartitioned: the series runs from the programme start to the horizon, whichever quarter is
+being built.
 """
 
 import dagster as dg
 
+from kpi.benchmarks import BENCHMARK_TABLE
 from kpi.roi_marts import ROI_TABLES
 from kpi.rollout import ROLLOUT_TABLE
 from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED, USE_CASES
@@ -21,6 +23,7 @@ ROI_SENSITIVITY = dg.AssetKey(["marts", "roi_sensitivity"])
 BUDGET_PLAN_VS_ACTUAL = dg.AssetKey(["marts", "budget_plan_vs_actual"])
 ROI_ASSUMPTIONS = dg.AssetKey(["marts", "roi_assumptions"])
 ROLLOUT_MILESTONES = dg.AssetKey(["marts", "rollout_milestones"])
+ROI_BENCHMARKS = dg.AssetKey(["marts", "roi_benchmarks"])
 
 _INPUTS = [COSTS, TRAININGS, PROCESS_METRICS, EMPLOYEES, USAGE_MATCHED]
 _ROLLOUT_INPUTS = [EMPLOYEES, TRAININGS, USE_CASES, COSTS, USAGE_MATCHED]
@@ -34,12 +37,14 @@ def _number(value):
 
 @dg.multi_asset(
     specs=[*(table_asset_spec(table, GROUP, deps=_INPUTS) for table in ROI_TABLES),
-           table_asset_spec(ROLLOUT_TABLE, GROUP, deps=_ROLLOUT_INPUTS)],
+           table_asset_spec(ROLLOUT_TABLE, GROUP, deps=_ROLLOUT_INPUTS),
+           table_asset_spec(BENCHMARK_TABLE, GROUP, deps=[dg.AssetKey(["marts", "kpi_business"]), ROI_QUARTERLY])],
     name="roi",
 )
 def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
-    """Replace every ROI table and the rollout milestones (kpi.rollout) from staging with the
-    configured assumptions."""
+    """Replace every ROI table, the rollout milestones (kpi.rollout) and the benchmarks
+    (kpi.benchmarks) from staging and the KPI marts with the configured assumptions."""
+    from kpi.benchmarks import build_benchmarks
     from kpi.roi_marts import build_roi_tables
     from kpi.rollout import build_rollout
 
@@ -49,6 +54,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
         try:
             built = build_roi_tables(con, cfg)
             built.counts[ROLLOUT_TABLE] = build_rollout(con, cfg)
+            built.counts[BENCHMARK_TABLE] = build_benchmarks(con, built.summary)
             statuses = dict(con.execute(f"SELECT status, count(*) FROM {ROLLOUT_TABLE} GROUP BY status").fetchall())
             con.execute("COMMIT")
         except BaseException:
@@ -68,7 +74,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
         "confidence": s.assumptions.confidence,
     }
     for asset_key in (ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY, BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS,
-                      ROLLOUT_MILESTONES):
+                      ROLLOUT_MILESTONES, ROI_BENCHMARKS):
         table = ".".join(asset_key.path)
         metadata = {"dagster/row_count": int(built.counts.get(table, 0))}
         if asset_key == ROI_QUARTERLY:
