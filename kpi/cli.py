@@ -638,6 +638,38 @@ def report(
     typer.echo(f"Charts: {path.parent / 'charts'} (PNG and SVG)")
 
 
+@app.command()
+def status(
+    warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
+    quarter: str | None = typer.Option(None, "--quarter", help="The quarter (YYYY-Qn); default: the latest."),
+) -> None:
+    """Where we stand: maturity level, champion network, the 90-day rollout, targets and benchmarks."""
+    from kpi.quarters import parse_quarter
+    from kpi.report.collect import Assumption, _records, available_quarters, table_names
+    from kpi.report.settings import resolve_settings
+    from kpi.report.standing import collect_standing, status_text
+    from kpi.warehouse import open_warehouse
+
+    con = open_warehouse(warehouse, read_only=True)  # busy, a folder, not DuckDB: one line naming the file
+    try:
+        tables = table_names(con)
+        quarters = available_quarters(con) if "marts.kpi_usage" in tables else []
+        if not quarters:
+            raise UserError(f"{warehouse}: has no KPI marts yet; run kpi run first")
+        label = quarters[-1] if quarter is None else quarter.strip()
+        parse_quarter(label)
+        if label not in quarters:
+            raise UserError(f"--quarter {label}: not in the warehouse {warehouse}; quarters available: "
+                            f"{', '.join(quarters)}")
+        assumptions = ({a.name: a for a in _records(con, Assumption, "roi_assumptions")}
+                       if "marts.roi_assumptions" in tables else {})
+        settings = resolve_settings(con, None, assumptions)
+        standing = collect_standing(con, label, settings.k, tables)
+    finally:
+        con.close()
+    typer.echo(status_text(standing), nl=False)
+
+
 # --------------------------------------------------------------------------------------------
 # Sharing, retention and erasure (docs/privacy.md)
 # --------------------------------------------------------------------------------------------

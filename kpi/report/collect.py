@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
     from kpi.alerts import Alert
+    from kpi.report.standing import Standing
 
 ROI_TABLES = ("roi_monthly", "roi_quarterly", "roi_sensitivity", "budget_plan_vs_actual", "roi_assumptions")
 T = TypeVar("T")
@@ -317,6 +318,7 @@ class ReportData:
     alerts: list[Alert]
     restatements: list[Restatement]
     quality: QualitySection
+    standing: Standing
     development_key: bool = False  # built with the public development key: demonstration only
 
 
@@ -359,6 +361,7 @@ def available_quarters(con) -> list[str]:
 def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -> ReportData:
     """Everything the report shows, aggregated in SQL, from an open (read-only) connection."""
     from kpi.ingest.store import development_key_warehouse
+    from kpi.report.standing import collect_standing
 
     parse_quarter(quarter)
     tables = table_names(con)
@@ -391,6 +394,7 @@ def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -
         restatements=_restatements(con, quarter, tables, suppressed),
         development_key=development_key_warehouse(con),
         quality=_quality(con, tables),
+        standing=collect_standing(con, quarter, settings.k, tables),
     )
 
 

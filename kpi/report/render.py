@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kpi.report import formatting, view
+from kpi.report import formatting, standing, view
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
@@ -115,6 +115,7 @@ def environment() -> jinja2.Environment:
         extensions=[JoinLines])
     env.filters.update(FILTERS)
     env.globals["view"] = view
+    env.globals["standing"] = standing
     return env
 
 

@@ -49,6 +49,7 @@ class Section:
 
 
 SECTIONS = (
+    Section("standing", "Where we stand"),
     Section("summary", "Summary"),
     Section("usage", "Usage", major=True),
     Section("competence", "Competence"),

@@ -86,6 +86,12 @@ def test_every_chart_renders_offline_without_errors(demo_report, tmp_path):
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
     assert not [line for line in console if re.search(r"Uncaught|Error|ERR_", line)], console
     assert shot.stat().st_size > 50_000
+    # "Where we stand" comes first and its tables are in the rendered page
+    standing = re.search(r'<section id="standing".*?</section>', dom, re.S)
+    assert standing is not None and dom.index('<section id="standing"') < dom.index('<section id="summary"')
+    for table in ("kpi_maturity", "kpi_champions", "rollout_milestones", "benchmarks"):
+        assert f'data-table="{table}"' in standing.group(0), table
+    assert standing.group(0).count('data-segment-type="department"') >= 2 * 6  # maturity and champion rows
 
 
 def test_headline_and_narrative_come_from_the_marts(demo_warehouse, demo_report, latest_closed):

@@ -42,7 +42,7 @@ def test_report_templates_and_static_files_are_package_resources():
 
     package = files("kpi.report")
     names = REPORT_FILES + [f"templates/sections/{s.id}.html.j2" for s in SECTIONS]
-    assert len(names) == 5 + 9
+    assert len(names) == 5 + 10
     for name in names:
         assert package.joinpath(name).is_file(), name
         assert package.joinpath(name).read_text(encoding="utf-8").strip(), name

@@ -24,6 +24,7 @@ from kpi.report.collect import (
 )
 from kpi.report.render import join_lines
 from kpi.report.settings import Settings
+from kpi.report.standing import STANDING_TABLES, Standing
 from kpi.report.view import (
     AssumptionValue,
     Fragment,
@@ -58,7 +59,8 @@ def report(usage_rows, roi=None) -> ReportData:
         culture=CultureSection(waves=[]),
         roi=roi or RoiSection(have={t: False for t in ("roi_monthly", "roi_quarterly", "roi_sensitivity",
                                                         "budget_plan_vs_actual", "roi_assumptions")}),
-        alerts=[], restatements=[], quality=QualitySection())
+        alerts=[], restatements=[], quality=QualitySection(),
+        standing=Standing(quarter="2026-Q3", quarters=[], k=5, have={t: False for t in STANDING_TABLES}))
 
 
 ROWS = [usage_row("company", "all", 0.5, 0.45, headcount=180),
