@@ -1,4 +1,5 @@
-"""Alerts: a segment whose active-user rate fell, a culture construct whose favorability fell.
+"""Alerts: a segment whose active-user rate fell, a culture construct whose favorability fell, a
+configured target that is red in a quarter, a rollout milestone that was missed.
 
 Thresholds are percentage points (`alerts.usage_drop_points`, `alerts.culture_drop_points`): a
 drop of 10 points is a drop of 0.10 in the stored fraction. Suppressed rows never alert (their
@@ -7,6 +8,7 @@ figures are NULL), so an alert can not leak a small group's figure.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from kpi.quarters import previous_quarter
@@ -67,6 +69,76 @@ def culture_alerts(con, quarter: str, drop_points: float) -> list[Alert]:
             for st, seg, construct, prev, cur in rows]
 
 
-def quarter_alerts(con, cfg, quarter: str) -> list[Alert]:
-    return usage_alerts(con, quarter, cfg.alerts.usage_drop_points) + culture_alerts(
-        con, quarter, cfg.alerts.culture_drop_points)
+@dataclass(frozen=True)
+class TargetAlert:
+    """A target of the ``targets:`` config whose status is red in the quarter (docs/metrics.md §9)."""
+    quarter: str
+    metric: str
+    segment_type: str
+    segment: str
+    target: float
+    actual: float
+    due_quarter: str | None
+    owner: str | None
+
+    def describe(self) -> str:
+        from kpi.report.formatting import fmt_metric
+
+        what = f"{self.segment_type} {self.segment}" if self.segment_type != "company" else "the company"
+        extra = ", ".join(x for x in (f"by {self.due_quarter}" if self.due_quarter else "",
+                                      f"owner {self.owner}" if self.owner else "") if x)
+        return (f"{self.quarter}: target {self.metric.replace('_', ' ')} of {what} is red: "
+                f"{fmt_metric(self.metric, self.actual)} against {fmt_metric(self.metric, self.target)}"
+                + (f" ({extra})" if extra else ""))
+
+
+def target_alerts(con, quarter: str) -> list[TargetAlert]:
+    """The configured targets that are red in ``quarter`` (benchmarks never alert: they are
+    comparisons, not commitments); none when the warehouse has no kpi_targets table."""
+    from kpi.warehouse import table_exists
+
+    if not table_exists(con, "marts.kpi_targets"):
+        return []
+    rows = con.sql(
+        """
+        SELECT metric_name, segment_type, segment, target, actual, due_quarter, owner
+        FROM marts.kpi_targets
+        WHERE quarter = $quarter AND source = 'target' AND status = 'red'
+        ORDER BY segment_type <> 'company', segment, metric_name
+        """,
+        params={"quarter": quarter},
+    ).fetchall()
+    return [TargetAlert(quarter, *row) for row in rows]
+
+
+@dataclass(frozen=True)
+class MilestoneAlert:
+    """A milestone of the 90-day rollout that was missed (docs/metrics.md §8)."""
+    milestone: str
+    phase: str
+    due_date: dt.date
+    reached_on: dt.date | None
+    days_late: int | None
+
+    def describe(self) -> str:
+        late = (f"reached {self.reached_on.isoformat()}, {self.days_late} days late" if self.reached_on
+                else f"not reached, {self.days_late} days overdue")
+        return f"rollout: {self.milestone} ({self.phase}, due {self.due_date.isoformat()}) missed: {late}"
+
+
+def milestone_alerts(con) -> list[MilestoneAlert]:
+    """The missed milestones of ``marts.rollout_milestones`` (none without the table)."""
+    from kpi.warehouse import table_exists
+
+    if not table_exists(con, "marts.rollout_milestones"):
+        return []
+    rows = con.sql("SELECT milestone, phase, due_date, reached_on, days_late FROM marts.rollout_milestones "
+                   "WHERE status = 'missed' ORDER BY sort_order").fetchall()
+    return [MilestoneAlert(*row) for row in rows]
+
+
+def quarter_alerts(con, cfg, quarter: str) -> list[Alert | TargetAlert]:
+    """Every alert of one quarter: usage and culture drops, red targets."""
+    return [*usage_alerts(con, quarter, cfg.alerts.usage_drop_points),
+            *culture_alerts(con, quarter, cfg.alerts.culture_drop_points),
+            *target_alerts(con, quarter)]

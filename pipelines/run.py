@@ -142,7 +142,7 @@ def _build(defs, instance, con, cfg, warehouse: Path, quarter: str | None, say, 
     """Everything that writes: upgrade, ingest, the quarters, ROI (through the held connection)."""
     import dagster as dg
 
-    from kpi.alerts import culture_alerts, usage_alerts
+    from kpi.alerts import quarter_alerts
     from kpi.freshness import up_to_date
     from kpi.marts import data_quarters
     from kpi.snapshots import closed_quarters
@@ -174,9 +174,7 @@ def _build(defs, instance, con, cfg, warehouse: Path, quarter: str | None, say, 
         closed = closed_quarters(cur, sorted(unchanged))
         for label in unchanged:
             summary.snapshots[label] = QuarterStatus.not_rebuilt(closed=label in closed)
-            alerts[label] = [alert.describe() for alert in
-                             usage_alerts(cur, label, cfg.alerts.usage_drop_points)
-                             + culture_alerts(cur, label, cfg.alerts.culture_drop_points)]
+            alerts[label] = [alert.describe() for alert in quarter_alerts(cur, cfg, label)]
     stale = [label for label in found if label not in unchanged]
     if unchanged:
         say(f"{len(unchanged)} of {len(found)} quarters unchanged since the last run: not rebuilt")
@@ -197,7 +195,11 @@ def _build(defs, instance, con, cfg, warehouse: Path, quarter: str | None, say, 
     summary.alerts = [line for label in sorted(alerts) for line in alerts[label]]
     # --- ROI: once over the whole series, after the quarters -----------------------------------
     say("ROI and break-even")
-    _materialize(defs, dg.AssetSelection.groups("roi"), instance, warehouse=warehouse)
+    result = _materialize(defs, dg.AssetSelection.groups("roi"), instance, warehouse=warehouse)
+    for evaluation in result.get_asset_check_evaluations():  # missed rollout milestones
+        if not evaluation.passed:
+            text = evaluation.metadata.get("alerts")
+            summary.alerts += [line[2:] for line in (text.value if text else "").splitlines() if line]
     with con.cursor() as cur:
         from kpi.roi_marts import headline
 

@@ -23,7 +23,7 @@ from kpi.report.settings import Settings, resolve_settings
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
-    from kpi.alerts import Alert
+    from kpi.alerts import Alert, TargetAlert
     from kpi.report.standing import Standing
 
 ROI_TABLES = ("roi_monthly", "roi_quarterly", "roi_sensitivity", "budget_plan_vs_actual", "roi_assumptions")
@@ -315,7 +315,7 @@ class ReportData:
     business: BusinessSection
     culture: CultureSection
     roi: RoiSection
-    alerts: list[Alert]
+    alerts: list[Alert | TargetAlert]
     restatements: list[Restatement]
     quality: QualitySection
     standing: Standing
@@ -480,10 +480,11 @@ def _roi(con, quarter: str, tables: set[str], assumptions: dict[str, Assumption]
     return out
 
 
-def _alerts(con, quarter: str, s: Settings) -> list[Alert]:
-    from kpi.alerts import culture_alerts, usage_alerts
+def _alerts(con, quarter: str, s: Settings) -> list[Alert | TargetAlert]:
+    from kpi.alerts import culture_alerts, target_alerts, usage_alerts
 
-    return usage_alerts(con, quarter, s.usage_drop_points) + culture_alerts(con, quarter, s.culture_drop_points)
+    return [*usage_alerts(con, quarter, s.usage_drop_points), *culture_alerts(con, quarter, s.culture_drop_points),
+            *target_alerts(con, quarter)]
 
 
 def _restatements(con, quarter: str, tables: set[str], suppressed: list[SuppressedRow]) -> list[Restatement]:

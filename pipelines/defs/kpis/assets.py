@@ -17,11 +17,14 @@ KPI_MARTS = tuple(t.name for t in load().kpi_marts)
 KPI_USAGE = asset_key("marts.kpi_usage")
 KPI_CULTURE = asset_key("marts.kpi_culture")
 KPI_SNAPSHOTS = asset_key("marts.kpi_snapshots")
+KPI_TARGETS = asset_key("marts.kpi_targets")
 
 USAGE_DROP = dg.AssetCheckSpec("usage_drop_alert", asset=KPI_USAGE, blocking=False,
                                description="A segment's active-user rate fell by more than alerts.usage_drop_points.")
 CULTURE_DROP = dg.AssetCheckSpec("culture_drop_alert", asset=KPI_CULTURE, blocking=False,
                                  description="A construct's favorability fell by more than alerts.culture_drop_points.")
+TARGET_RED = dg.AssetCheckSpec("target_red_alert", asset=KPI_TARGETS, blocking=False,
+                               description="A target of the targets: config is red in the quarter.")
 
 
 def _alert_result(spec: dg.AssetCheckSpec, alerts) -> dg.AssetCheckResult:
@@ -34,7 +37,7 @@ def _alert_result(spec: dg.AssetCheckSpec, alerts) -> dg.AssetCheckResult:
 
 @dg.multi_asset(
     specs=[table_asset_spec(table, GROUP, deps=load()[table].deps, partitions_def=QUARTERS) for table in KPI_MARTS],
-    check_specs=[USAGE_DROP, CULTURE_DROP],
+    check_specs=[USAGE_DROP, CULTURE_DROP, TARGET_RED],
     name="kpi_marts",
 )
 def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
@@ -42,7 +45,7 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
 
     A quarter whose inputs, config and code are unchanged since it was last built is left as it is
     (kpi/freshness.py); its alerts are evaluated all the same."""
-    from kpi.alerts import culture_alerts, usage_alerts
+    from kpi.alerts import culture_alerts, target_alerts, usage_alerts
     from kpi.freshness import forget_build, frozen_quarters, quarter_fingerprints, record_marts_built, up_to_date
     from kpi.marts import MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
 
@@ -73,13 +76,15 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
         con.execute("COMMIT")
         usage = usage_alerts(con, quarter, cfg.alerts.usage_drop_points)
         culture = culture_alerts(con, quarter, cfg.alerts.culture_drop_points)
-    for alert in usage + culture:
+        targets = target_alerts(con, quarter)
+    for alert in usage + culture + targets:
         context.log.warning(f"ALERT {alert.describe()}")
     for table in KPI_MARTS:
         yield dg.MaterializeResult(asset_key=asset_key(table), metadata={
             "dagster/row_count": int(counts.get(table, 0)), "quarter": quarter, "rebuilt": rebuilt})
     yield _alert_result(USAGE_DROP, usage)
     yield _alert_result(CULTURE_DROP, culture)
+    yield _alert_result(TARGET_RED, targets)
 
 
 _SNAPSHOTS = table_asset_spec("marts.kpi_snapshots", GROUP, deps=KPI_MARTS, partitions_def=QUARTERS)

@@ -24,6 +24,8 @@ BUDGET_PLAN_VS_ACTUAL = dg.AssetKey(["marts", "budget_plan_vs_actual"])
 ROI_ASSUMPTIONS = dg.AssetKey(["marts", "roi_assumptions"])
 ROLLOUT_MILESTONES = dg.AssetKey(["marts", "rollout_milestones"])
 ROI_BENCHMARKS = dg.AssetKey(["marts", "roi_benchmarks"])
+MILESTONE_MISSED = dg.AssetCheckSpec("milestone_missed_alert", asset=ROLLOUT_MILESTONES, blocking=False,
+                                     description="A milestone of the 90-day rollout was missed (rollout: config).")
 
 _INPUTS = [COSTS, TRAININGS, PROCESS_METRICS, EMPLOYEES, USAGE_MATCHED]
 _ROLLOUT_INPUTS = [EMPLOYEES, TRAININGS, USE_CASES, COSTS, USAGE_MATCHED]
@@ -39,11 +41,13 @@ def _number(value):
     specs=[*(table_asset_spec(table, GROUP, deps=_INPUTS) for table in ROI_TABLES),
            table_asset_spec(ROLLOUT_TABLE, GROUP, deps=_ROLLOUT_INPUTS),
            table_asset_spec(BENCHMARK_TABLE, GROUP, deps=[dg.AssetKey(["marts", "kpi_business"]), ROI_QUARTERLY])],
+    check_specs=[MILESTONE_MISSED],
     name="roi",
 )
 def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
     """Replace every ROI table, the rollout milestones (kpi.rollout) and the benchmarks
     (kpi.benchmarks) from staging and the KPI marts with the configured assumptions."""
+    from kpi.alerts import milestone_alerts
     from kpi.benchmarks import build_benchmarks
     from kpi.roi_marts import build_roi_tables
     from kpi.rollout import build_rollout
@@ -57,6 +61,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
             built.counts[BENCHMARK_TABLE] = build_benchmarks(con, built.summary)
             statuses = dict(con.execute(f"SELECT status, count(*) FROM {ROLLOUT_TABLE} GROUP BY status").fetchall())
             con.execute("COMMIT")
+            missed = milestone_alerts(con)
         except BaseException:
             con.execute("ROLLBACK")
             raise
@@ -82,3 +87,10 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
         if asset_key == ROLLOUT_MILESTONES:
             metadata.update({f"milestones_{status}": int(n) for status, n in sorted(statuses.items())})
         yield dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
+    for alert in missed:
+        context.log.warning(f"ALERT {alert.describe()}")
+    yield dg.AssetCheckResult(
+        check_name=MILESTONE_MISSED.name, asset_key=ROLLOUT_MILESTONES, passed=not missed,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"alerts": dg.MetadataValue.md("\n".join(f"- {a.describe()}" for a in missed) or "none"),
+                  "count": len(missed)})
