@@ -19,7 +19,8 @@ the whole process tree sampled every 0.1 s.
    (usage files dated in it, that quarter's survey wave), then `kpi run` on the whole inputs
    --no-report (and, second variant, with `--quarter` of that quarter); only the second run is
    measured;
-5. `kpi roi` with what-if overrides (JSON) on the warehouse of (1).
+5. `kpi roi` with what-if overrides (JSON) on the warehouse of (1);
+6. `kpi status` (where we stand) on the same warehouse.
 
 Checks (a mismatch is printed loudly and makes the exit status 1): the floor and pandas agree
 row for row; both agree with marts.kpi_usage's department rows (active_users, interactions) of a
@@ -409,6 +410,9 @@ def run_size(employees: int, runs: int, incremental: bool, roi_runs: int) -> Siz
     # 5. kpi roi
     repeat("kpi_roi", "kpi roi with overrides (JSON)",
            lambda i: [str(KPI), "roi", "--warehouse", str(warehouse), *ROI_FLAGS], n=roi_runs)
+    # 6. kpi status (issue 13: in under a second)
+    repeat("kpi_status", "kpi status (where we stand)",
+           lambda i: [str(KPI), "status", "--warehouse", str(warehouse)], n=roi_runs)
     return result
 
 
@@ -470,6 +474,8 @@ def targets(result: SizeResult) -> list[tuple[str, str, bool]]:
                         f"{inc.wall / run.wall:.2f} of a full run ({fmt_s(inc.wall)} vs {fmt_s(run.wall)})",
                         inc.wall < run.wall / 3))
     out.append(("`kpi roi` under one second", fmt_s(m["kpi_roi"].wall), m["kpi_roi"].wall < 1.0))
+    if "kpi_status" in m:
+        out.append(("`kpi status` under one second", fmt_s(m["kpi_status"].wall), m["kpi_status"].wall < 1.0))
     return out
 
 
