@@ -159,6 +159,27 @@ def milestone_rows(con: Any, cfg: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _kept_rows(con: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with each milestone due in a frozen quarter (kpi/retention.py: purged, or closed
+    when a person was erased) replaced by its stored row, when the milestone is unchanged (same
+    kind, due day and target): its person-level inputs may be gone, its result is final."""
+    from kpi.freshness import frozen_quarters
+    from kpi.quarters import quarter_label
+
+    frozen = frozen_quarters(con)
+    if not frozen:
+        return rows
+    stored = {r[0]: dict(zip(("milestone", *ROLLOUT_COLUMNS), r)) for r in con.execute(
+        f"SELECT milestone, {', '.join(ROLLOUT_COLUMNS)} FROM {ROLLOUT_TABLE}").fetchall()}
+    out = []
+    for row in rows:
+        old = stored.get(row["milestone"])
+        same = old is not None and all(old[c] == row[c] for c in ("kind", "due_day", "target"))
+        out.append({c: old[c] for c in ROLLOUT_COLUMNS} if same and quarter_label(row["due_date"]) in frozen
+                   else row)
+    return out
+
+
 def build_rollout(con: Any, cfg: Any) -> int:
     """Replace every row of ``marts.rollout_milestones``; the number of rows written."""
     from kpi.migrations import prepare
@@ -166,4 +187,5 @@ def build_rollout(con: Any, cfg: Any) -> int:
 
     _ensure_inputs(con)
     prepare(con, ROLLOUT_TABLE)
-    return _replace(con, ROLLOUT_TABLE, ROLLOUT_COLUMNS, milestone_rows(con, cfg), sort_order=True)
+    rows = _kept_rows(con, milestone_rows(con, cfg))
+    return _replace(con, ROLLOUT_TABLE, ROLLOUT_COLUMNS, rows, sort_order=True)

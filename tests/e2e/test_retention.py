@@ -80,6 +80,7 @@ def purged(demo_warehouse, tmp_path_factory):
         "roi": rows(warehouse, "SELECT m, estimated_benefits, cum_estimated_benefits, cum_benefits, cum_costs "
                                "FROM marts.roi_monthly ORDER BY m"),
         "report": report(warehouse, "2025-Q2", root / "before"),
+        "rollout": rows(warehouse, "SELECT * FROM marts.rollout_milestones ORDER BY sort_order"),
         "quarantine": rows(warehouse, "SELECT stage, reason, count(*) FROM audit.quarantine GROUP BY ALL ORDER BY ALL"),
         # match-stage quarantine rows whose usage rows are all in purged quarters lose their value
         "blanked": rows(warehouse, """
@@ -95,6 +96,15 @@ def purged(demo_warehouse, tmp_path_factory):
     }
     summary = run_again(warehouse)
     return warehouse, root, before, after_purge, result.stdout, summary
+
+
+def test_milestones_due_in_purged_quarters_keep_their_rows(purged):
+    """The pilot milestone counts people by their first usage day: rebuilt from what the purge
+    left, it would read 0 people and "missed"; due in a frozen quarter, it keeps its row."""
+    warehouse, _, before, *_ = purged
+    assert rows(warehouse, "SELECT * FROM marts.rollout_milestones ORDER BY sort_order") == before["rollout"]
+    pilot = [r for r in before["rollout"] if r[1] == "pilot group active"]
+    assert pilot and pilot[0][-2] == "reached"
 
 
 def test_purge_says_what_it_purged_and_kept(purged):

@@ -216,10 +216,11 @@ def test_c_a_config_change_restates_every_quarter_whose_figures_changed(company,
     assert [r["quarter"] for r in restated] == moved
     for r in restated:
         assert r["version"] == 2
-        # the regular-user figures, and what is read from them: a benchmark's actual, a level
+        # the regular-user figures, and what is read from them: a benchmark's actual, a level, champions' reach
         assert {(key[0], key[-1]) for key, _, _ in r["changes"]} <= {
             ("kpi_usage", "regular_users"), ("kpi_usage", "regular_user_rate"), ("kpi_targets", "actual"),
-            ("kpi_maturity", "level")}
+            ("kpi_maturity", "level"), ("kpi_champions", "regular_user_rate_with_champion"),
+            ("kpi_champions", "regular_user_rate_without_champion")}
         assert {key[-1] for key, _, _ in r["changes"] if key[0] == "kpi_usage"} <= {"regular_users",
                                                                                    "regular_user_rate"}
         hashes = _hashes(warehouse, r["quarter"])
