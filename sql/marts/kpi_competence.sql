@@ -14,6 +14,9 @@ members AS (
 literacy AS (               -- latest ai_literacy result in q per employee
     SELECT * FROM intermediate.latest_assessment_in($quarter_start, $quarter_end, 'ai_literacy')
 ),
+literacy_to_date AS (       -- latest ai_literacy result up to the end of q (any earlier quarter too)
+    SELECT * FROM intermediate.latest_assessment_in(DATE '0001-01-01', $quarter_end, 'ai_literacy')
+),
 prompts AS (                -- every prompt_quality row in q
     SELECT employee_key, score * 100.0 / max_score AS score_pct
     FROM staging.assessments
@@ -35,12 +38,16 @@ per_person AS (
         count(l.employee_key)                                                   AS assessed_employees,
         avg(l.score_pct)                                                        AS mean_skill,
         count(*) FILTER (WHERE l.score * 100.0 >= $proficient_score_pct * l.max_score) AS proficient,
+        count(ld.employee_key)                                                  AS assessed_ever,
+        avg(ld.score_pct)                                                       AS mean_skill_to_date,
+        count(*) FILTER (WHERE ld.score * 100.0 >= $proficient_score_pct * ld.max_score) AS proficient_to_date,
         count(t.employee_key)                                                   AS trained,
         coalesce(sum(a.successes), 0)                                           AS successes,
         coalesce(sum(a.failures), 0)                                            AS failures,
         count(*) FILTER (WHERE a.successes > 0 OR a.failures > 0)               AS success_contributors
     FROM members AS m
     LEFT JOIN literacy AS l USING (employee_key)
+    LEFT JOIN literacy_to_date AS ld USING (employee_key)
     LEFT JOIN activity AS a USING (employee_key)
     LEFT JOIN trained  AS t USING (employee_key)
     GROUP BY m.segment_type, m.segment
@@ -85,7 +92,12 @@ SELECT
          THEN coalesce(u.new_use_cases, 0) END                AS new_use_cases,
     CASE WHEN s.segment_type <> 'target_group'
          THEN coalesce(u.new_use_cases, 0) / s.headcount * 100 END AS new_use_cases_per_100,
-    s.trained / s.headcount                                   AS trained_share
+    s.trained / s.headcount                                   AS trained_share,
+    s.assessed_ever,
+    s.assessed_ever / s.headcount                             AS assessment_coverage,
+    CASE WHEN s.assessed_ever >= $min_group_size THEN s.mean_skill_to_date END AS skill_score_to_date,
+    CASE WHEN s.assessed_ever >= $min_group_size
+         THEN s.proficient_to_date / s.assessed_ever END      AS proficient_rate_to_date
 FROM per_person AS s
 LEFT JOIN prompt_quality AS pq USING (segment_type, segment)
 LEFT JOIN new_use_cases  AS u  USING (segment_type, segment)

@@ -433,7 +433,10 @@ def test_competence_departments_and_subset_rule(built):
     # 2 left out would be 10 - 9 successes of 15 - 12 attempts, so Sales withholds it too
     assert sales["success_contributors"] == 3
     assert sales["success_rate"] is None
-    assert sales["withheld"] == "skill_score, proficient_rate, success_rate"
+    # the skill to date rests on the same three people in Q1 (no earlier assessment in Sales)
+    assert (sales["assessed_ever"], sales["assessment_coverage"]) == (3, approx(3 / 4))
+    assert sales["withheld"] == (
+        "skill_score, proficient_rate, skill_score_to_date, proficient_rate_to_date, success_rate")
     assert q1[("company", "all")]["success_contributors"] == 5
     assert sales["new_use_cases"] == 2 and sales["new_use_cases_per_100"] == approx(50.0)
     assert sales["trained_share"] == approx(1 / 4)
@@ -446,6 +449,23 @@ def test_competence_departments_and_subset_rule(built):
     user = q1[("target_group", "user")]
     assert user["new_use_cases"] is None and user["new_use_cases_per_100"] is None
     assert user["trained_share"] == approx(2 / 7)  # e1, e5 of 7 users
+
+
+def test_competence_skill_to_date_carries_earlier_assessments(built):
+    """Q2 has no assessment at all; the skill to date is each person's latest result up to June 30:
+    e1 80 (its March result supersedes January's 40), e2 70, e3 60, e5 90 and e6 50 (December
+    2024). e7 left in January: not in P(Q2). Mean 70, proficient (>= 70) e1, e2, e5: 3 of 5."""
+    con, _ = built
+    q2 = rows(con, "marts.kpi_competence", "2025-Q2")
+    company = q2[("company", "all")]
+    assert company["assessed_employees"] == 0 and company["skill_score"] is None
+    assert (company["assessed_ever"], company["headcount"]) == (5, 10)
+    assert company["assessment_coverage"] == approx(5 / 10)
+    assert company["skill_score_to_date"] == approx(70.0)
+    assert company["proficient_rate_to_date"] == approx(3 / 5)
+    # Sales' 3 would leave 2 (e5, e6) to be worked out from the company's 5: withheld
+    assert q2[("department", "Sales")]["skill_score_to_date"] is None
+    assert q2[("department", "Sales")]["withheld"] == "skill_score_to_date, proficient_rate_to_date"
 
 
 # ---------------------------------------------------------------------------------------------
