@@ -7,7 +7,7 @@
 1. each mart's SQL (``sql/marts/<table>.sql``, a SELECT with bound parameters) is inserted;
 2. :func:`kpi.privacy.apply_suppression` suppresses small groups (and complementary cells) in
    every mart that declares ``suppression``; text declared ``withheld_with_row`` goes with them;
-3. culture gets its changes against the previous wave and the Newcombe interval.
+3. culture gets its changes against the previous and the baseline wave, with Newcombe intervals.
 
 Only kpi_maturity reads marts: the same quarter's published rows of the marts built before it.
 Nothing else read from the marts feeds a figure: the previous wave's culture figures are
@@ -19,6 +19,7 @@ exactly the rows that building every quarter gives. Reads ``staging.*`` and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from kpi.config import Config
@@ -155,6 +156,28 @@ def _culture_params(cfg: Config, quarter: str) -> dict[str, Any]:
     }
 
 
+#: Degrees of freedom for which the t quantiles are passed; beyond, the normal quantile is used
+#: (t(0.975, 1000) = 1.9623 against 1.9600).
+T_QUANTILE_DF = 1000
+
+
+@functools.cache
+def t975() -> list[float]:
+    """Student's t 97.5 % quantiles for 1..T_QUANTILE_DF degrees of freedom (scipy)."""
+    from scipy.stats import t
+
+    return [float(t.ppf(0.975, df)) for df in range(1, T_QUANTILE_DF + 1)]
+
+
+def _learning_params(cfg: Config, quarter: str) -> dict[str, Any]:
+    return {
+        **_quarter_params(quarter),
+        "proficient_score_pct": float(cfg.competence.proficient_score_pct),
+        "min_group_size": cfg.privacy.min_group_size,
+        "t975": t975(),
+    }
+
+
 def _targets_params(cfg: Config, quarter: str) -> dict[str, Any]:
     from kpi.targets import targets_params
 
@@ -169,6 +192,7 @@ _PARAMS = {
     "marts.kpi_business": _business_params,
     "marts.kpi_culture": _culture_params,
     "marts.kpi_targets": _targets_params,
+    "marts.kpi_learning": _learning_params,
 }
 
 
@@ -280,22 +304,67 @@ def previous_wave(con, quarter: str) -> str | None:
     return quarter_label(rows[0][0]) if rows and rows[0][0] is not None else None
 
 
+def baseline_wave(con, cfg: Config) -> str | None:
+    """The baseline survey wave: the quarter of the latest response submitted before
+    ``program.start``, else (no response before it) the quarter of the first response."""
+    rows = con.sql(
+        "SELECT max(day) FILTER (WHERE day < $start), min(day)"
+        " FROM (SELECT CAST(submitted_at AS DATE) AS day FROM staging.survey_responses)",
+        params={"start": cfg.program.start},
+    ).fetchall()
+    day = (rows[0][0] or rows[0][1]) if rows else None
+    return quarter_label(day) if day is not None else None
+
+
+#: The comparisons of a culture wave: against the previous wave and against the baseline wave,
+#: each (mean score change or None, favorability difference, its interval's low and high end).
+_CULTURE_COMPARISONS = {
+    "previous": ("mean_score_change", "favorability_change", "favorability_change_low", "favorability_change_high"),
+    "baseline": (None, "favorability_vs_baseline", "favorability_vs_baseline_low", "favorability_vs_baseline_high"),
+}
+
+
 def _culture_changes(con, cfg: Config, quarter: str) -> None:
-    """Changes against the previous wave, recomputed from staging (suppressed the same way),
-    and the 95 % Newcombe interval of the favorability difference (this wave - previous)."""
+    """Changes against the previous wave and against the baseline wave (each recomputed from
+    staging, suppressed the same way), with the 95 % Newcombe interval of the favorability
+    difference (this wave - the other) in every row shown in both waves."""
     previous = previous_wave(con, quarter)
-    if previous is None:
-        return
-    columns = ", ".join(f"{name} {kind}" for name, kind in MART_COLUMNS["marts.kpi_culture"])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CULTURE_PREVIOUS} ({columns})")
+    if previous is not None:
+        _culture_compare(con, cfg, quarter, previous, _CULTURE_COMPARISONS["previous"])
+    baseline = baseline_wave(con, cfg)
+    if baseline is None or quarter_bounds(baseline)[0] >= quarter_bounds(quarter)[0]:
+        return  # the baseline wave itself, and the waves before it, are compared with nothing
+    con.execute("UPDATE marts.kpi_culture SET baseline_wave = $baseline WHERE quarter = $quarter",
+                {"baseline": baseline, "quarter": quarter})
+    if baseline == previous:  # the same comparison: copy it
+        con.execute(
+            """
+            UPDATE marts.kpi_culture
+            SET favorability_vs_baseline = favorability_change,
+                favorability_vs_baseline_low = favorability_change_low,
+                favorability_vs_baseline_high = favorability_change_high
+            WHERE quarter = $quarter
+            """,
+            {"quarter": quarter},
+        )
+    else:
+        _culture_compare(con, cfg, quarter, baseline, _CULTURE_COMPARISONS["baseline"])
+
+
+def _culture_compare(con, cfg: Config, quarter: str, other: str, columns: tuple[str | None, str, str, str]) -> None:
+    """Fill one comparison of ``quarter``'s culture rows with wave ``other``: the differences
+    (NULL where either side is NULL: suppressed or missing) and the Newcombe interval."""
+    mean_change, change, low_column, high_column = columns
+    table = ", ".join(f"{name} {kind}" for name, kind in MART_COLUMNS["marts.kpi_culture"])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_CULTURE_PREVIOUS} ({table})")
     try:
-        _insert(con, cfg, "marts.kpi_culture", previous, target=_CULTURE_PREVIOUS)
-        _suppress(con, cfg, "marts.kpi_culture", previous, target=_CULTURE_PREVIOUS)
+        _insert(con, cfg, "marts.kpi_culture", other, target=_CULTURE_PREVIOUS)
+        _suppress(con, cfg, "marts.kpi_culture", other, target=_CULTURE_PREVIOUS)
+        mean = f"{mean_change} = c.mean_score - p.mean_score, " if mean_change else ""
         con.execute(
             f"""
             UPDATE marts.kpi_culture AS c
-            SET mean_score_change = c.mean_score - p.mean_score,
-                favorability_change = c.favorability - p.favorability
+            SET {mean}{change} = c.favorability - p.favorability
             FROM {_CULTURE_PREVIOUS} AS p
             WHERE c.quarter = $quarter
               AND p.construct = c.construct AND p.segment_type = c.segment_type AND p.segment = c.segment
@@ -321,16 +390,16 @@ def _culture_changes(con, cfg: Config, quarter: str) -> None:
         return
     from statsmodels.stats.proportion import confint_proportions_2indep
 
-    for construct, segment_type, segment, fav, n, prev_fav, prev_n in pairs:
+    for construct, segment_type, segment, fav, n, other_fav, other_n in pairs:
         # Each wave is one proportion with n = responses; count = favorability x responses is
-        # passed unrounded so the interval is centred on the stored favorability_change.
+        # passed unrounded so the interval is centred on the stored difference.
         low, high = confint_proportions_2indep(
-            fav * n, n, prev_fav * prev_n, prev_n, method="newcomb", compare="diff"
+            fav * n, n, other_fav * other_n, other_n, method="newcomb", compare="diff"
         )
         con.execute(
-            """
+            f"""
             UPDATE marts.kpi_culture
-            SET favorability_change_low = $low, favorability_change_high = $high
+            SET {low_column} = $low, {high_column} = $high
             WHERE quarter = $quarter AND construct = $construct
               AND segment_type = $segment_type AND segment = $segment
             """,
