@@ -168,16 +168,39 @@ def competence_trend(scores: pl.DataFrame, rates: pl.DataFrame, quarters: list[s
         y=alt.Y("skill_score:Q", title="Skill score (0–100)", scale=alt.Scale(domain=[0, 100])),
         tooltip=[alt.Tooltip("quarter:O", title="Quarter"),
                  alt.Tooltip("skill_score:Q", title="Skill score", format=".1f")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Mean AI-literacy score")
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Mean AI-literacy score to date")
     right = alt.Chart(rates).mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=2.5).encode(
         x=_quarter_x(quarters=quarters),
         y=alt.Y("value:Q", title="Share (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("metric:N", title=None, scale=alt.Scale(range=[OKABE_ITO[1], OKABE_ITO[2]])),
         tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("metric:N", title="Metric"),
                  alt.Tooltip("value:Q", title="Share", format=".1%")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Proficient and trained")
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Proficient to date, and trained")
     chart = alt.hconcat(left, right, spacing=40).resolve_scale(color="independent")
-    return style(chart, "Competence", "Company; proficient = latest score ≥ the configured threshold")
+    return style(chart, "Competence", "Company; each assessed person's latest score to date; proficient = that score "
+                 "≥ the configured threshold")
+
+
+def cohort_curve(frame: pl.DataFrame) -> Any:
+    """Active-user rate and skill score by months since the first training (company, to date).
+    Columns: months_since_training, people, active_user_rate, skill_score (NULL: fewer than k assessed)."""
+    alt = _alt()
+    x = alt.X("months_since_training:Q", title="Months since the first completed training",
+              axis=alt.Axis(tickMinStep=1, format="d"))
+    tooltip = [alt.Tooltip("months_since_training:Q", title="Month"), alt.Tooltip("people:Q", title="People")]
+    left = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=36), strokeWidth=3, color=OKABE_ITO[0]).encode(
+        x=x, y=alt.Y("active_user_rate:Q", title="Active in the month (%)", axis=alt.Axis(format=".0%"),
+                     scale=alt.Scale(domain=[0, 1])),
+        tooltip=[*tooltip, alt.Tooltip("active_user_rate:Q", title="Active", format=".1%")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Usage")
+    right = alt.Chart(frame).transform_filter("isValid(datum.skill_score)").mark_line(
+        point=alt.OverlayMarkDef(size=36), strokeWidth=3, color=OKABE_ITO[1]).encode(
+        x=x, y=alt.Y("skill_score:Q", title="Skill score (0–100)", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[*tooltip, alt.Tooltip("skill_score:Q", title="Skill score", format=".1f")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Skill of those assessed in the month")
+    return style(alt.hconcat(left, right, spacing=40), "After the training",
+                 "Company, every person from the month of their first completed training; months of fewer than k "
+                 "people are left out")
 
 
 # --------------------------------------------------------------------------------------------

@@ -98,6 +98,11 @@ def build_charts(d: ReportData) -> list[ChartOut]:
                                 value_name="value").drop_nulls().with_columns(
             metric=pl.col("metric").replace({"proficient_rate": "Proficient rate", "trained_share": "Trained share"}))
         out.append(ChartOut("competence", _spec(charts.competence_trend(scores, rates, quarters))))
+    cohorts = d.learning.cohorts
+    if cohorts is not None and cohorts.height:
+        out.append(ChartOut("learning_cohorts", _spec(charts.cohort_curve(cohorts)),
+                            "Read each month with the number of people behind it: the later months rest on the "
+                            "earliest-trained only."))
     b = d.business
     company = b.company.filter(pl.col("hours_saved").is_not_null())
     if company.height:

@@ -99,6 +99,31 @@ class CompetenceRow:
     new_use_cases: int | None
     prev_skill_score: float | None
     prev_trained_share: float | None
+    assessed_ever: int | None
+    assessment_coverage: float | None
+    skill_score_to_date: float | None
+    proficient_rate_to_date: float | None
+    prev_skill_score_to_date: float | None
+    prompt_quality_score: float | None
+
+
+@dataclass(frozen=True)
+class LearningRow:
+    """A row of marts.kpi_learning (docs/metrics.md §11)."""
+    segment_type: str
+    segment: str
+    suppressed: bool
+    suppression_reason: str | None
+    people_with_pre_and_post: int | None
+    pre_mean: float | None
+    post_mean: float | None
+    gain: float | None
+    gain_ci_low: float | None
+    gain_ci_high: float | None
+    proficient_pre: float | None
+    proficient_post: float | None
+    reassessed_6m: int | None
+    retained_6m: float | None
 
 
 @dataclass(frozen=True)
@@ -259,6 +284,13 @@ class CompetenceSection:
 
 
 @dataclass
+class LearningSection:
+    have: dict[str, bool]  # which of kpi_learning, kpi_cohorts, kpi_training the warehouse holds
+    gain: list[LearningRow] = field(default_factory=list)
+    cohorts: pl.DataFrame | None = None  # months_since_training, people, active_user_rate, skill_score
+
+
+@dataclass
 class BusinessSection:
     company: pl.DataFrame  # BusinessTotals per quarter up to the report's quarter
     processes: list[ProcessRow]
@@ -319,6 +351,7 @@ class ReportData:
     restatements: list[Restatement]
     quality: QualitySection
     standing: Standing
+    learning: LearningSection
     development_key: bool = False  # built with the public development key: demonstration only
 
 
@@ -361,12 +394,17 @@ def available_quarters(con) -> list[str]:
 def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -> ReportData:
     """Everything the report shows, aggregated in SQL, from an open (read-only) connection."""
     from kpi.ingest.store import development_key_warehouse
+    from kpi.migrations import plan
     from kpi.report.standing import collect_standing
 
     parse_quarter(quarter)
     tables = table_names(con)
     if "marts.kpi_usage" not in tables:
         raise UserError(f"{warehouse or 'warehouse'}: has no KPI marts yet; run kpi run first")
+    missing = [c for c in plan(con) if c.column is not None]  # tables of an older release lack columns
+    if missing:
+        raise UserError(f"{warehouse or 'warehouse'}: built by an earlier release ({missing[0]}, and "
+                        f"{len(missing) - 1} more); run kpi run on it once to upgrade it, then kpi report")
     quarters = available_quarters(con)
     if quarter not in quarters:
         where = f"the warehouse {warehouse}" if warehouse else "the warehouse"
@@ -395,6 +433,7 @@ def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -
         development_key=development_key_warehouse(con),
         quality=_quality(con, tables),
         standing=collect_standing(con, quarter, settings.k, tables),
+        learning=_learning(con, quarter, tables),
     )
 
 
@@ -426,6 +465,16 @@ def _competence(con, q: str, p: str, suppressed: list[SuppressedRow]) -> Compete
         trend=_frame(con, "competence_trend", q=q),
         table=_records(con, CompetenceRow, "competence_segments", q=q, p=p),
         hidden=_hidden(suppressed, "kpi_competence", q, ("department", "target_group")))
+
+
+def _learning(con, q: str, tables: set[str]) -> LearningSection:
+    have = {name: f"marts.{name}" in tables for name in ("kpi_learning", "kpi_cohorts", "kpi_training")}
+    out = LearningSection(have=have)
+    if have["kpi_learning"]:
+        out.gain = _records(con, LearningRow, "learning_segments", q=q)
+    if have["kpi_cohorts"]:
+        out.cohorts = _frame(con, "learning_cohorts", q=q)
+    return out
 
 
 def _business(con, q: str, p: str) -> BusinessSection:

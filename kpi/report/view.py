@@ -224,9 +224,12 @@ def headline_cards(d: ReportData) -> list[Card]:
     card("Active-user rate", fmt_pct(get(company, "active_user_rate")), delta, fmt_pts(delta))
     delta = change(get(company, "regular_user_rate"), get(company, "prev_regular_user_rate"))
     card("Regular-user rate", fmt_pct(get(company, "regular_user_rate")), delta, fmt_pts(delta))
-    skill = get(comp, "skill_score")
-    delta = change(skill, get(comp, "prev_skill_score"))
-    card("Skill score", fmt_num(skill, 1) + (" / 100" if skill is not None else ""), delta, fmt_signed(delta, 1))
+    skill = get(comp, "skill_score_to_date")
+    delta = change(skill, get(comp, "prev_skill_score_to_date"))
+    n, coverage = get(comp, "assessed_ever"), get(comp, "assessment_coverage")
+    card("Skill score", fmt_num(skill, 1) + (" / 100" if skill is not None else ""), delta, fmt_signed(delta, 1),
+         note=(f"n = {fmt_num(n)} assessed to date, {fmt_pct(coverage, 0)} of the headcount; {vs}"
+               if n is not None else vs))
     delta = change(get(comp, "trained_share"), get(comp, "prev_trained_share"))
     card("Trained share", fmt_pct(get(comp, "trained_share")), delta, fmt_pts(delta))
     now, before = d.business.now, d.business.before
@@ -323,6 +326,28 @@ def competence_lines(d: ReportData) -> list[SegmentLine]:
     return [_line(r, skill_score=change(r.skill_score, r.prev_skill_score),
                   trained_share=change(r.trained_share, r.prev_trained_share))
             for r in d.competence.table]
+
+
+def learning_lines(d: ReportData) -> list[SegmentLine]:
+    """The learning gain by segment (marts.kpi_learning)."""
+    return [_line(r) for r in d.learning.gain]
+
+
+def learning_summary(d: ReportData) -> str | None:
+    """The company's learning gain in one sentence, or None without one."""
+    r = next((r for r in d.learning.gain if r.segment_type == "company" and not r.suppressed), None)
+    if r is None or r.gain is None:
+        return None
+    text = (f"Of the {fmt_num(r.people_with_pre_and_post)} people assessed before and after their first training, "
+            f"the mean score rose from {fmt_num(r.pre_mean, 1)} to {fmt_num(r.post_mean, 1)}: "
+            f"{fmt_signed(r.gain, 1)} points")
+    if r.gain_ci_low is not None:
+        text += f" (95 % interval {fmt_signed(r.gain_ci_low, 1)} to {fmt_signed(r.gain_ci_high, 1)})"
+    text += f"; proficient before {fmt_pct(r.proficient_pre, 0)}, after {fmt_pct(r.proficient_post, 0)}."
+    if r.retained_6m is not None:
+        text += (f" Re-assessed at least six months later ({fmt_num(r.reassessed_6m)} people), "
+                 f"{fmt_pct(r.retained_6m, 0)} of their gain remained.")
+    return text
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 -- previous quarter $p.
 SELECT c.segment_type, c.segment, c.suppressed, c.suppression_reason, c.headcount, c.assessed_employees,
        c.skill_score, c.proficient_rate, c.trained_share, c.success_rate, c.new_use_cases,
-       p.skill_score AS prev_skill_score, p.trained_share AS prev_trained_share
+       p.skill_score AS prev_skill_score, p.trained_share AS prev_trained_share,
+       c.assessed_ever, c.assessment_coverage, c.skill_score_to_date, c.proficient_rate_to_date,
+       p.skill_score_to_date AS prev_skill_score_to_date, c.prompt_quality_score
 FROM marts.kpi_competence c LEFT JOIN marts.kpi_competence p
   ON p.quarter = $p AND p.segment_type = c.segment_type AND p.segment = c.segment
 WHERE c.quarter = $q

@@ -156,3 +156,16 @@ def test_a_change_that_cannot_be_applied_stops_with_one_line(tmp_path):
         with pytest.raises(SchemaError, match="column retired_figure is not known to this release"):
             upgrade(con)
         assert con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_version'").fetchall() == [(0,)]
+
+
+def test_a_report_of_a_warehouse_not_yet_upgraded_asks_for_one_run(tmp_path):
+    """kpi report opens the warehouse read-only and cannot upgrade it: one line saying what to do."""
+    old = tmp_path / "old.duckdb"
+    with duckdb.connect(str(old)) as con:
+        con.execute(OLD_SCHEMA.read_text())
+    result = subprocess.run([KPI, "report", "--warehouse", str(old), "--quarter", "2025-Q1", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {old}: built by an earlier release (added column ")
+    assert lines[0].endswith("more); run kpi run on it once to upgrade it, then kpi report")

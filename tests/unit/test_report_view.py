@@ -14,6 +14,7 @@ from kpi.report.collect import (
     BusinessSection,
     CompetenceSection,
     CultureSection,
+    LearningSection,
     QualitySection,
     ReportData,
     RoiQuarter,
@@ -60,7 +61,8 @@ def report(usage_rows, roi=None) -> ReportData:
         roi=roi or RoiSection(have={t: False for t in ("roi_monthly", "roi_quarterly", "roi_sensitivity",
                                                         "budget_plan_vs_actual", "roi_assumptions")}),
         alerts=[], restatements=[], quality=QualitySection(),
-        standing=Standing(quarter="2026-Q3", quarters=[], k=5, have={t: False for t in STANDING_TABLES}))
+        standing=Standing(quarter="2026-Q3", quarters=[], k=5, have={t: False for t in STANDING_TABLES}),
+        learning=LearningSection(have={t: False for t in ("kpi_learning", "kpi_cohorts", "kpi_training")}))
 
 
 ROWS = [usage_row("company", "all", 0.5, 0.45, headcount=180),
