@@ -8,13 +8,16 @@
 -- $error_cost_processes / $error_cost_eur (benefits.cost_per_error_eur without 'default', as two
 -- lists), $default_cost_per_error, $has_tool_minutes, $tool_names / $tool_minutes
 -- (benefits.time_saved_minutes_per_interaction as two lists).
--- Every ratio is a ratio of sums over the period. Error rates use the months that report errors.
+-- Every ratio is a ratio of sums over the period. Error rates use the months that report errors;
+-- csat is the case-weighted mean of the months that report it (NULL on the company row).
 WITH in_quarter AS (
     SELECT process, department,
            sum(cases)                                          AS cases,
            sum(handling_minutes)                               AS handling_minutes,
            sum(errors)                                         AS errors,
-           sum(cases) FILTER (WHERE errors IS NOT NULL)        AS cases_with_errors
+           sum(cases) FILTER (WHERE errors IS NOT NULL)        AS cases_with_errors,
+           sum(csat * cases) FILTER (WHERE csat IS NOT NULL)   AS csat_points,
+           sum(cases) FILTER (WHERE csat IS NOT NULL)          AS cases_with_csat
     FROM staging.process_metrics
     WHERE month BETWEEN $quarter_start AND $quarter_end
     GROUP BY process, department
@@ -24,7 +27,9 @@ in_baseline AS (
            sum(cases)                                          AS cases,
            sum(handling_minutes)                               AS handling_minutes,
            sum(errors)                                         AS errors,
-           sum(cases) FILTER (WHERE errors IS NOT NULL)        AS cases_with_errors
+           sum(cases) FILTER (WHERE errors IS NOT NULL)        AS cases_with_errors,
+           sum(csat * cases) FILTER (WHERE csat IS NOT NULL)   AS csat_points,
+           sum(cases) FILTER (WHERE csat IS NOT NULL)          AS cases_with_csat
     FROM staging.process_metrics
     WHERE month BETWEEN $baseline_start AND $baseline_end
     GROUP BY process, department
@@ -66,6 +71,8 @@ ratios AS (
         q.errors,
         q.errors / nullif(q.cases_with_errors, 0)                   AS error_rate,
         b.errors / nullif(b.cases_with_errors, 0)                   AS baseline_error_rate,
+        q.csat_points / nullif(q.cases_with_csat, 0)                AS csat,
+        b.csat_points / nullif(b.cases_with_csat, 0)                AS baseline_csat,
         dq.fte,
         q.cases / nullif(dq.fte, 0)                                 AS cases_per_fte,
         (b.cases * 3.0 / $baseline_months) / nullif(db.fte, 0)      AS baseline_cases_per_fte,
@@ -84,7 +91,8 @@ measured AS (
         1 - minutes_per_case / nullif(baseline_minutes_per_case, 0)    AS time_reduction,
         (baseline_minutes_per_case - minutes_per_case) * cases / 60.0  AS hours_saved,
         (baseline_error_rate - error_rate) * cases                     AS errors_avoided,
-        cases_per_fte / nullif(baseline_cases_per_fte, 0) - 1          AS cases_per_fte_growth
+        cases_per_fte / nullif(baseline_cases_per_fte, 0) - 1          AS cases_per_fte_growth,
+        csat - baseline_csat                                           AS csat_change
     FROM ratios
 ),
 tool_minutes AS (
@@ -134,6 +142,9 @@ SELECT
     hourly_cost_pooled,
     hours_saved * hourly_cost_eur      AS time_savings_eur,
     errors_avoided * cost_per_error    AS quality_savings_eur,
+    csat,
+    baseline_csat,
+    csat_change,
     NULL                               AS estimated_hours_saved,
     NULL                               AS estimated_savings_eur
 FROM measured

@@ -1,6 +1,6 @@
 -- marts.kpi_culture rows of ONE survey wave (docs/metrics.md §4): the wave is the quarter of
--- submitted_at. Before suppression; the changes against the previous wave and their Newcombe
--- interval are filled in by kpi.marts.build_quarter.
+-- submitted_at. Before suppression; the changes against the previous wave and against the
+-- baseline wave, and their Newcombe intervals, are filled in by kpi.marts.build_quarter.
 -- Parameters: $quarter, $quarter_start, $quarter_end, $scale_max, $favorable_min.
 -- A response counts in the department / target group of its respondent's HR row when the
 -- respondent is a known employee identity, else in the self-reported one, else in 'unknown'.
@@ -60,7 +60,11 @@ SELECT
     NULL                  AS mean_score_change,
     NULL                  AS favorability_change,
     NULL                  AS favorability_change_low,
-    NULL                  AS favorability_change_high
+    NULL                  AS favorability_change_high,
+    NULL                  AS baseline_wave,
+    NULL                  AS favorability_vs_baseline,
+    NULL                  AS favorability_vs_baseline_low,
+    NULL                  AS favorability_vs_baseline_high
 FROM segments AS s
 CROSS JOIN largest_file AS f
 CROSS JOIN headcount AS h
