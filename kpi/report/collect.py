@@ -151,6 +151,26 @@ class ProcessRow:
     errors_avoided: float | None
     time_savings_eur: float | None
     quality_savings_eur: float | None
+    cases_per_fte: float | None
+    baseline_cases_per_fte: float | None
+    cases_per_fte_growth: float | None
+    csat: float | None
+    baseline_csat: float | None
+    csat_change: float | None
+
+
+@dataclass(frozen=True)
+class RetentionRow:
+    """A row of marts.kpi_retention (docs/metrics.md §15)."""
+    segment_type: str
+    segment: str
+    suppressed: bool
+    suppression_reason: str | None
+    headcount: int | None
+    trained_headcount: int | None
+    trained_leaver_rate: float | None
+    untrained_headcount: int | None
+    untrained_leaver_rate: float | None
 
 
 @dataclass(frozen=True)
@@ -296,6 +316,7 @@ class BusinessSection:
     processes: list[ProcessRow]
     now: BusinessTotals | None  # the report's quarter
     before: BusinessTotals | None  # the previous quarter
+    retention: list[RetentionRow] | None = None  # None: the warehouse has no kpi_retention
 
 
 @dataclass
@@ -425,7 +446,7 @@ def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -
         status=_quarter_status(con, tables, quarter),
         usage=_usage(con, quarter, p, suppressed),
         competence=_competence(con, quarter, p, suppressed),
-        business=_business(con, quarter, p),
+        business=_business(con, quarter, p, tables),
         culture=_culture(con, quarter, suppressed),
         roi=_roi(con, quarter, tables, assumptions),
         alerts=_alerts(con, quarter, settings),
@@ -477,12 +498,14 @@ def _learning(con, q: str, tables: set[str]) -> LearningSection:
     return out
 
 
-def _business(con, q: str, p: str) -> BusinessSection:
+def _business(con, q: str, p: str, tables: set[str]) -> BusinessSection:
     company = _frame(con, "business_company", q=q)
     totals = [BusinessTotals(**r) for r in company.iter_rows(named=True)]
+    retention = (_records(con, RetentionRow, "business_retention", q=q) if "marts.kpi_retention" in tables
+                 else None)
     return BusinessSection(company=company, processes=_records(con, ProcessRow, "business_processes", q=q),
                            now=next((r for r in totals if r.quarter == q), None),
-                           before=next((r for r in totals if r.quarter == p), None))
+                           before=next((r for r in totals if r.quarter == p), None), retention=retention)
 
 
 def _culture(con, q: str, suppressed: list[SuppressedRow]) -> CultureSection:

@@ -328,6 +328,16 @@ def competence_lines(d: ReportData) -> list[SegmentLine]:
             for r in d.competence.table]
 
 
+def retention_lines(d: ReportData) -> list[SegmentLine]:
+    """Trained and untrained people's leaver rate by segment (marts.kpi_retention)."""
+    return [_line(r) for r in d.business.retention or []]
+
+
+def csat_processes(d: ReportData) -> list[Any]:
+    """The processes with a customer-satisfaction figure in the quarter or the baseline."""
+    return [r for r in d.business.processes if r.csat is not None or r.baseline_csat is not None]
+
+
 def learning_lines(d: ReportData) -> list[SegmentLine]:
     """The learning gain by segment (marts.kpi_learning)."""
     return [_line(r) for r in d.learning.gain]
