@@ -184,6 +184,10 @@ class CultureCompanyRow:
     favorability_change_high: float | None
     response_rate: float | None
     mean_score_change: float | None
+    baseline_wave: str | None
+    favorability_vs_baseline: float | None
+    favorability_vs_baseline_low: float | None
+    favorability_vs_baseline_high: float | None
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,8 @@ class CultureCell:
     suppression_reason: str | None
     favorability: float | None
     favorability_change: float | None
+    favorability_change_low: float | None
+    favorability_change_high: float | None
 
 
 @dataclass(frozen=True)
