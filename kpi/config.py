@@ -132,7 +132,9 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
         "hours",
     ),
     "assessments": ("employee_id", "assessed_on", "instrument", "score", "max_score"),
+    "course_feedback": ("employee_id", "course_id", "date", "rating", "would_recommend"),
     "costs": ("booked_on", "category", "amount_eur", "description", "department"),
+    "licenses": ("tool", "month", "seats", "cost_eur"),
     "process_metrics": (
         "month",
         "process",
@@ -695,6 +697,14 @@ class SurveyConfig(_Section):
         return self
 
 
+class FeedbackConfig(_Section):
+    """Course feedback (hr/course_feedback.csv, Kirkpatrick level 1): ratings 1..scale_max."""
+
+    scale_max: Annotated[StrictInt, Phrase(unit="of points")] = Field(5, ge=2, le=100)
+    # a rating at or above this is positive (the positive share of docs/metrics.md)
+    positive_min: Annotated[StrictInt, UpTo("scale_max"), Phrase(unit="of points")] = Field(4, ge=1)
+
+
 def _header_map(input_name: str) -> Any:
     """Type of ``columns.<input>``: export header -> one of that input's canonical names."""
     return Annotated[
@@ -753,6 +763,7 @@ class Config(_Section):
     roi: RoiConfig = Field(default_factory=RoiConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)  # type: ignore[valid-type]
 

@@ -221,8 +221,36 @@ USE_CASES = TableSpec(
     key=("use_case_id",),
 )
 
+# Kirkpatrick level 1. The rating's upper bound (feedback.scale_max) and the checks against the
+# HR list and the enrolments are the ingest's (kpi.ingest.state.stage_course_feedback). Any other
+# column (a free-text comment) is never read.
+COURSE_FEEDBACK = TableSpec(
+    name="course_feedback",
+    columns=(
+        Column("employee_id", "text", required=True, identifier=True),
+        Column("course_id", "text", required=True),
+        Column("date", "date", required=True),
+        Column("rating", "number", required=True, min=1),
+        Column("would_recommend", "bool"),
+    ),
+    key=("employee_id", "course_id", "date"),
+)
+
+# One row per (tool, month): the key is checked on the normalised tool id by the ingest
+# (kpi.ingest.state.stage_licenses), so that `GitHub Copilot` and `github-copilot` repeat.
+LICENSES = TableSpec(
+    name="licenses",
+    columns=(
+        Column("tool", "text", required=True),
+        Column("month", "month", required=True),
+        Column("seats", "int", required=True, min=0),
+        Column("cost_eur", "number", min=0),
+    ),
+)
+
 SPECS: dict[str, TableSpec] = {
-    s.name: s for s in (EMPLOYEES, TRAININGS, ASSESSMENTS, COSTS, PROCESS_METRICS, USE_CASES)
+    s.name: s for s in (EMPLOYEES, TRAININGS, ASSESSMENTS, COURSE_FEEDBACK, COSTS, LICENSES, PROCESS_METRICS,
+                        USE_CASES)
 }
 
 

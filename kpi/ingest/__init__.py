@@ -29,7 +29,8 @@ __all__ = [
     "match_usage",
 ]
 
-STATE_ORDER = ["employees", "trainings", "assessments", "costs", "process_metrics", "use_cases"]
+STATE_ORDER = ["employees", "trainings", "assessments", "course_feedback", "costs", "licenses", "process_metrics",
+               "use_cases"]
 
 
 @dataclass
@@ -56,10 +57,12 @@ def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=S
                  checks: InputChecks | None = None) -> list[FileReport]:
     """Read the state files whole, replacing their staging tables; a file already read with the
     same content and settings is skipped (trainings and assessments are read again whenever the
-    HR list was, since they are checked against it). Each file read is judged as a whole
+    HR list was, since they are checked against it; course feedback whenever the HR list or the
+    trainings were: `READ_AGAIN_WITH`). Each file read is judged as a whole
     (`kpi.ingest.checks`): an unusable employees or costs file raises InputError."""
     from kpi.ingest.state import (
         EMPLOYEE_CHECKED,
+        READ_AGAIN_WITH,
         clear_absent_state,
         ingest_state_file,
         skipped_state_report,
@@ -75,7 +78,7 @@ def ingest_state(con, found: InputFiles, cfg, key: bytes, now: datetime, kinds=S
         if source is None:
             clear_absent_state(con, kind)
             continue
-        if not (kind in EMPLOYEE_CHECKED and "employees" in reread):
+        if not set(READ_AGAIN_WITH.get(kind, ())) & reread:
             skipped = skipped_state_report(con, source, settings)
             if skipped is not None:
                 reports.append(skipped)

@@ -13,7 +13,9 @@ STATE_FILES: dict[str, tuple[str, bool]] = {
     "hr/employees.csv": ("employees", True),
     "hr/trainings.csv": ("trainings", True),
     "hr/assessments.csv": ("assessments", False),
+    "hr/course_feedback.csv": ("course_feedback", False),
     "finance/costs.csv": ("costs", True),
+    "finance/licenses.csv": ("licenses", False),
     "business/process_metrics.csv": ("process_metrics", False),
     "business/use_cases.csv": ("use_cases", False),
 }

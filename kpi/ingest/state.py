@@ -31,7 +31,13 @@ from kpi.ingest.store import (
 )
 from kpi.privacy import pseudonym_map
 
-EMPLOYEE_CHECKED = ("trainings", "assessments")  # rows are checked against staging.employees
+EMPLOYEE_CHECKED = ("trainings", "assessments", "course_feedback")  # rows are checked against staging.employees
+#: A file checked against other state files is read again whenever one of them was read again.
+READ_AGAIN_WITH = {
+    "trainings": ("employees",),
+    "assessments": ("employees",),
+    "course_feedback": ("employees", "trainings"),  # checked against the enrolments too
+}
 # Free text that may name a person legitimately: an identifier in it is pseudonymised in place
 # (quarantining a cost row would change the ROI); in any other text column it quarantines the row.
 FREE_TEXT_COLUMNS = {"costs": ("description",), "use_cases": ("title",)}
@@ -40,7 +46,9 @@ STAGING_TABLE = {
     "employees": "staging.employees",
     "trainings": "staging.trainings",
     "assessments": "staging.assessments",
+    "course_feedback": "staging.course_feedback",
     "costs": "staging.costs",
+    "licenses": "staging.licenses",
     "process_metrics": "staging.process_metrics",
     "use_cases": "staging.use_cases",
 }
@@ -115,6 +123,47 @@ def stage_trainings(frame, known, key, quarantine):
 def stage_assessments(frame, known, key, quarantine):
     frame = _resolve_employee(frame, known, key, quarantine)
     return frame.select("employee_key", "assessed_on", "instrument", "score", "max_score")
+
+
+def stage_course_feedback(frame, cfg, known, enrolments: pl.DataFrame, key, quarantine):
+    """Ratings of known employees on a course they are enrolled in (``enrolments``: employee_key,
+    course_id, started_on of staging.trainings), dated on or after its first start; the course id
+    is staged as the trainings spell it. A rating above feedback.scale_max is out of range (the
+    reader refuses one below 1)."""
+    frame = _with_columns(frame, ["would_recommend"])
+    frame = _resolve_employee(frame, known, key, quarantine)
+    frame = _reject(frame, pl.col("rating") > cfg.feedback.scale_max, "rating", "out_of_range", quarantine)
+    course = pl.col("course_id").str.strip_chars().str.to_lowercase().alias("_course")
+    first = (enrolments.with_columns(course)
+             .sort("started_on", "course_id")
+             .group_by("employee_key", "_course")
+             .agg(pl.col("course_id").first().alias("_enrolled"), pl.col("started_on").first().alias("_first_start")))
+    frame = (frame.with_columns(course)
+             .join(first, on=["employee_key", "_course"], how="left")
+             .sort("row_number"))
+    frame = _reject(frame, pl.col("_first_start").is_null(), "course_id", "unknown_course", quarantine)
+    frame = _reject(frame, pl.col("date") < pl.col("_first_start"), "date", "out_of_range", quarantine)
+    return frame.select("employee_key", pl.col("_enrolled").alias("course_id"), pl.col("date").alias("given_on"),
+                        pl.col("rating").cast(pl.Float64), pl.col("would_recommend").cast(pl.Boolean))
+
+
+def tool_id(column: pl.Expr) -> pl.Expr:
+    """A tool as the usage data names it: trimmed, lower case, blanks and underscores as one
+    hyphen (``GitHub Copilot`` -> ``github-copilot``)."""
+    return column.str.strip_chars().str.to_lowercase().str.replace_all(r"[\s_]+", "-")
+
+
+def stage_licenses(frame, quarantine):
+    """One row per (tool, month), the tool normalised (`tool_id`); a repeat is a duplicate, the
+    first row kept."""
+    frame = _with_columns(frame, ["cost_eur"]).with_columns(tool_id(pl.col("tool")).alias("_tool"))
+    frame = _reject(frame, ~pl.struct("_tool", "month").is_first_distinct(), "tool", "duplicate", quarantine)
+    return frame.select(pl.col("_tool").alias("tool"), "month", "seats", pl.col("cost_eur").cast(pl.Float64))
+
+
+def enrolments(con) -> pl.DataFrame:
+    """employee_key, course_id, started_on of the staged trainings."""
+    return con.sql("SELECT employee_key, course_id, started_on FROM staging.trainings").pl()
 
 
 def stage_costs(frame, quarantine):
@@ -213,8 +262,12 @@ def ingest_state_file(con, source: InputFile, cfg, key: bytes, now: datetime,
         staged = stage_trainings(frame, known_employees or set(), key, quarantine)
     elif kind == "assessments":
         staged = stage_assessments(frame, known_employees or set(), key, quarantine)
+    elif kind == "course_feedback":
+        staged = stage_course_feedback(frame, cfg, known_employees or set(), enrolments(con), key, quarantine)
     elif kind == "costs":
         staged = stage_costs(frame, quarantine)
+    elif kind == "licenses":
+        staged = stage_licenses(frame, quarantine)
     elif kind == "process_metrics":
         staged = stage_process_metrics(frame, quarantine)
     else:

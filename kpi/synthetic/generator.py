@@ -12,7 +12,7 @@ import numpy as np
 from kpi.config_yaml import dump_yaml
 from kpi.errors import UserError
 from kpi.quarters import quarter_label
-from kpi.synthetic import business
+from kpi.synthetic import business, feedback_licences
 from kpi.synthetic._common import (
     CHAMPION,
     DEPARTMENTS,
@@ -39,13 +39,13 @@ HOURLY_RATES = {TARGET_GROUPS[EXECUTIVE]: 120, TARGET_GROUPS[MANAGER]: 85, TARGE
 REGULAR_MIN_ACTIVE_WEEKS = 6  # the company's usage.regular_min_active_weeks
 TIME_SAVED_MINUTES = {"chat-gateway": 4, "m365-copilot": 6, "github-copilot": 1.5}
 OWNED = {  # folders the generator writes, and the file patterns it owns there
-    "hr": ("employees.csv", "trainings.csv", "assessments.csv"),
+    "hr": ("employees.csv", "trainings.csv", "assessments.csv", "course_feedback.csv"),
     "usage/gateway": ("gateway-*.csv", "gateway-events-*.jsonl"),
     "usage/m365": ("copilot-usage-*.csv",),
     "usage/github": ("copilot-users-1-day-*.ndjson",),
     "usage/chatgpt": ("chatgpt-enterprise-users-*.csv",),
     "surveys": ("pulse-*.csv",),
-    "finance": ("costs.csv",),
+    "finance": ("costs.csv", "licenses.csv"),
     "business": ("process_metrics.csv", "use_cases.csv"),
     ".": ("config.yaml", "ground_truth.json"),
 }
@@ -307,8 +307,19 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
     for rel, (header, rows) in survey_files.items():
         files[rel] = write_csv(out / rel, header, rows)
 
+    # course feedback and licences: a random stream of their own, so that every file above is
+    # the same as before they existed
+    rng_feedback = np.random.default_rng([seed, 14])
+    feedback_rows, feedback_truth = feedback_licences.course_feedback(rng_feedback, w, prog, end)
+    files["hr/course_feedback.csv"] = write_csv(
+        out / "hr/course_feedback.csv", feedback_licences.FEEDBACK_HEADER, feedback_rows)
+    licence_rows, licence_truth = feedback_licences.licences(w, prog, start_n, end)
+    files["finance/licenses.csv"] = write_csv(
+        out / "finance/licenses.csv", feedback_licences.LICENSES_HEADER, licence_rows)
+
     truth = _ground_truth(seed, employees, months, start, baseline_months, name, w, prog, model,
                           window_start, start_n, end, shares, plan, rates)
+    truth.update(course_feedback=feedback_truth, licenses=licence_truth, skill_model=feedback_licences.skill_model())
     (out / "ground_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8", newline="\n")
     files["ground_truth.json"] = 1

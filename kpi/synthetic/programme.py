@@ -278,16 +278,27 @@ def build_programme(rng: np.random.Generator, w: Workforce, start: int, end: int
                      courses=sorted(b.courses, key=lambda c: (c["first_day"], c["course_id"])))
 
 
+# The ai_literacy model of `_assessments` (ground_truth.json "skill_model"): a person's skill before
+# training, the gain of their first completed training, and when they are assessed.
+SKILL0_MEAN, SKILL0_SD, SKILL0_CLIP = 44.0, 11.0, (5, 90)
+DEPT_SKILL_SHIFT = (0.0, 8.0, -6.0, 0.0, 2.0, 3.0)  # by department (_common.DEPARTMENTS order)
+GAIN_MEAN, GAIN_SD, MASTERCLASS_BONUS, GAIN_FLOOR, SCORE_CAP = 22.0, 7.0, 5.0, 3.0, 100.0
+PRE_P, PRE_LAG_DAYS = 0.8, (1, 10)            # before the first enrolment's start
+POST_P, POST_LAG_DAYS = 0.85, (28, 56)        # after trained_on (the first completed training)
+REASSESS_P, REASSESS_LAG_DAYS = 0.35, (150, 250)  # after the post assessment, of those assessed after
+REASSESS_GAIN_MEAN, REASSESS_GAIN_SD = 4.0, 5.0
+
+
 def _assessments(rng, w: Workforce, rows, first_start, trained_on, masterclass_on, end, window_start):
     n = w.size
-    dept_shift = np.array([0.0, 8.0, -6.0, 0.0, 2.0, 3.0])[w.dept]
-    skill0 = np.clip(rng.normal(44.0, 11.0, n) + dept_shift, 5, 90)
-    gain = rng.normal(22.0, 7.0, n) + np.where(masterclass_on < NEVER, 5.0, 0.0)
+    dept_shift = np.array(DEPT_SKILL_SHIFT)[w.dept]
+    skill0 = np.clip(rng.normal(SKILL0_MEAN, SKILL0_SD, n) + dept_shift, *SKILL0_CLIP)
+    gain = rng.normal(GAIN_MEAN, GAIN_SD, n) + np.where(masterclass_on < NEVER, MASTERCLASS_BONUS, 0.0)
     u = rng.random((n, 6))
-    lag_pre = rng.integers(1, 11, n)
-    lag_post = rng.integers(28, 57, n)
-    lag_rep = rng.integers(150, 251, n)
-    rep_gain = rng.normal(4.0, 5.0, n)
+    lag_pre = rng.integers(PRE_LAG_DAYS[0], PRE_LAG_DAYS[1] + 1, n)
+    lag_post = rng.integers(POST_LAG_DAYS[0], POST_LAG_DAYS[1] + 1, n)
+    lag_rep = rng.integers(REASSESS_LAG_DAYS[0], REASSESS_LAG_DAYS[1] + 1, n)
+    rep_gain = rng.normal(REASSESS_GAIN_MEAN, REASSESS_GAIN_SD, n)
     out: list[tuple] = []
     seen: set[tuple] = set()
 
@@ -301,14 +312,14 @@ def _assessments(rng, w: Workforce, rows, first_start, trained_on, masterclass_o
         out.append((int(p), day, instrument, float(score), float(max_score)))
 
     for p in range(n):
-        if first_start[p] < NEVER and u[p, 0] < 0.8:
+        if first_start[p] < NEVER and u[p, 0] < PRE_P:
             add(p, first_start[p] - lag_pre[p], "ai_literacy", round(skill0[p]), 100)
-        if trained_on[p] < NEVER and u[p, 1] < 0.85:
+        if trained_on[p] < NEVER and u[p, 1] < POST_P:
             post = trained_on[p] + lag_post[p]
-            s1 = min(100.0, round(skill0[p] + max(gain[p], 3.0)))
+            s1 = min(SCORE_CAP, round(skill0[p] + max(gain[p], GAIN_FLOOR)))
             add(p, post, "ai_literacy", s1, 100)
-            if u[p, 2] < 0.35:
-                add(p, post + lag_rep[p], "ai_literacy", min(100.0, round(s1 + rep_gain[p])), 100)
+            if u[p, 2] < REASSESS_P:
+                add(p, post + lag_rep[p], "ai_literacy", min(SCORE_CAP, round(s1 + rep_gain[p])), 100)
     pq = rng.normal(0.0, 1.0, len(rows))
     pu = rng.random(len(rows))
     plag = rng.integers(3, 22, len(rows))

@@ -33,7 +33,8 @@ def reasons(result):
 
 
 def test_specs_cover_every_table():
-    assert set(SPECS) == {"employees", "trainings", "assessments", "costs", "process_metrics", "use_cases"}
+    assert set(SPECS) == {"employees", "trainings", "assessments", "course_feedback", "costs", "licenses",
+                          "process_metrics", "use_cases"}
     assert EMPLOYEES.required == ["employee_id", "department", "target_group", "hire_date"]
     assert TRAININGS.required == ["employee_id", "course_id", "format", "started_on", "status", "hours"]
     assert ASSESSMENTS.key == ("employee_id", "instrument", "assessed_on")

@@ -24,7 +24,9 @@ EMPLOYEES = key("staging", "employees")
 EMPLOYEE_IDENTITIES = key("staging", "employee_identities")
 TRAININGS = key("staging", "trainings")
 ASSESSMENTS = key("staging", "assessments")
+COURSE_FEEDBACK = key("staging", "course_feedback")
 COSTS = key("staging", "costs")
+LICENSES = key("staging", "licenses")
 PROCESS_METRICS = key("staging", "process_metrics")
 USE_CASES = key("staging", "use_cases")
 USAGE_ACTIVITY = key("staging", "usage_activity")
@@ -97,23 +99,28 @@ def _results(keys_and_tables, reports, counts):
         _spec(EMPLOYEE_IDENTITIES),
         _spec(TRAININGS),
         _spec(ASSESSMENTS),
+        _spec(COURSE_FEEDBACK),
     ],
     name="ingest_hr",
 )
 def ingest_hr(context: dg.AssetExecutionContext, warehouse: WarehouseResource, programme: ProgrammeResource):
-    """hr/employees.csv, hr/trainings.csv, hr/assessments.csv: read whole, replacing the previous state."""
+    """hr/employees.csv, hr/trainings.csv, hr/assessments.csv, hr/course_feedback.csv: read whole,
+    replacing the previous state."""
     from kpi.ingest import ingest_state
 
     reports, counts = _run(context, warehouse, programme,
                            lambda con, found, cfg, secret, now: ingest_state(
-                               con, found, cfg, secret, now, kinds=["employees", "trainings", "assessments"]))
+                               con, found, cfg, secret, now,
+                               kinds=["employees", "trainings", "assessments", "course_feedback"]))
     yield from _results([(EMPLOYEES, "staging.employees"), (EMPLOYEE_IDENTITIES, "staging.employees"),
-                         (TRAININGS, "staging.trainings"), (ASSESSMENTS, "staging.assessments")], reports, counts)
+                         (TRAININGS, "staging.trainings"), (ASSESSMENTS, "staging.assessments"),
+                         (COURSE_FEEDBACK, "staging.course_feedback")], reports, counts)
 
 
 @dg.multi_asset(
     specs=[
         _spec(COSTS),
+        _spec(LICENSES),
         _spec(PROCESS_METRICS),
         _spec(USE_CASES),
     ],
@@ -121,14 +128,17 @@ def ingest_hr(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
 )
 def ingest_finance_business(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                             programme: ProgrammeResource):
-    """finance/costs.csv, business/process_metrics.csv, business/use_cases.csv: read whole each run."""
+    """finance/costs.csv, finance/licenses.csv, business/process_metrics.csv, business/use_cases.csv:
+    read whole each run."""
     from kpi.ingest import ingest_state
 
     reports, counts = _run(context, warehouse, programme,
                            lambda con, found, cfg, secret, now: ingest_state(
-                               con, found, cfg, secret, now, kinds=["costs", "process_metrics", "use_cases"]))
-    yield from _results([(COSTS, "staging.costs"), (PROCESS_METRICS, "staging.process_metrics"),
-                         (USE_CASES, "staging.use_cases")], reports, counts)
+                               con, found, cfg, secret, now,
+                               kinds=["costs", "licenses", "process_metrics", "use_cases"]))
+    yield from _results([(COSTS, "staging.costs"), (LICENSES, "staging.licenses"),
+                         (PROCESS_METRICS, "staging.process_metrics"), (USE_CASES, "staging.use_cases")],
+                        reports, counts)
 
 
 @dg.multi_asset(specs=[_spec(USAGE_ACTIVITY)],
