@@ -61,6 +61,9 @@ class ColumnSpec:
     #: A text attribute derived from the row's figures (``status``, ``level_name``): set to NULL
     #: with the figures when the row is suppressed.
     withheld_with_row: bool = False
+    #: A figure that reads person-level rows dated before its quarter (skill to date, the change
+    #: against the baseline wave): once a purge deletes those, a closed quarter keeps its value.
+    history: bool = False
 
     @property
     def base_type(self) -> str:
@@ -91,6 +94,7 @@ class TableSpec:
     size_column: str | None = None
     params: dict[str, str] = field(default_factory=dict)  # name -> where its value comes from
     person_level: bool = False  # one row per person (or per person's activity): never in an aggregates file
+    history: bool = False  # every figure reads person-level rows dated before the quarter (see ColumnSpec)
     accumulating: bool = False  # staging: accumulates over every file ever ingested (not a state table)
     source: str = ""  # the YAML file, relative to sql/
     model: str | None = None  # the model's SQL file, relative to sql/, when there is one
@@ -127,6 +131,13 @@ class TableSpec:
             if column.role == "figure" and column.population in self.column_names:
                 out.setdefault(column.population, []).append(column.name)
         return out
+
+    @property
+    def history_figures(self) -> list[str]:
+        """The figures (and attributes naming what they compare) that read person-level history:
+        every figure of a ``history`` table, else the columns marked ``history``."""
+        return [c.name for c in self.columns
+                if (c.role == "figure" and self.history) or (c.history and c.role in ("figure", "attribute"))]
 
     @property
     def row_key(self) -> tuple[str, ...]:
@@ -186,7 +197,8 @@ class Catalog:
 
 
 def _column(raw: dict[str, Any], grain: tuple[str, ...], where: str) -> ColumnSpec:
-    unknown = set(raw) - {"name", "type", "role", "scale", "description", "population", "withheld_with_row"}
+    unknown = set(raw) - {"name", "type", "role", "scale", "description", "population", "withheld_with_row",
+                          "history"}
     if unknown or "name" not in raw or "type" not in raw:
         raise CatalogError(f"{where}: a column needs name and type (and may have role, scale, description); "
                            f"got {sorted(raw)}")
@@ -199,11 +211,12 @@ def _column(raw: dict[str, Any], grain: tuple[str, ...], where: str) -> ColumnSp
         raise CatalogError(f"{where}: column {name}: scale {scale!r} is not one of {', '.join(SCALES)}")
     return ColumnSpec(name=name, type=str(raw["type"]), role=role, scale=scale,
                       description=str(raw.get("description", "")), population=raw.get("population"),
-                      withheld_with_row=bool(raw.get("withheld_with_row", False)))
+                      withheld_with_row=bool(raw.get("withheld_with_row", False)),
+                      history=bool(raw.get("history", False)))
 
 
 _TABLE_KEYS = {"table", "description", "grain", "primary_key", "snapshot", "dimension", "deps", "suppression",
-               "params", "person_level", "accumulating", "columns", "model"}
+               "params", "person_level", "accumulating", "history", "columns", "model"}
 
 
 def _table(raw: dict[str, Any], source: str, root: Path) -> TableSpec:
@@ -237,7 +250,7 @@ def _table(raw: dict[str, Any], source: str, root: Path) -> TableSpec:
         size_column=suppression.get("size") if suppression else None,
         params={str(k): str(v) for k, v in (raw.get("params") or {}).items()},
         person_level=bool(raw.get("person_level", False)), accumulating=bool(raw.get("accumulating", False)),
-        source=source, model=model,
+        history=bool(raw.get("history", False)), source=source, model=model,
     )
     for column in columns:
         population = column.population

@@ -444,6 +444,8 @@ class UsageConfig(_Section):
 
 class CompetenceConfig(_Section):
     proficient_score_pct: float = _num(70.0, ge=0, le=100)
+    # transfer (docs/metrics.md §12): active in at least this many of weeks 5-12 after a training
+    transfer_min_active_weeks: Annotated[StrictInt, Phrase(unit="of weeks")] = Field(4, ge=1, le=8)
 
 
 class ChampionsConfig(_Section):

@@ -306,7 +306,13 @@ def previous_wave(con, quarter: str) -> str | None:
 
 def baseline_wave(con, cfg: Config) -> str | None:
     """The baseline survey wave: the quarter of the latest response submitted before
-    ``program.start``, else (no response before it) the quarter of the first response."""
+    ``program.start``, else (no response before it) the quarter of the first response. None
+    when a purge froze a quarter before the programme start: the baseline's answers may be gone,
+    and a later wave must not stand in for it (docs/privacy.md)."""
+    from kpi.freshness import frozen_quarters
+
+    if any(q < quarter_label(cfg.program.start) for q in frozen_quarters(con)):
+        return None
     rows = con.sql(
         "SELECT max(day) FILTER (WHERE day < $start), min(day)"
         " FROM (SELECT CAST(submitted_at AS DATE) AS day FROM staging.survey_responses)",
@@ -334,7 +340,7 @@ def _culture_changes(con, cfg: Config, quarter: str) -> None:
     baseline = baseline_wave(con, cfg)
     if baseline is None or quarter_bounds(baseline)[0] >= quarter_bounds(quarter)[0]:
         return  # the baseline wave itself, and the waves before it, are compared with nothing
-    con.execute("UPDATE marts.kpi_culture SET baseline_wave = $baseline WHERE quarter = $quarter",
+    con.execute("UPDATE marts.kpi_culture SET baseline_wave = $baseline WHERE quarter = $quarter AND NOT suppressed",
                 {"baseline": baseline, "quarter": quarter})
     if baseline == previous:  # the same comparison: copy it
         con.execute(
@@ -443,6 +449,54 @@ def _begin(con) -> bool:
     return True
 
 
+def _spec(table: str):
+    from kpi.catalog import table as spec
+
+    return spec(table)
+
+
+def _history_kept(con, quarter: str) -> bool:
+    """Whether the quarter's figures that read person-level history keep their published values:
+    a purge or an erasure froze an earlier quarter (its person-level rows may be gone), and this
+    quarter has a snapshot (docs/privacy.md, "Retention")."""
+    from kpi.freshness import frozen_quarters
+
+    if not any(q < quarter for q in frozen_quarters(con)) or not table_exists(con, "marts.kpi_snapshots"):
+        return False
+    return bool(con.sql("SELECT count(*) FROM marts.kpi_snapshots WHERE quarter = $quarter",
+                        params={"quarter": quarter}).fetchall()[0][0])
+
+
+def _history_values(con, spec, quarter: str) -> list[dict[str, Any]]:
+    """The quarter's rows of a mart as published: row key, history figures and what was withheld."""
+    columns = [*spec.row_key, "withheld", *spec.history_figures]
+    relation = con.sql(f"SELECT {', '.join(columns)} FROM {spec.name} WHERE quarter = $quarter",
+                       params={"quarter": quarter})
+    return [dict(zip(columns, row)) for row in relation.fetchall()]
+
+
+def _restore_history(con, spec, quarter: str, rows: list[dict[str, Any]]) -> None:
+    """Put the published history figures back into the rebuilt rows, withheld as they were
+    published (they were audited with the figures they go with, which are history figures too);
+    a row suppressed now gets nothing back."""
+    figures = spec.history_figures
+    order = [c.name for c in spec.columns]
+    where = " AND ".join(["quarter = $quarter", *(f"{k} = ${k}" for k in spec.row_key)])
+    sets = ", ".join(f"{c} = ${c}" for c in figures)
+    for row in rows:
+        keys = {k: row[k] for k in spec.row_key}
+        current = con.execute(f"SELECT suppressed, withheld FROM {spec.name} WHERE {where}",
+                              {"quarter": quarter, **keys}).fetchall()
+        if not current or current[0][0]:
+            continue
+        now = [f for f in (current[0][1] or "").split(", ") if f and f not in figures]
+        before = [f for f in (row["withheld"] or "").split(", ") if f in figures]
+        withheld = ", ".join(sorted(set(now) | set(before), key=order.index)) or None
+        values = {c: row[c] for c in figures}
+        con.execute(f"UPDATE {spec.name} SET {sets}, withheld = $withheld WHERE {where}",
+                    {"quarter": quarter, **keys, **values, "withheld": withheld})
+
+
 def build_quarter(con, cfg: Config, quarter: str) -> dict[str, int]:
     """Rebuild one quarter of the KPI marts; returns the rows written per table.
 
@@ -455,16 +509,25 @@ def build_quarter(con, cfg: Config, quarter: str) -> dict[str, int]:
     try:
         _ensure_helpers(con)
         counts: dict[str, int] = {}
+        keep_history = _history_kept(con, quarter)
+        saved: dict[str, list[dict[str, Any]]] = {}
         for table in MART_TABLES:
+            spec = _spec(table)
+            count = f"SELECT count(*) FROM {table} WHERE quarter = $quarter"
+            if keep_history and spec.history and con.sql(count, params={"quarter": quarter}).fetchall()[0][0]:
+                counts[table] = con.sql(count, params={"quarter": quarter}).fetchall()[0][0]
+                continue  # every figure reads purged history: the rows stay as published
+            if keep_history and spec.history_figures:
+                saved[table] = _history_values(con, spec, quarter)
             con.execute(f"DELETE FROM {table} WHERE quarter = $quarter", {"quarter": quarter})
             _insert(con, cfg, table, quarter)
             if table in SUPPRESSION_PARTITIONS:
                 _suppress(con, cfg, table, quarter)
             _follow(con, table, quarter)
-            counts[table] = con.sql(
-                f"SELECT count(*) FROM {table} WHERE quarter = $quarter", params={"quarter": quarter}
-            ).fetchall()[0][0]
+            counts[table] = con.sql(count, params={"quarter": quarter}).fetchall()[0][0]
         _culture_changes(con, cfg, quarter)
+        for table, rows in saved.items():
+            _restore_history(con, _spec(table), quarter, rows)
         _audit(con, cfg, quarter)
         if own:
             con.execute("COMMIT")

@@ -2,7 +2,7 @@
 
 ``kpi purge`` (:func:`purge`, ``privacy.retention_months``): the person-level rows of a quarter
 that ended more than that many months ago -- matched and staged usage activity, survey responses
-and their answers, assessments, and the values of its quarantine rows -- are deleted once the
+and their answers, assessments, course feedback, and the values of its quarantine rows -- are deleted once the
 quarter is closed and its latest snapshot holds exactly its marts' figures. The quarter is then
 *frozen* (``audit.frozen_quarters``, reason ``retention``): ``kpi run`` never rebuilds it from
 the reduced data (kpi/freshness.py ``up_to_date``), so its marts, snapshots and report stay as
@@ -200,6 +200,7 @@ def purge(con, retention_months: int, as_of: dt.date, today: dt.date | None = No
     from kpi.marts import ensure_inputs
     from kpi.migrations import prepare
     from kpi.quarters import quarter_bounds
+    from kpi.warehouse import table_exists
 
     con.execute("BEGIN TRANSACTION")
     try:
@@ -228,6 +229,9 @@ def purge(con, retention_months: int, as_of: dt.date, today: dt.date | None = No
             con, f"DELETE FROM staging.survey_responses r WHERE {submitted}")
         result.deleted["staging.assessments"] = _deleted(
             con, f"DELETE FROM staging.assessments WHERE {_in_purged('assessed_on')}")
+        if table_exists(con, "staging.course_feedback"):  # optional input (hr/course_feedback.csv)
+            result.deleted["staging.course_feedback"] = _deleted(
+                con, f"DELETE FROM staging.course_feedback WHERE {_in_purged('given_on')}")
 
         # staged usage: a row whose period runs into a later quarter stays until that one is purged
         # (it decides whether an overlapping monthly ChatGPT row counts)

@@ -40,14 +40,16 @@ def test_kpi_marts_in_dimension_order_with_their_suppression():
     marts = load().kpi_marts
     assert [t.name for t in marts] == ["marts.kpi_usage", "marts.kpi_competence", "marts.kpi_business",
                                        "marts.kpi_culture", "marts.kpi_champions", "marts.kpi_maturity",
-                                       "marts.kpi_targets"]
-    assert [t.suppression_partition for t in marts] == [("segment_type",), ("segment_type",), None,
-                                                        ("construct", "segment_type"), ("segment_type",),
-                                                        ("segment_type",), None]
-    # kpi_maturity and kpi_targets read the published rows of the marts before them: built after them
-    for i in (-2, -1):
+                                       "marts.kpi_targets", "marts.kpi_learning", "marts.kpi_training",
+                                       "marts.kpi_cohorts", "marts.kpi_licences", "marts.kpi_retention"]
+    assert [t.suppression_partition for t in marts] == [
+        ("segment_type",), ("segment_type",), None, ("construct", "segment_type"), ("segment_type",),
+        ("segment_type",), None, ("segment_type",), ("format", "segment_type"),
+        ("months_since_training", "segment_type"), None, ("segment_type",)]
+    # a mart that reads the published rows of other marts is built after them
+    for i, spec in enumerate(marts):
         built_before = {t.name for t in marts[:i]}
-        assert {d for d in marts[i].deps if d.startswith("marts.")} <= built_before
+        assert {d for d in spec.deps if d.startswith("marts.")} <= built_before, spec.name
     usage = load()["marts.kpi_usage"]
     assert usage.row_key == ("segment_type", "segment")
     assert usage.figures[:3] == ["headcount", "fte", "active_users"]
@@ -87,8 +89,8 @@ def _doc_sections() -> dict[str, str]:
 def test_docs_metrics_defines_every_figure_of_every_mart():
     sections = _doc_sections()
     kpi_and_roi = [t for t in load().in_schema("marts") if t.figures]
-    # the seven KPI marts, the four ROI tables with figures, rollout_milestones and roi_benchmarks
-    assert len(kpi_and_roi) == 13
+    # the twelve KPI marts, the four ROI tables with figures, rollout_milestones and roi_benchmarks
+    assert len(kpi_and_roi) == 18
     for spec in kpi_and_roi:
         assert spec.name in sections, f"docs/metrics.md has no section naming {spec.name}"
         body = sections[spec.name]

@@ -175,6 +175,7 @@ def test_every_constrained_field_names_its_constraint():
             "privacy.complementary_suppression",
             "usage.regular_min_active_weeks",
             "competence.proficient_score_pct",
+            "competence.transfer_min_active_weeks",
             "champions.band_low",
             "champions.band_high",
             *[f"maturity.{key}" for key in DEFAULTS["maturity"]],
@@ -224,7 +225,7 @@ def test_docs_tables_name_every_bound():
         numbers = {float(n.replace("\u2212", "-")) for n in re.findall(r"\u2212?\d+(?:\.\d+)?", allowed)}
         assert {float(b) for b in bounds} <= numbers, (loc, allowed)
         checked += 1
-    assert checked == 46  # the numeric keys of the walk above
+    assert checked == 47  # the numeric keys of the walk above
 
 
 # --------------------------------------------------------------------------------------------

@@ -102,7 +102,8 @@ def test_the_one_managers_score_is_not_recoverable(attacked):
     assert company_row == (8, pytest.approx((70 + 6 * 80 + 59) / 8))
     user = one(attacked, "SELECT assessed_employees, skill_score, withheld FROM marts.kpi_competence "
                          "WHERE quarter = ? AND segment = 'user'", Q)
-    assert user == (7, None, "skill_score, proficient_rate")
+    # the skill to date (no earlier assessment here) rests on the same people: withheld with it
+    assert user == (7, None, "skill_score, proficient_rate, skill_score_to_date, proficient_rate_to_date")
 
 
 def test_a_withheld_departments_fte_and_pay_rate_are_not_published_elsewhere(attacked):
@@ -142,7 +143,9 @@ def test_a_weakened_suppression_is_caught(attacked, monkeypatch, weakening, how)
     if weakening == "subset_families":  # Sales' s5 and Legal's l0 left out; the manager l0
         assert sorted((f.table, f.figures, f.people) for f in findings) == [
             ("kpi_competence", ("skill_score", "proficient_rate"), 1),
-            ("kpi_competence", ("skill_score", "proficient_rate"), 2)]
+            ("kpi_competence", ("skill_score", "proficient_rate"), 2),
+            ("kpi_competence", ("skill_score_to_date", "proficient_rate_to_date"), 1),
+            ("kpi_competence", ("skill_score_to_date", "proficient_rate_to_date"), 2)]
 
 
 def test_a_pay_rate_of_one_person_is_caught(attacked, monkeypatch):
