@@ -127,6 +127,35 @@ class LearningRow:
 
 
 @dataclass(frozen=True)
+class TrainingRow:
+    """A company row of marts.kpi_training (docs/metrics.md §12)."""
+    format: str
+    suppressed: bool
+    suppression_reason: str | None
+    participants: int | None
+    enrolments: int | None
+    hours: float | None
+    completion_rate: float | None
+    dropout_rate: float | None
+    transfer_people: int | None
+    transfer_rate: float | None
+    feedback_responses: int | None
+    positive_feedback_share: float | None
+
+
+@dataclass(frozen=True)
+class LicenceRow:
+    """A row of marts.kpi_licences (docs/metrics.md §14)."""
+    tool: str
+    seats: int | None
+    active_users: int | None
+    utilisation: float | None
+    idle_seats: int | None
+    cost_eur: float | None
+    cost_per_active_user: float | None
+
+
+@dataclass(frozen=True)
 class BusinessTotals:
     """All processes together in one quarter."""
     quarter: str
@@ -300,6 +329,7 @@ class UsageSection:
     table: list[UsageRow]
     tool_table: list[ToolRow]
     hidden: list[SuppressedRow]  # departments, target groups and tools hidden up to the quarter
+    licences: list[LicenceRow] | None = None  # None: the warehouse has no kpi_licences
 
 
 @dataclass
@@ -314,6 +344,7 @@ class LearningSection:
     have: dict[str, bool]  # which of kpi_learning, kpi_cohorts, kpi_training the warehouse holds
     gain: list[LearningRow] = field(default_factory=list)
     cohorts: pl.DataFrame | None = None  # months_since_training, people, active_user_rate, skill_score
+    training: list[TrainingRow] = field(default_factory=list)
 
 
 @dataclass
@@ -450,7 +481,7 @@ def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -
         warehouse=Path(warehouse) if warehouse else Path("warehouse.duckdb"),
         generated_at=dt.datetime.now().replace(microsecond=0),
         status=_quarter_status(con, tables, quarter),
-        usage=_usage(con, quarter, p, suppressed),
+        usage=_usage(con, quarter, p, suppressed, tables),
         competence=_competence(con, quarter, p, suppressed),
         business=_business(con, quarter, p, tables),
         culture=_culture(con, quarter, suppressed),
@@ -479,12 +510,13 @@ def _hidden(suppressed: list[SuppressedRow], source: str, quarter: str, types: t
     return [s for s in suppressed if s.source == source and s.quarter <= quarter and s.segment_type in types]
 
 
-def _usage(con, q: str, p: str, suppressed: list[SuppressedRow]) -> UsageSection:
+def _usage(con, q: str, p: str, suppressed: list[SuppressedRow], tables: set[str]) -> UsageSection:
     return UsageSection(
         trend=_frame(con, "usage_trend", q=q), heat=_frame(con, "usage_departments", q=q),
         tools=_frame(con, "usage_tools", q=q), table=_records(con, UsageRow, "usage_segments", q=q, p=p),
         tool_table=_records(con, ToolRow, "usage_tool_segments", q=q, p=p),
-        hidden=_hidden(suppressed, "kpi_usage", q, ("department", "target_group", "tool")))
+        hidden=_hidden(suppressed, "kpi_usage", q, ("department", "target_group", "tool")),
+        licences=(_records(con, LicenceRow, "usage_licences", q=q) if "marts.kpi_licences" in tables else None))
 
 
 def _competence(con, q: str, p: str, suppressed: list[SuppressedRow]) -> CompetenceSection:
@@ -501,6 +533,8 @@ def _learning(con, q: str, tables: set[str]) -> LearningSection:
         out.gain = _records(con, LearningRow, "learning_segments", q=q)
     if have["kpi_cohorts"]:
         out.cohorts = _frame(con, "learning_cohorts", q=q)
+    if have["kpi_training"]:
+        out.training = _records(con, TrainingRow, "learning_training", q=q)
     return out
 
 

@@ -343,6 +343,28 @@ def learning_lines(d: ReportData) -> list[SegmentLine]:
     return [_line(r) for r in d.learning.gain]
 
 
+@dataclass(frozen=True)
+class FormatLine:
+    """A company row of the training table, shaped like a segment line (the format is its label)."""
+    segment_type: str
+    segment: str
+    label: str
+    kind: str
+    suppressed: bool
+    reason: str | None
+    row: Any
+
+
+def training_lines(d: ReportData) -> list[FormatLine]:
+    return [FormatLine("format", r.format, r.format.replace("_", " ").capitalize(), "", r.suppressed,
+                       r.suppression_reason, r) for r in d.learning.training]
+
+
+def licences_held(d: ReportData) -> bool:
+    """Whether any tool has licence data (finance/licenses.csv) in the quarter."""
+    return any(r.seats is not None for r in d.usage.licences or [])
+
+
 def learning_summary(d: ReportData) -> str | None:
     """The company's learning gain in one sentence, or None without one."""
     r = next((r for r in d.learning.gain if r.segment_type == "company" and not r.suppressed), None)
@@ -386,6 +408,11 @@ def culture_matrix(d: ReportData) -> CultureMatrix:
                          row={construct: by_construct.get(construct) for construct in constructs})
              for (segment_type, segment), by_construct in segments.items()]
     return CultureMatrix(constructs=constructs, lines=lines)
+
+
+def culture_baseline_wave(d: ReportData) -> str | None:
+    """The wave the company rows are compared with as the baseline, when there is one."""
+    return next((r.baseline_wave for r in d.culture.company if r.baseline_wave), None)
 
 
 def culture_response_rate(d: ReportData) -> float | None:

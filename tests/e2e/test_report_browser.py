@@ -78,7 +78,7 @@ def test_every_chart_renders_offline_without_errors(demo_report, tmp_path):
                       f"--screenshot={shot}", "--dump-dom")
     dom = result.stdout
     charts = len(re.findall(r'<div class="vega" data-chart="', demo_report.read_text()))
-    assert charts >= 10  # usage x3, competence, business x2, culture x2, ROI x3
+    assert charts >= 11  # usage x3, competence, cohorts, business x2, culture x2, ROI x3
     assert len(re.findall(r'<svg[^>]*\bclass="marks"', dom)) == charts
     assert f'data-charts-rendered="{charts}"' in dom
     collected = re.search(r'<pre id="report-errors"[^>]*>(.*?)</pre>', dom, re.S)
@@ -92,6 +92,10 @@ def test_every_chart_renders_offline_without_errors(demo_report, tmp_path):
     for table in ("kpi_maturity", "kpi_champions", "rollout_milestones", "benchmarks"):
         assert f'data-table="{table}"' in standing.group(0), table
     assert standing.group(0).count('data-segment-type="department"') >= 2 * 6  # maturity and champion rows
+    # issue 14's parts: learning, training by format, licences, productivity and retention
+    for table in ("kpi_learning", "kpi_training", "kpi_licences", "kpi_business_productivity", "kpi_retention"):
+        assert f'data-table="{table}"' in dom, table
+    assert 'id="chart-learning_cohorts"' in dom
 
 
 def test_headline_and_narrative_come_from_the_marts(demo_warehouse, demo_report, latest_closed):

@@ -151,3 +151,17 @@ def test_a_suppressed_segment_shows_no_level_in_kpi_status(small):
     for department in ("S", "T"):
         line = next(line for line in text.splitlines() if line.strip().startswith(department + " "))
         assert not re.search(r"\d", line.replace("fewer than 3", "")), line
+
+
+def test_no_suppressed_row_of_any_table_shows_a_figure(small):
+    """Every row marked suppressed anywhere in the page (maturity, champions, usage, competence,
+    learning, training, retention, ...) carries only its label and the reason."""
+    con, cfg = small
+    page = render_html(collect(con, "2025-Q2", cfg), [])
+    rows = re.findall(r'<tr data-segment-type="[^"]*" data-segment="([^"]*)"[^>]*data-suppressed="true">(.*?)</tr>',
+                      page, re.S)
+    assert len(rows) >= 6
+    for segment, row in rows:
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", row))
+        text = text.replace("fewer than 3", "").replace("withheld: protects a group of", "")
+        assert not re.search(r"\d", text), (segment, text)
