@@ -80,3 +80,17 @@ def test_the_injected_retention_is_recovered(pairs, company, demo_warehouse):
     expected = 1 + TRUTH["reassessment"]["gain_mean"] / company["gain"]
     tolerance = 3 * TRUTH["reassessment"]["gain_sd"] / math.sqrt(m) / company["gain"] + 0.05
     assert abs(company["retained_6m"] - expected) <= tolerance, (company["retained_6m"], expected)
+
+
+def test_the_headline_card_gives_n_and_coverage(demo_warehouse):
+    """The skill card shows the score to date with the people behind it and their share."""
+    from kpi.report.formatting import fmt_num, fmt_pct
+
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        n, coverage, skill = con.sql("SELECT assessed_ever, assessment_coverage, skill_score_to_date "
+                                     "FROM marts.kpi_competence WHERE quarter = '2026-Q3' "
+                                     "AND segment_type = 'company'").fetchall()[0]
+    page = next((demo_warehouse.parent / "reports").glob("report-2026-Q3.html")).read_text(encoding="utf-8")
+    assert n > 150 and 0.8 < coverage <= 1
+    assert f"<div class=\"value\">{fmt_num(skill, 1)} / 100</div>" in page
+    assert f"n = {fmt_num(n)} assessed to date, {fmt_pct(coverage, 0)} of the headcount" in page
