@@ -286,7 +286,7 @@ def _remove_file_quarantine_values(con) -> int:
 
 def purged_estimated_benefits(con, program_start: dt.date, minutes: dict[str, float]) -> dict[int, float]:
     """Programme month m -> the estimated benefits of the usage kpi purge deleted (interactions x
-    minutes per interaction of the tool / 60 x hourly cost, as sql/intermediate/int_roi_monthly_inputs.sql)."""
+    minutes per interaction of the tool / 60 x hourly cost, as sql/intermediate/int_roi_parts.sql)."""
     from kpi.warehouse import table_exists
 
     if not minutes or not table_exists(con, PURGED_USAGE):

@@ -6,7 +6,8 @@ Shared by the Dagster ROI assets, the ``kpi roi`` command and notebooks, so this
 nothing but the standard library (and kpi.quarters): ``kpi roi`` answers in milliseconds.
 
 ``build_monthly_series(con, cfg)`` assembles the series from the warehouse with
-``sql/intermediate/int_roi_monthly_inputs.sql``; everything else is pure arithmetic.
+``sql/intermediate/int_roi_parts.sql`` and ``int_roi_monthly_inputs.sql``; everything else is pure
+arithmetic.
 
 Figures are never rounded here; NULL is ``None``.
 """
@@ -550,10 +551,10 @@ def plan_vs_actual(
 # --------------------------------------------------------------------------------------------
 
 
-def build_monthly_series(con: Any, cfg: Any) -> list[Month]:
-    """The monthly series from the warehouse's staging tables and ``intermediate.usage_activity``
-    (``sql/intermediate/int_roi_monthly_inputs.sql``); ``cfg`` is a :class:`kpi.config.Config`.
-    Works on a read-only connection."""
+def load_roi_parts(con: Any, cfg: Any) -> None:
+    """The temporary table ``roi_parts`` (``sql/intermediate/int_roi_parts.sql``): every cost and
+    benefit of every programme month, by part, department and process. Works on a read-only
+    connection (a temporary table of the session)."""
     from kpi.paths import read_sql
 
     cpe = dict(cfg.benefits.cost_per_error_eur)
@@ -571,7 +572,19 @@ def build_monthly_series(con: Any, cfg: Any) -> list[Month]:
         "minutes_tool": list(minutes),
         "minutes_per_interaction": [float(v) for v in minutes.values()],
     }
-    cur = con.execute(read_sql("intermediate/int_roi_monthly_inputs.sql"), params)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_parts AS {read_sql('intermediate/int_roi_parts.sql')}", params)
+
+
+def build_monthly_series(con: Any, cfg: Any) -> list[Month]:
+    """The monthly series from the warehouse's staging tables and ``intermediate.usage_activity``
+    (``sql/intermediate/int_roi_parts.sql`` summed per month by
+    ``sql/intermediate/int_roi_monthly_inputs.sql``); ``cfg`` is a :class:`kpi.config.Config`.
+    Works on a read-only connection."""
+    from kpi.paths import read_sql
+
+    minutes = dict(cfg.benefits.time_saved_minutes_per_interaction)
+    load_roi_parts(con, cfg)
+    cur = con.execute(read_sql("intermediate/int_roi_monthly_inputs.sql"), {"has_minutes": bool(minutes)})
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, row)) for row in cur.fetchall()]
     if minutes:  # usage deleted by kpi purge still counts in its months' estimate (kpi/retention.py)
