@@ -576,6 +576,8 @@ def _mapping_of(key: str, model: type[BaseModel], value: str) -> Phrase:
 class RoiConfig(_Section):
     discount_rate_annual: Annotated[float, Phrase(note="(0.08 = 8 %)")] = _num(0.08, ge=0, lt=1)
     horizon_months: StrictInt = Field(24, ge=1, le=120)
+    # how ledger lines without a department are shared among departments (marts.roi_by_segment)
+    cost_allocation: Literal["headcount", "participant_time"] = "headcount"
     scenarios: Annotated[
         dict[StrictStr, ScenarioMultipliers], _mapping_of("scenario name", ScenarioMultipliers, "x")
     ] = Field(

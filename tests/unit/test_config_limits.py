@@ -185,6 +185,7 @@ def test_every_constrained_field_names_its_constraint():
             "benefits.include_training_time",
             "benefits.cost_per_error_eur.*",
             "benefits.time_saved_minutes_per_interaction.*",
+            "roi.cost_allocation",
             "roi.discount_rate_annual",
             "roi.horizon_months",
             "roi.scenarios.*.attribution",
