@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["SEGMENT_COLUMNS", "SEGMENT_TABLE", "build_segments", "segment_rows"]
+__all__ = ["SEGMENT_COLUMNS", "SEGMENT_TABLE", "build_segments", "segment_rows", "segments_text", "stored_segments"]
 
 SEGMENT_TABLE = "marts.roi_by_segment"
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -225,3 +225,47 @@ def build_segments(con: Any, cfg: Any, assumptions: Any) -> int:
 
     prepare(con, SEGMENT_TABLE)
     return _replace(con, SEGMENT_TABLE, SEGMENT_COLUMNS, segment_rows(con, cfg, assumptions), sort_order=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading them back (kpi roi --by): the standard library and duckdb only, fast
+# --------------------------------------------------------------------------------------------
+
+
+def stored_segments(warehouse: Any, by: str) -> list[dict[str, Any]]:
+    """The company row and the rows of one segment type, as stored by the last kpi run."""
+    from kpi.errors import UserError
+    from kpi.warehouse import open_warehouse, table_exists
+
+    con = open_warehouse(warehouse, read_only=True)
+    try:
+        if not table_exists(con, SEGMENT_TABLE):
+            raise UserError(f"{warehouse}: has no {SEGMENT_TABLE} (built by an earlier release); run kpi run first")
+        relation = con.sql(f"SELECT * EXCLUDE (sort_order) FROM {SEGMENT_TABLE} WHERE segment_type IN ('company', $by) "
+                           "ORDER BY sort_order", params={"by": by})
+        return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+    finally:
+        con.close()
+
+
+def segments_text(rows: Sequence[Mapping[str, Any]], by: str) -> str:
+    """The rows as a table for the terminal."""
+    from kpi.report.formatting import fmt_eur, fmt_num, fmt_pct_value
+
+    header = [by.capitalize(), "costs", "of which allocated", "benefits", "net", "ROI", "payback", "rank"]
+    lines = [header]
+    for r in rows:
+        name = "Programme" if r["segment_type"] == "company" else r["segment"]
+        if r["suppressed"]:
+            lines.append([name, "withheld: fewer than k people", "", "", "", "", "", ""])
+            continue
+        payback = "not yet" if r["payback_months"] is None else f"{fmt_num(r['payback_months'], 1)} months"
+        lines.append([name, fmt_eur(r["costs"]), fmt_eur(r["costs_allocated"]), fmt_eur(r["benefits"]),
+                      fmt_eur(r["net_benefit"], signed=True), fmt_pct_value(r["roi_pct"]), payback,
+                      str(r["rank"]) if r["rank"] else ""])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip()
+            for line in lines]
+    note = ("Costs without a department are allocated by roi.cost_allocation; processes carry their department's "
+            "costs by baseline handling minutes (docs/roi.md, ROI by department and process).")
+    return "\n".join(text) + "\n" + note
