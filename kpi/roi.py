@@ -32,6 +32,8 @@ __all__ = [
     "Assumptions",
     "Month",
     "RoiSummary",
+    "break_even_attribution",
+    "break_even_attribution_status",
     "break_even_month",
     "build_monthly_series",
     "discounted_payback_months",
@@ -94,6 +96,8 @@ QUARTERLY_COLUMNS: tuple[str, ...] = (
     "npv",
     "discounted_payback_months",
     "year1_roi_pct",
+    "break_even_attribution",
+    "year1_break_even_attribution",
 )
 
 #: Columns of ``marts.roi_sensitivity``; the rows of :func:`sensitivity`.
@@ -369,6 +373,68 @@ def year1_roi_pct(series: Sequence[Month], assumptions: Assumptions) -> float | 
     return _ratio_figures(math.fsum(f.costs), math.fsum(f.benefits))[0]
 
 
+#: :func:`break_even_attribution_status`: an attribution in [0, 1] gives ROI = 0 ...
+BREAK_EVEN_SOLVED = "solved"
+#: ... ROI < 0 at every attribution in [0, 1] (even crediting the training with the whole
+#: improvement does not pay: gross benefits × confidence < costs, or no positive gross benefits)
+BREAK_EVEN_NEGATIVE = "negative"
+#: ... there is no ROI to break even: no costs yet, or (year 1) month 12 is not in the series.
+BREAK_EVEN_UNDEFINED = "undefined"
+
+
+def _solve_attribution(
+    costs: Sequence[float], gross: Sequence[float], confidence: float, multiplier: float = 1.0
+) -> tuple[float | None, str]:
+    """Closed form of CB(x) = CC: CB = Σ G × min(1, x × multiplier) × confidence is linear in the
+    credited attribution min(1, x × multiplier) and costs do not depend on it, so the credited
+    attribution at ROI = 0 is CC / (Σ G × confidence); it exists in [0, 1] or the cap forbids it."""
+    cc = math.fsum(costs)
+    if cc <= _tol(0.0):
+        return None, BREAK_EVEN_UNDEFINED
+    full = math.fsum(gross) * min(1.0, confidence)  # CB with the whole improvement credited
+    if full <= 0.0:
+        return None, BREAK_EVEN_NEGATIVE
+    credited = cc / full
+    if credited > 1.0 + _EPS:
+        return None, BREAK_EVEN_NEGATIVE
+    x = min(credited, 1.0) / multiplier
+    if x > 1.0 + _EPS:
+        return None, BREAK_EVEN_NEGATIVE
+    return min(x, 1.0), BREAK_EVEN_SOLVED
+
+
+def break_even_attribution_status(
+    series: Sequence[Month], assumptions: Assumptions, year1: bool = False, attribution_multiplier: float = 1.0
+) -> tuple[float | None, str]:
+    """(:func:`break_even_attribution`, why): ``BREAK_EVEN_SOLVED``, ``BREAK_EVEN_NEGATIVE`` (ROI
+    below zero at every attribution in [0, 1]) or ``BREAK_EVEN_UNDEFINED`` (no ROI: no costs, or
+    year 1 asked before month 12 is in the series). ROI is never positive at every attribution:
+    attribution 0 credits nothing, so ROI = −100 % whenever costs are positive."""
+    if attribution_multiplier <= 0.0:
+        raise ValueError("attribution_multiplier must be positive")
+    f = _flows(series, assumptions, as_of_month=12 if year1 else None)
+    if year1 and len(f.costs) < 12:
+        return None, BREAK_EVEN_UNDEFINED
+    return _solve_attribution(f.costs, f.gross, assumptions.effective_confidence, attribution_multiplier)
+
+
+def break_even_attribution(
+    series: Sequence[Month], assumptions: Assumptions, year1: bool = False, attribution_multiplier: float = 1.0
+) -> float | None:
+    """The attribution at which ROI = 0 at the horizon (``year1``: over months 1–12), with the
+    confidence and every other assumption as given (the attribution itself is ignored): ROI ≥ 0
+    exactly when attribution ≥ this value. Closed form: B is linear in the attribution up to the
+    cap at 1, so it is CC / (Σ G × confidence). None when no attribution in [0, 1] breaks even
+    (:func:`break_even_attribution_status` says why).
+
+    ``attribution_multiplier`` is a scenario's multiplier (``roi.scenarios.*.attribution``): the
+    scenario credits min(1, attribution × multiplier), so its break-even configured attribution is
+    the credited one divided by the multiplier, and None when that exceeds 1 or the cap at 1 stops
+    the credited attribution short of break-even. Pass the scenario's benefits and costs
+    multipliers as ``benefits_scale`` and ``cost_scale`` of ``assumptions``."""
+    return break_even_attribution_status(series, assumptions, year1, attribution_multiplier)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class RoiSummary:
     """The ROI figures as of month ``m`` (the horizon unless asked otherwise)."""
@@ -387,6 +453,10 @@ class RoiSummary:
     discounted_payback_months: float | None
     year1_roi_pct: float | None
     assumptions: Assumptions
+    # the attribution at which ROI (year 1: the year-1 ROI) is 0, given the rest; None: see
+    # break_even_attribution_status
+    break_even_attribution: float | None = None
+    year1_break_even_attribution: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -426,6 +496,9 @@ def summary(
         discounted_payback_months=_payback(dc, db)[1],
         year1_roi_pct=year1,
         assumptions=a,
+        break_even_attribution=_solve_attribution(f.costs, f.gross, a.effective_confidence)[0],
+        year1_break_even_attribution=(_solve_attribution(f.costs[:12], f.gross[:12], a.effective_confidence)[0]
+                                      if n >= 12 else None),
     )
 
 
@@ -457,6 +530,8 @@ def quarterly_table(
                 "npv": s.npv,
                 "discounted_payback_months": s.discounted_payback_months,
                 "year1_roi_pct": s.year1_roi_pct,
+                "break_even_attribution": s.break_even_attribution,
+                "year1_break_even_attribution": s.year1_break_even_attribution,
             }
         )
     return rows
