@@ -578,6 +578,8 @@ class RoiConfig(_Section):
     horizon_months: StrictInt = Field(24, ge=1, le=120)
     # how ledger lines without a department are shared among departments (marts.roi_by_segment)
     cost_allocation: Literal["headcount", "participant_time"] = "headcount"
+    # the effort put into a use case before it saves anything (marts.roi_use_cases' simple payback)
+    use_case_implementation_hours: float = _num(40.0, ge=0, le=10000)
     scenarios: Annotated[
         dict[StrictStr, ScenarioMultipliers], _mapping_of("scenario name", ScenarioMultipliers, "x")
     ] = Field(

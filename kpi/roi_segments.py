@@ -27,7 +27,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["SEGMENT_COLUMNS", "SEGMENT_TABLE", "build_segments", "segment_rows", "segments_text", "stored_segments"]
+__all__ = ["SEGMENT_COLUMNS", "SEGMENT_TABLE", "USE_CASE_TABLE", "build_segments", "build_use_cases", "segment_rows",
+           "segments_text", "stored_segments"]
 
 SEGMENT_TABLE = "marts.roi_by_segment"
 SEGMENT_COLUMNS: tuple[str, ...] = (
@@ -225,6 +226,31 @@ def build_segments(con: Any, cfg: Any, assumptions: Any) -> int:
 
     prepare(con, SEGMENT_TABLE)
     return _replace(con, SEGMENT_TABLE, SEGMENT_COLUMNS, segment_rows(con, cfg, assumptions), sort_order=True)
+
+
+USE_CASE_TABLE = "marts.roi_use_cases"
+
+
+def build_use_cases(con: Any, cfg: Any) -> int:
+    """Replace every row of ``marts.roi_use_cases`` (``sql/marts/roi_use_cases.sql``): the
+    business case of the use cases in idea or pilot status, an estimate kept apart from the
+    measured benefits; the number of rows written."""
+    import datetime as dt
+
+    from kpi.catalog import table
+    from kpi.migrations import prepare
+    from kpi.paths import read_sql
+    from kpi.rollout import data_last_day
+
+    prepare(con, USE_CASE_TABLE)
+    con.execute(f"DELETE FROM {USE_CASE_TABLE}").fetchall()
+    columns = [c for c in table(USE_CASE_TABLE).column_names if c != "sort_order"]
+    quoted = ", ".join(columns)
+    con.execute(f"INSERT INTO {USE_CASE_TABLE} ({quoted}, sort_order) "
+                f"SELECT {quoted}, row_number() OVER () FROM ({read_sql('marts/roi_use_cases.sql')})",
+                {"as_of": data_last_day(con) or dt.date.today(), "min_group_size": int(cfg.privacy.min_group_size),
+                 "implementation_hours": float(cfg.roi.use_case_implementation_hours)}).fetchall()
+    return int(con.sql(f"SELECT count(*) FROM {USE_CASE_TABLE}").fetchall()[0][0])
 
 
 # --------------------------------------------------------------------------------------------

@@ -127,3 +127,23 @@ def test_a_small_department_and_one_more_are_withheld():
     assert rows[("process", "claims")]["suppressed"] and rows[("process", "claims")]["rank"] is None
     assert [r["segment"] for r in sorted((r for r in rows.values() if r["rank"]), key=lambda r: r["rank"])] == [
         "tenders", "quotes"]
+
+
+def test_the_business_case_of_ideas_and_pilots():
+    """Idea u1 (Sales, 10 h a month): 120 h a year x 60 = 7,200; 40 h to build x 60 = 2,400, paid
+    back in 40 / 10 = 4 months. Pilot u2 (Board, 2 people < k = 3): the company's rate, (3 x 60 +
+    3 x 40 + 2 x 100) / 8 = 62.5. Not listed: u3 in production, u4 an idea without an estimate."""
+    from kpi.roi_segments import USE_CASE_TABLE, build_use_cases
+
+    con = warehouse()
+    con.executemany("INSERT INTO staging.use_cases VALUES (?, ?, ?, DATE '2025-01-05', ?, true, ?)", [
+        ["u1", "Quote drafts", "Sales", "idea", 10.0], ["u2", "Minutes", "Board", "pilot", 2.0],
+        ["u3", "Claims triage", "Ops", "production", 30.0], ["u4", "Someday", "Ops", "idea", None]])
+    cfg = default_config(D(2025, 1, 1), privacy={"min_group_size": 3})
+    assert build_use_cases(con, cfg) == 2
+    rows = con.sql(f"SELECT use_case_id, hourly_cost_eur, hourly_cost_pooled, expected_annual_benefit_eur, "
+                   f"implementation_cost_eur, simple_payback_months FROM {USE_CASE_TABLE} "
+                   "ORDER BY sort_order").fetchall()
+    assert rows == [("u1", 60.0, False, 7200.0, 2400.0, 4.0),
+                    ("u2", 62.5, True, pytest.approx(2 * 12 * 62.5), 2500.0, 20.0)]
+    con.close()

@@ -11,7 +11,7 @@ import dagster as dg
 
 from kpi.benchmarks import BENCHMARK_TABLE
 from kpi.roi_marts import ROI_TABLES
-from kpi.roi_segments import SEGMENT_TABLE
+from kpi.roi_segments import SEGMENT_TABLE, USE_CASE_TABLE
 from kpi.rollout import ROLLOUT_TABLE
 from pipelines.defs.ingest.assets import COSTS, EMPLOYEES, PROCESS_METRICS, TRAININGS, USAGE_MATCHED, USE_CASES
 from pipelines.resources import ProgrammeResource, WarehouseResource
@@ -26,6 +26,7 @@ ROI_ASSUMPTIONS = dg.AssetKey(["marts", "roi_assumptions"])
 ROLLOUT_MILESTONES = dg.AssetKey(["marts", "rollout_milestones"])
 ROI_BENCHMARKS = dg.AssetKey(["marts", "roi_benchmarks"])
 ROI_BY_SEGMENT = dg.AssetKey(["marts", "roi_by_segment"])
+ROI_USE_CASES = dg.AssetKey(["marts", "roi_use_cases"])
 MILESTONE_MISSED = dg.AssetCheckSpec("milestone_missed_alert", asset=ROLLOUT_MILESTONES, blocking=False,
                                      description="A milestone of the 90-day rollout was missed (rollout: config).")
 
@@ -43,7 +44,8 @@ def _number(value):
     specs=[*(table_asset_spec(table, GROUP, deps=_INPUTS) for table in ROI_TABLES),
            table_asset_spec(ROLLOUT_TABLE, GROUP, deps=_ROLLOUT_INPUTS),
            table_asset_spec(BENCHMARK_TABLE, GROUP, deps=[dg.AssetKey(["marts", "kpi_business"]), ROI_QUARTERLY]),
-           table_asset_spec(SEGMENT_TABLE, GROUP, deps=_INPUTS)],
+           table_asset_spec(SEGMENT_TABLE, GROUP, deps=_INPUTS),
+           table_asset_spec(USE_CASE_TABLE, GROUP, deps=[USE_CASES, EMPLOYEES])],
     check_specs=[MILESTONE_MISSED],
     name="roi",
 )
@@ -53,7 +55,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
     from kpi.alerts import milestone_alerts
     from kpi.benchmarks import build_benchmarks
     from kpi.roi_marts import build_roi_tables
-    from kpi.roi_segments import build_segments
+    from kpi.roi_segments import build_segments, build_use_cases
     from kpi.rollout import build_rollout
 
     cfg = programme.load_config()
@@ -64,6 +66,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
             built.counts[ROLLOUT_TABLE] = build_rollout(con, cfg)
             built.counts[BENCHMARK_TABLE] = build_benchmarks(con, built.summary)
             built.counts[SEGMENT_TABLE] = build_segments(con, cfg, built.summary.assumptions)
+            built.counts[USE_CASE_TABLE] = build_use_cases(con, cfg)
             statuses = dict(con.execute(f"SELECT status, count(*) FROM {ROLLOUT_TABLE} GROUP BY status").fetchall())
             con.execute("COMMIT")
             missed = milestone_alerts(con)
@@ -84,7 +87,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
         "confidence": s.assumptions.confidence,
     }
     for asset_key in (ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY, BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS,
-                      ROLLOUT_MILESTONES, ROI_BENCHMARKS, ROI_BY_SEGMENT):
+                      ROLLOUT_MILESTONES, ROI_BENCHMARKS, ROI_BY_SEGMENT, ROI_USE_CASES):
         table = ".".join(asset_key.path)
         metadata = {"dagster/row_count": int(built.counts.get(table, 0))}
         if asset_key == ROI_QUARTERLY:
