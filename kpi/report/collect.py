@@ -189,6 +189,35 @@ class ProcessRow:
 
 
 @dataclass(frozen=True)
+class SegmentRoiRow:
+    """A row of marts.roi_by_segment (docs/metrics.md §16)."""
+    segment_type: str
+    segment: str
+    suppressed: bool
+    suppression_reason: str | None
+    costs: float | None
+    costs_allocated: float | None
+    benefits: float | None
+    net_benefit: float | None
+    roi_pct: float | None
+    payback_months: float | None
+    rank: int | None
+
+
+@dataclass(frozen=True)
+class UseCaseRow:
+    """A row of marts.roi_use_cases (docs/metrics.md §17)."""
+    use_case_id: str
+    title: str | None
+    department: str | None
+    status: str
+    est_hours_saved_per_month: float | None
+    expected_annual_benefit_eur: float | None
+    implementation_cost_eur: float | None
+    simple_payback_months: float | None
+
+
+@dataclass(frozen=True)
 class RetentionRow:
     """A row of marts.kpi_retention (docs/metrics.md §15)."""
     segment_type: str
@@ -383,6 +412,8 @@ class RoiSection:
     plan: list[PlanRow] = field(default_factory=list)
     assumptions: list[Assumption] = field(default_factory=list)
     assumption_values: dict[str, Assumption] = field(default_factory=dict)
+    segments: list[SegmentRoiRow] | None = None  # None: the warehouse has no roi_by_segment
+    use_cases: list[UseCaseRow] | None = None  # None: the warehouse has no roi_use_cases
 
 
 @dataclass
@@ -589,6 +620,10 @@ def _roi(con, quarter: str, tables: set[str], assumptions: dict[str, Assumption]
         out.plan = _records(con, PlanRow, "budget_plan_vs_actual")
     if out.have["roi_assumptions"]:
         out.assumptions = list(assumptions.values())
+    if "marts.roi_by_segment" in tables:
+        out.segments = _records(con, SegmentRoiRow, "roi_segments")
+    if "marts.roi_use_cases" in tables:
+        out.use_cases = _records(con, UseCaseRow, "roi_use_cases")
     return out
 
 

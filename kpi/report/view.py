@@ -31,6 +31,7 @@ from kpi.report.formatting import (
     fmt_pts,
     fmt_signed,
     missing,
+    process_label,
     segment_label,
 )
 from kpi.report.settings import Settings
@@ -496,6 +497,23 @@ def scenario_lines(d: ReportData) -> list[ScenarioLine]:
     return [ScenarioLine(s.case.capitalize(), multiplier(s.case, "attribution"), multiplier(s.case, "benefits"),
                          multiplier(s.case, "costs"), s.roi_pct, s.npv)
             for s in d.roi.sensitivity if s.assumption == "scenario"]
+
+
+def top_areas(d: ReportData, n: int = 3) -> list[Any]:
+    """The n processes with the largest net benefit (marts.roi_by_segment's rank)."""
+    return sorted((r for r in d.roi.segments or [] if r.rank), key=lambda r: r.rank)[:n]
+
+
+def segment_roi_lines(d: ReportData, segment_type: str) -> list[SegmentLine]:
+    """The rows of one segment type of marts.roi_by_segment as segment lines."""
+    out = []
+    for r in d.roi.segments or []:
+        if r.segment_type != segment_type:
+            continue
+        label = process_label(r.segment) if segment_type == "process" else r.segment
+        out.append(SegmentLine(segment_type=segment_type, segment=r.segment, label=label, kind="",
+                               suppressed=r.suppressed, reason=r.suppression_reason, row=r))
+    return out
 
 
 def plan_label(category: str) -> str:

@@ -54,3 +54,18 @@ def test_what_ifs_and_a_wrong_segment_are_one_line(demo_warehouse):
     what_if = kpi("roi", "--warehouse", str(demo_warehouse), "--by", "process", "--attribution", "0.3")
     assert what_if.returncode == 2 and len(what_if.stderr.strip().splitlines()) == 1
     assert "leave out --attribution" in what_if.stderr
+
+
+def test_the_report_names_the_top_three_application_areas(demo_warehouse):
+    from kpi.report.formatting import fmt_eur, process_label
+
+    with duckdb.connect(str(demo_warehouse), read_only=True) as con:
+        top = con.sql("SELECT segment, net_benefit FROM marts.roi_by_segment WHERE rank <= 3 ORDER BY rank").fetchall()
+        ideas = con.sql("SELECT count(*) FROM marts.roi_use_cases").fetchall()[0][0]
+    page = next((demo_warehouse.parent / "reports").glob("report-*.html")).read_text(encoding="utf-8")
+    expected = "; ".join(f"{i}. {process_label(p)} ({fmt_eur(net, signed=True)}" for i, (p, net) in enumerate(top, 1))
+    text = " ".join(page.split())
+    for part in expected.split("; "):
+        assert part in text, part
+    assert len(top) == 3 and ideas >= 10
+    assert page.count('data-table="roi_by_segment"') == 2 and 'data-table="roi_use_cases"' in page
