@@ -264,7 +264,8 @@ def roi(
         raise UserError(f"--format {output_format}: not a format; use one of {', '.join(_ROI_FORMATS)}")
     if export is not None and export.suffix.lower() not in (".xlsx", ".csv"):
         raise UserError(f"--export {export}: unknown file type; give a file name ending in .xlsx or .csv")
-    result = _roi_compute(_roi_read(warehouse), overrides)
+    xlsx = export is not None and export.suffix.lower() == ".xlsx"
+    result = _roi_compute(_roi_read(warehouse, workbook_lines=xlsx), overrides)
     if output_format == "json":
         import json
 
@@ -306,7 +307,7 @@ def _roi_overrides(attribution, confidence, hourly_cost_scale, cost_scale) -> di
     return given
 
 
-def _roi_read(warehouse: Path):
+def _roi_read(warehouse: Path, workbook_lines: bool = False):
     """The stored ROI series and assumptions, through a short-lived read-only connection."""
     from kpi.roi_marts import missing_roi_tables, read_stored_roi
     from kpi.warehouse import open_warehouse
@@ -320,14 +321,19 @@ def _roi_read(warehouse: Path):
         missing = missing_roi_tables(con)
         if missing:
             raise UserError(f"{warehouse}: has no ROI tables ({', '.join(missing)}); run kpi run first to build them")
-        return read_stored_roi(con)
+        stored = read_stored_roi(con)
+        if workbook_lines:  # the lines behind the series, for the workbook's Ledger and Benefits sheets
+            from kpi.roi_workbook import read_lines
+
+            stored.workbook_lines = read_lines(con, stored)
+        return stored
     finally:
         con.close()
 
 
 def _roi_compute(stored, overrides: dict[str, float]) -> dict:
     """Every figure with the overrides applied: summary, monthly, quarterly, tornado, scenarios."""
-    from kpi.roi import QUARTERLY_COLUMNS, quarterly_table, sensitivity, summary
+    from kpi.roi import QUARTERLY_COLUMNS, break_even_attribution_status, quarterly_table, sensitivity, summary
     from kpi.roi_marts import MONTHLY_TABLE_COLUMNS, monthly_rows
 
     a = stored.assumptions.replace(**overrides)
@@ -340,6 +346,9 @@ def _roi_compute(stored, overrides: dict[str, float]) -> dict:
         "overrides": overrides,
         "summary": s,
         "break_even_calendar_month": be_month.strftime("%Y-%m") if be_month else None,
+        # solved | negative (ROI < 0 at every attribution in [0, 1]) | undefined (no ROI to break even)
+        "break_even_attribution_status": {"horizon": break_even_attribution_status(series, a)[1],
+                                          "year1": break_even_attribution_status(series, a, year1=True)[1]},
         "monthly_columns": MONTHLY_TABLE_COLUMNS,
         "monthly": monthly_rows(series, a),
         "quarterly_columns": QUARTERLY_COLUMNS,
@@ -391,6 +400,7 @@ def _roi_json(result, warehouse: Path) -> dict:
         "currency": result["stored"].currency,
         **s.as_dict(),
         "break_even_calendar_month": result["break_even_calendar_month"],
+        "break_even_attribution_status": result["break_even_attribution_status"],
         "estimated_benefits_note": _ROI_NOT_ADDED,
         "overrides": result["overrides"],
         "assumption_rows": _roi_assumption_table(result),
@@ -469,6 +479,7 @@ def _roi_text(result, warehouse: Path) -> str:
         ("Discounted payback", months(s.discounted_payback_months), ""),
         ("Year-1 ROI (months 1-12)", "n/a" if s.year1_roi_pct is None else pct(s.year1_roi_pct),
          "" if s.year1_roi_pct is not None else "fewer than 12 months in the series"),
+        *_roi_break_even_attribution_rows(result),
     ]
     lines += ["", "Figures"]
     lines += [f"  {label:<26} {value:>20}  {note}".rstrip() for label, value, note in figures]
@@ -483,6 +494,8 @@ def _roi_text(result, warehouse: Path) -> str:
     for low, high in zip(tornado[::2], tornado[1::2]):
         swing = "n/a" if low["swing"] is None else f"{low['swing']:.1f} pts"
         lines.append(f"  {low['assumption']:<16} {pct(low['roi_pct']):>10} {pct(high['roi_pct']):>10} {swing:>11}")
+    lines.append("  (attribution and confidence multiply, B = G x attribution x confidence: they move the ROI alike, "
+                 "unless x1.2 would pass the cap of 1)")
     lines += ["", "Scenarios (multipliers on attribution, benefits, costs)"]
     for r in result["sensitivity"]:
         if r["assumption"] == "scenario":
@@ -490,6 +503,25 @@ def _roi_text(result, warehouse: Path) -> str:
             mult = ", ".join(f"{k} x{m[k]:g}" for k in ("attribution", "benefits", "costs") if k in m)
             lines.append(f"  {r['case']:<16} ROI {pct(r['roi_pct']):>10}   NPV {money(r['npv']):>18}   ({mult})")
     return "\n".join(lines)
+
+
+def _roi_break_even_attribution_rows(result) -> list[tuple[str, str, str]]:
+    """Figure rows of the break-even attribution at horizon and for year 1 (docs/roi.md)."""
+    s, a = result["summary"], result["assumptions"]
+    given = f"confidence {a.effective_confidence:g} and the other assumptions as above"
+    why = {"negative": f"ROI stays negative even at attribution 1 ({given})",
+           "undefined": "no costs yet: no ROI to break even"}
+    value = s.break_even_attribution
+    horizon = ("Break-even attribution", "none" if value is None else f"{value:.2f}",
+               why[result["break_even_attribution_status"]["horizon"]] if value is None else
+               f"ROI stays positive as long as attribution >= {value:.2f} ({given})")
+    value = s.year1_break_even_attribution
+    why["undefined"] = "fewer than 12 months in the series"
+    year1 = ("Year-1 break-even attr.", "n/a" if value is None and s.year1_roi_pct is None else
+             "none" if value is None else f"{value:.2f}",
+             why[result["break_even_attribution_status"]["year1"]].replace("ROI", "year-1 ROI", 1)
+             if value is None else f"year-1 ROI stays positive as long as attribution >= {value:.2f}")
+    return [horizon, year1]
 
 
 def _roi_export(path: Path, result) -> list[Path]:
@@ -515,110 +547,18 @@ def _roi_export(path: Path, result) -> list[Path]:
 
 
 def _roi_export_xlsx(path: Path, result) -> None:
+    """The controllers' workbook (kpi/roi_workbook.py, docs/roi.md): Assumptions first, the summary
+    cells live formulas over the Ledger, Participant time and Benefits sheets and the assumptions."""
     try:
-        import xlsxwriter
+        import xlsxwriter  # noqa: F401
     except ImportError:
         raise UserError("--export: writing .xlsx needs the xlsxwriter package; install it "
                         "(pip install xlsxwriter) or export .csv") from None
-    import io
-
-    from kpi.export import safe_cell  # text a spreadsheet would run as a formula gets a leading '
     from kpi.fileio import atomic_write_bytes
+    from kpi.roi_workbook import workbook_bytes
 
-    cur = result["stored"].currency
-    buffer = io.BytesIO()  # built in memory, then written whole or not at all
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    fmt = {
-        "header": wb.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "top"}),
-        "eur": wb.add_format({"num_format": f'#,##0.00 "{cur}"'}),
-        "pct": wb.add_format({"num_format": '0.0" %"'}),
-        "ratio": wb.add_format({"num_format": "0.00"}),
-        "months": wb.add_format({"num_format": '0.00" months"'}),
-        "int": wb.add_format({"num_format": "0"}),
-        "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-        "number": wb.add_format({"num_format": "General"}),
-        "pts": wb.add_format({"num_format": '0.0" pts"'}),
-        "text": None,
-    }
-
-    def kind(column: str) -> str:
-        if column == "month":
-            return "date"
-        if column in ("m", "break_even_month"):
-            return "int"
-        if column.endswith("roi_pct"):
-            return "pct"
-        if column == "bcr":
-            return "ratio"
-        if column.endswith("payback_months"):
-            return "months"
-        if column == "swing":
-            return "pts"
-        if column in ("quarter", "assumption", "case", "category"):
-            return "text"
-        return "eur"
-
-    def sheet(name: str, columns, rows, kinds) -> None:
-        ws = wb.add_worksheet(name)
-        for c, column in enumerate(columns):
-            ws.write_string(0, c, column, fmt["header"])
-            wide = kinds[c] in ("eur", "months")  # "1,069,147.91 EUR" needs room
-            ws.set_column(c, c, max(18 if wide else 12, min(len(column) + 2, 28)))
-        for r, row in enumerate(rows, start=1):
-            for c, column in enumerate(columns):
-                value, k = row.get(column), kinds[c]
-                if value is None:
-                    continue
-                if k == "date":
-                    ws.write_datetime(r, c, value, fmt["date"])
-                elif isinstance(value, bool):
-                    ws.write_boolean(r, c, value)
-                elif isinstance(value, (int, float)):
-                    ws.write_number(r, c, value, fmt[k] if k != "text" else None)
-                else:
-                    ws.write_string(r, c, safe_cell(str(value)))
-        ws.freeze_panes(1, 0)
-        if rows:
-            ws.autofilter(0, 0, len(rows), len(columns) - 1)
-
-    # Assumptions: numeric values as numbers (formatted by unit), text values (dates, codes) as text.
-    assumption_rows = []
-    for row in _roi_assumption_table(result):
-        numeric = row["unit"] not in ("date", "code", "boolean") and row["value"] is not None
-        assumption_rows.append({**row, "value": row["value"] if numeric else row["value_text"],
-                                "configured": row["configured"] if numeric else row["value_text"]})
-    unit_format = {"EUR": "eur", "EUR/hour": "eur", "EUR/error": "eur", "months": "number"}
-    ws_columns = ("name", "value", "configured", "unit", "source", "overridden", "explanation")
-    ws = wb.add_worksheet("Assumptions")
-    widths = {"name": 52, "value": 14, "configured": 14, "unit": 12, "source": 20, "overridden": 11,
-              "explanation": 100}
-    for c, column in enumerate(ws_columns):
-        ws.write_string(0, c, column, fmt["header"])
-        ws.set_column(c, c, widths[column])
-    for r, row in enumerate(assumption_rows, start=1):
-        for c, column in enumerate(ws_columns):
-            value = row[column]
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                ws.write_boolean(r, c, value)
-            elif isinstance(value, (int, float)):
-                ws.write_number(r, c, value, fmt[unit_format.get(row["unit"], "number")])
-            else:
-                ws.write_string(r, c, safe_cell(str(value)))
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, len(assumption_rows), len(ws_columns) - 1)
-
-    mcols = result["monthly_columns"]
-    sheet("Monthly", mcols, result["monthly"], [kind(c) for c in mcols])
-    qcols = result["quarterly_columns"]
-    sheet("Quarterly", qcols, result["quarterly"], [kind(c) for c in qcols])
-    scols = ("assumption", "case", "roi_pct", "npv", "swing")
-    sheet("Sensitivity", scols, result["sensitivity"], [kind(c) for c in scols])
-    pcols = ("category", "plan_eur", "actual_eur", "difference_eur")
-    sheet("Plan vs actual", pcols, result["stored"].plan_vs_actual, [kind(c) for c in pcols])
-    wb.close()
-    atomic_write_bytes(path, buffer.getvalue())  # an OSError: one line in _roi_export
+    data = workbook_bytes(result, _roi_assumption_table(result))
+    atomic_write_bytes(path, data)  # an OSError: one line in _roi_export
 
 
 @app.command()

@@ -286,6 +286,7 @@ class StoredRoi:
     assumption_rows: list[dict[str, Any]]  # marts.roi_assumptions in order
     plan_vs_actual: list[dict[str, Any]]
     currency: str = "EUR"
+    workbook_lines: Any = None  # kpi.roi_workbook.WorkbookLines, read for kpi roi --export FILE.xlsx
 
 
 def _rows(con: Any, query: str) -> list[dict[str, Any]]:

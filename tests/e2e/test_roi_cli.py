@@ -195,16 +195,20 @@ def test_export_xlsx_puts_the_assumptions_first(warehouse, tmp_path):
     result = kpi("roi", "--warehouse", warehouse, "--format", "json", "--attribution", "0.3", "--export", target)
     assert result.returncode == 0, result.stderr
     json.loads(result.stdout)  # stdout stays pure JSON; the "wrote" note goes to stderr
-    assert sheet_names(target) == ["Assumptions", "Monthly", "Quarterly", "Sensitivity", "Plan vs actual"]
+    assert sheet_names(target) == ["Assumptions", "Summary", "Monthly", "Quarterly", "Sensitivity", "Plan vs actual",
+                                   "Ledger", "Participant time", "Benefits"]  # tests/e2e/test_roi_workbook.py
     with zipfile.ZipFile(target) as z:
         first = z.read("xl/worksheets/sheet1.xml").decode()
         styles = z.read("xl/styles.xml").decode()
         strings = z.read("xl/sharedStrings.xml").decode()
-        monthly = z.read("xl/worksheets/sheet2.xml").decode()
+        monthly = z.read("xl/worksheets/sheet3.xml").decode()
+        ledger = z.read("xl/worksheets/sheet7.xml").decode()
     assert 'state="frozen"' in first and 'state="frozen"' in monthly  # header row frozen
     assert "<b/>" in styles  # bold header
     assert "benefits.attribution" in strings and "--attribution" in strings
-    assert re.search(r'<c r="C2" s="\d+"><v>[-0-9.]', monthly)  # numbers are numbers, not text
+    # numbers are numbers, not text: a formula with its value, and a ledger amount
+    assert re.search(r'<c r="C2" s="\d+"><f>[^<]+</f><v>[-0-9.]', monthly)
+    assert re.search(r'<c r="G2" s="\d+"><v>[-0-9.]', ledger)
 
 
 def test_export_csv_writes_the_monthly_table_and_the_assumptions_beside_it(warehouse, tmp_path):
