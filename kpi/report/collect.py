@@ -276,6 +276,8 @@ class RoiQuarter:
     npv: float
     discounted_payback_months: float | None
     year1_roi_pct: float | None
+    break_even_attribution: float | None
+    year1_break_even_attribution: float | None
 
 
 @dataclass(frozen=True)

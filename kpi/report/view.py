@@ -454,7 +454,29 @@ def roi_figures(d: ReportData) -> list[Figure]:
         Figure("Cumulative costs", fmt_eur(row.cum_costs), "fully loaded"),
         Figure("Cumulative benefits", fmt_eur(row.cum_benefits),
                f"gross {fmt_eur(row.cum_gross_benefits)} × attribution × confidence"),
+        Figure("Break-even attribution", break_even_attribution_text(row.break_even_attribution, row.roi_pct),
+               break_even_attribution_note(row)),
     ]
+
+
+def break_even_attribution_text(value: float | None, roi_pct: float | None) -> str:
+    """The attribution at which the ROI is 0: '0.42', 'none' (negative even at 1), or a dash."""
+    if value is not None:
+        return fmt_num(value, 2)
+    return "none" if roi_pct is not None else DASH
+
+
+def break_even_attribution_note(row: Any) -> str:
+    """What the break-even attribution means, in one line."""
+    if row.break_even_attribution is not None:
+        text = f"ROI stays positive as long as attribution ≥ {fmt_num(row.break_even_attribution, 2)}"
+    elif row.roi_pct is not None:
+        text = "ROI stays negative even at attribution 1"
+    else:
+        return "no ROI yet"
+    if row.year1_break_even_attribution is not None:
+        text += f"; year 1: ≥ {fmt_num(row.year1_break_even_attribution, 2)}"
+    return text + " (confidence and the rest as assumed)"
 
 
 @dataclass(frozen=True)
