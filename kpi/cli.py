@@ -246,8 +246,9 @@ _ROI_NOT_ADDED = ("estimate from tool interactions x benefits.time_saved_minutes
 @app.command()
 def roi(
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
-    attribution: float | None = typer.Option(
-        None, "--attribution", help="Use this attribution (0-1) instead of benefits.attribution."),
+    attribution: str | None = typer.Option(
+        None, "--attribution", help="Use this attribution (0-1) instead of benefits.attribution, or 'measured': "
+        "the estimate of marts.roi_attribution_estimate, its 95 % interval as the low/high scenarios."),
     confidence: float | None = typer.Option(
         None, "--confidence", help="Use this confidence (0-1) instead of benefits.confidence."),
     hourly_cost_scale: float | None = typer.Option(
@@ -259,17 +260,23 @@ def roi(
         None, "--export", help="Also write the tables to FILE.xlsx (one sheet each) or FILE.csv (monthly)."),
 ) -> None:
     """ROI, BCR, break-even, payback, NPV and year-1 ROI from the warehouse, with what-if overrides."""
-    overrides = _roi_overrides(attribution, confidence, hourly_cost_scale, cost_scale)
+    measured = _roi_measured(warehouse) if attribution == "measured" else None
+    attribution_value = measured["attribution"] if measured else _roi_number("--attribution", attribution)
+    overrides = _roi_overrides(attribution_value, confidence, hourly_cost_scale, cost_scale)
     if output_format not in _ROI_FORMATS:
         raise UserError(f"--format {output_format}: not a format; use one of {', '.join(_ROI_FORMATS)}")
     if export is not None and export.suffix.lower() not in (".xlsx", ".csv"):
         raise UserError(f"--export {export}: unknown file type; give a file name ending in .xlsx or .csv")
     xlsx = export is not None and export.suffix.lower() == ".xlsx"
-    result = _roi_compute(_roi_read(warehouse, workbook_lines=xlsx), overrides)
+    stored = _roi_read(warehouse, workbook_lines=xlsx)
+    if measured:  # the estimate's interval as the low and high scenarios
+        stored.scenarios.update(measured["scenarios"])
+    result = _roi_compute(stored, overrides)
     if output_format == "json":
         import json
 
-        typer.echo(json.dumps(_roi_json(result, warehouse), indent=2, default=_roi_json_default))
+        answer = _roi_json(result, warehouse) | ({"measured_attribution": measured["row"]} if measured else {})
+        typer.echo(json.dumps(answer, indent=2, default=_roi_json_default))
     elif output_format == "csv":
         import io
 
@@ -277,10 +284,53 @@ def roi(
         _roi_write_csv(buffer, result["monthly_columns"], result["monthly"])
         sys.stdout.write(buffer.getvalue())
     else:
-        typer.echo(_roi_text(result, warehouse))
+        typer.echo((measured["line"] + "\n" if measured else "") + _roi_text(result, warehouse))
     if export is not None:
         written = _roi_export(export, result)
         typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+def _roi_number(flag: str, text: str | None) -> float | None:
+    """A what-if flag given as text (--attribution also takes 'measured')."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UserError(f"{flag} {text}: not allowed; give a number between 0 and 1 (0.5 = half of the measured "
+                        "improvement is the training's), or measured (the estimate from the rollout)") from None
+
+
+def _roi_measured(warehouse: Path) -> dict:
+    """kpi roi --attribution measured: the stored estimate (minutes per case, docs/roi.md "Measured
+    attribution") as the attribution, capped to 0..1, its interval as the scenarios measured_low and
+    measured_high; one line naming why when there is none."""
+    from kpi.attribution import read_stored_estimate
+    from kpi.warehouse import open_warehouse
+
+    if not warehouse.exists():
+        raise UserError(f"{warehouse}: warehouse not found; run kpi run first "
+                        f"(kpi run --inputs DIR --config FILE --warehouse {warehouse})")
+    con = open_warehouse(warehouse, read_only=True)
+    try:
+        row = read_stored_estimate(con)
+    finally:
+        con.close()
+    if row is None:
+        raise UserError(f"--attribution measured: {warehouse} has no measured attribution "
+                        "(marts.roi_attribution_estimate); run kpi run with this release to estimate it")
+    if row["estimate"] is None:
+        raise UserError(f"--attribution measured: no estimate in {warehouse}: {row['note']}")
+    used = min(1.0, max(0.0, row["estimate"]))
+    scenarios = {}
+    if used > 0:
+        scenarios = {"measured_low": {"attribution": max(0.0, row["ci_low"]) / used, "benefits": 1.0, "costs": 1.0},
+                     "measured_high": {"attribution": min(1.0, row["ci_high"]) / used, "benefits": 1.0, "costs": 1.0}}
+    capped = "" if used == row["estimate"] else f"; used {used:g}: attribution lies in 0..1"
+    line = (f"Attribution measured from the rollout (minutes per case, {row['method']}): {row['estimate']:.2f}, "
+            f"95 % interval {row['ci_low']:.2f} to {row['ci_high']:.2f}{capped}; the interval is the "
+            "measured_low / measured_high scenario")
+    return {"attribution": used, "scenarios": scenarios, "row": row, "line": line}
 
 
 def _roi_overrides(attribution, confidence, hourly_cost_scale, cost_scale) -> dict[str, float]:

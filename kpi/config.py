@@ -543,6 +543,9 @@ class RatesConfig(_Section):
 class BenefitsConfig(_Section):
     attribution: Fraction = 0.5
     confidence: Fraction = 0.8
+    # measured attribution (kpi/attribution.py): a department counts as trained from the first month
+    # whose trained share reaches this
+    attribution_treatment_share: Fraction = 0.5
     include_training_time: StrictBool = True
     cost_per_error_eur: Annotated[
         dict[StrictStr, NonNegative],

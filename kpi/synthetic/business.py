@@ -17,6 +17,7 @@ from kpi.synthetic._common import (
     PRODUCTION,
     SALES,
     TARGET_GROUPS,
+    USER,
     add_months,
     day_number,
     fmt_num,
@@ -55,12 +56,27 @@ PROCESSES = (
 )
 SEASONALITY = (0.95, 1.0, 1.08, 1.0, 1.02, 1.05, 0.95, 0.75, 1.05, 1.08, 1.05, 0.80)  # Jan..Dec
 MINUTES_NOISE_SIGMA = 0.04
+# The secular trend common to every department (improvement that is not the training's): each
+# month from the first baseline month on, minutes per case and the error rate fall by this share.
+SECULAR_TREND = {"minutes_per_case": 0.004, "error_rate": 0.005}
 
 
 def trained_share(w: Workforce, prog: Programme, day: int) -> np.ndarray:
     """Per department: share of the employees employed on `day` whose first completed
     training is on or before `day`."""
     emp = w.employed_on(day)
+    out = np.zeros(6)
+    for d in range(6):
+        m = emp & (w.dept == d)
+        out[d] = float((prog.trained_on[m] <= day).mean()) if m.any() else 0.0
+    return out
+
+
+def process_share(w: Workforce, prog: Programme, day: int) -> np.ndarray:
+    """Per department: the trained share of its users (target group user) employed on `day`:
+    the people who handle the cases. Executives, managers and champions, trained in the first
+    30 days everywhere, do not move the process figures."""
+    emp = w.employed_on(day) & (w.tg == USER)
     out = np.zeros(6)
     for d in range(6):
         m = emp & (w.dept == d)
@@ -82,27 +98,39 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 # ---------------------------------------------------------------------- process metrics
-def process_metrics(rng, w: Workforce, prog: Programme, window_start: int, end: int):
-    """Rows (month, process, department, cases, handling_minutes, errors, csat) and the
-    per-month trained shares used."""
-    rows, shares = [], {}
-    for m in months_between(from_day(window_start), from_day(end)):
+def process_metrics(rng, w: Workforce, prog: Programme, window_start: int, end: int, training_effect: float = 1.0):
+    """Rows (month, process, department, cases, handling_minutes, errors, csat), the per-month
+    process shares used, and per row both potential outcomes (ground truth of the attribution):
+    `minutes0` / `errors0` are the same month without the training's effect (the same noise draw;
+    errors coupled: the errors training avoided are drawn among the cases without an error).
+    `training_effect` scales every effect of the trained share (0: only the secular trend)."""
+    rows, shares, potential = [], {}, []
+    for k, m in enumerate(months_between(from_day(window_start), from_day(end))):
         mid = day_number(m) + 14
-        share = trained_share(w, prog, mid)
+        share = process_share(w, prog, mid)
         fte = fte_on(w, mid)
         shares[month_label(m)] = share
+        trend_minutes = (1 - SECULAR_TREND["minutes_per_case"]) ** k
+        trend_errors = (1 - SECULAR_TREND["error_rate"]) ** k
         for spec in PROCESSES:
-            s = share[spec.dept]
+            s = share[spec.dept] * training_effect
             mean = spec.cases_per_fte * fte[spec.dept] * SEASONALITY[m.month - 1] * (1 + spec.volume_uplift * s)
             cases = int(rng.poisson(mean))
-            mpc = spec.minutes_per_case * (1 - spec.max_time_reduction * s)
-            mpc *= float(np.exp(rng.normal(0.0, MINUTES_NOISE_SIGMA)))
-            errors = int(rng.binomial(cases, spec.error_rate * (1 - spec.max_error_reduction * s)))
+            mpc0 = spec.minutes_per_case * trend_minutes * float(np.exp(rng.normal(0.0, MINUTES_NOISE_SIGMA)))
+            mpc = mpc0 * (1 - spec.max_time_reduction * s)
+            p0 = spec.error_rate * trend_errors
+            p1 = p0 * (1 - spec.max_error_reduction * s)
+            errors = int(rng.binomial(cases, p1))
+            avoided = int(rng.binomial(cases - errors, (p0 - p1) / (1 - p1))) if p0 > p1 else 0
             csat_noise = float(rng.normal(0.0, 0.05))
             csat = "" if spec.csat is None else fmt_num(spec.csat + 0.35 * s + csat_noise, 2)
+            minutes = fmt_num(cases * mpc, 1)
             rows.append([month_label(m), spec.process, DEPARTMENTS[spec.dept], str(cases),
-                         fmt_num(cases * mpc, 1), str(errors), csat])
-    return rows, shares
+                         minutes, str(errors), csat])
+            potential.append({"month": month_label(m), "process": spec.process, "department": spec.dept,
+                              "cases": cases, "minutes": float(minutes), "minutes0": cases * mpc0,
+                              "errors": errors, "errors0": errors + avoided})
+    return rows, shares, potential
 
 
 # ---------------------------------------------------------------------- use cases

@@ -228,12 +228,13 @@ def _where_we_stand(w, prog, start_n: int) -> dict:
                                                            if users_on_due.any() else 0.0),
             "designed_missed": [BASICS_MILESTONE],
             "designed_missed_reason": (
-                f"{BASICS_MILESTONE!r} (default config: target 0.8 of the users by day 60): the first basics "
-                f"waves (days {first_basics['first_session_day']}-{first_basics['last_day']}) invite only "
-                "basics_coverage of each department's users at the start (basics_invited_share_of_users_at_start "
-                "in all) and about 5 % of them drop out, so "
-                "basics_share_of_users_employed_on_day_60 stays below 0.8; the quarterly catch-up waves "
-                "(month 5 on) pick up some of the rest and lift the share above 0.8 months late"),
+                f"{BASICS_MILESTONE!r} (default config: target 0.8 of the users by day 60): the basics waves "
+                "are staggered by department (programme.BASICS_WAVE_MONTH; attribution_design.treatment_months), "
+                f"the first (days {first_basics['first_session_day']}-{first_basics['last_day']}) trains only the "
+                "first departments, each wave invites only basics_coverage of its department's users at the start "
+                "(basics_invited_share_of_users_at_start in all) and about 5 % of them drop out, so "
+                "basics_share_of_users_employed_on_day_60 stays below 0.8; the later departments' waves and the "
+                "quarterly catch-up waves (month 5 on) lift the share above 0.8 months late"),
             "others": (
                 "the other default milestones are designed to be met by their due dates; the two with target "
                 "1.0 (executives and managers briefed, champions through train-the-trainer) only when nobody "
@@ -244,9 +245,11 @@ def _where_we_stand(w, prog, start_n: int) -> dict:
 
 def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed: int = 42,
                      start: date = date(2025, 1, 1), baseline_months: int = 3,
-                     name: str = "Demo Maschinenbau GmbH") -> dict:
+                     name: str = "Demo Maschinenbau GmbH", training_effect: float = 1.0) -> dict:
     """Write a synthetic company's inputs (every supported format), its config.yaml and
     ground_truth.json into out_dir. Deterministic: the same arguments give the same bytes.
+    ``training_effect`` scales the training's effect on the business processes (0: the process
+    figures move only with the secular trend; for tests of the measured attribution).
     Returns a summary with the files written and their row counts."""
     _check_args(employees, months, seed, baseline_months)
     out = Path(out_dir)
@@ -292,7 +295,8 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
     files.update(sim.run(out))
 
     # business, finance, surveys
-    pm_rows, shares = business.process_metrics(rng_process, w, prog, window_start, end)
+    pm_rows, shares, potential = business.process_metrics(rng_process, w, prog, window_start, end,
+                                                          training_effect=training_effect)
     files["business/process_metrics.csv"] = write_csv(
         out / "business/process_metrics.csv",
         ["month", "process", "department", "cases", "handling_minutes", "errors", "csat"], pm_rows)
@@ -319,6 +323,7 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
 
     truth = _ground_truth(seed, employees, months, start, baseline_months, name, w, prog, model,
                           window_start, start_n, end, shares, plan, rates)
+    truth.update(_attribution_truth(w, prog, window_start, start_n, end, potential, training_effect))
     truth.update(course_feedback=feedback_truth, licenses=licence_truth, skill_model=feedback_licences.skill_model())
     (out / "ground_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8", newline="\n")
@@ -331,6 +336,84 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
         "window": [iso(window_start), iso(end)],
         "files": dict(sorted(files.items())),
         "total_rows": int(sum(v for k, v in files.items() if k not in ("config.yaml", "ground_truth.json"))),
+    }
+
+
+ATTRIBUTION_TREATMENT_SHARE = 0.5  # kpi.config's default benefits.attribution_treatment_share
+ATTRIBUTION_MIN_CONTROLS = 2      # months with fewer series not yet trained end the comparison
+
+
+def _attribution_truth(w, prog, window_start: int, start_n: int, end: int, potential: list[dict],
+                       training_effect: float) -> dict:
+    """ground_truth.json "causal_share" and "attribution_design": the share of the measured
+    improvement that the training caused, over the series-months the estimator compares
+    (docs/roi.md "Measured attribution"), from both potential outcomes of every row.
+
+    A department is treated from the first month whose trained share (all its employees employed
+    on the month's last day) reaches ATTRIBUTION_TREATMENT_SHARE. Months run from the first
+    baseline month to the last month in which at least ATTRIBUTION_MIN_CONTROLS series (process,
+    department) are not yet treated; the cells are the treated months of the series treated after
+    the first month. Per outcome: Σ (Y0 − Y) / B over the cells divided by Σ (1 − Y / B), Y the
+    month's minutes per case (error rate), Y0 the same without the training, B the series'
+    baseline (Σ over the baseline months, case-weighted, as the ROI's)."""
+    months = business.months_between(from_day(window_start), from_day(end))
+    labels = [f"{m.year:04d}-{m.month:02d}" for m in months]
+    start_label = iso(start_n)[:7]
+    treated: dict[int, int | None] = {}
+    for d in range(len(DEPARTMENTS)):
+        treated[d] = None
+        for t, m in enumerate(months):
+            day = day_number(month_end(m))
+            staff = w.employed_on(day) & (w.dept == d)
+            if staff.any() and float((prog.trained_on[staff] <= day).mean()) >= ATTRIBUTION_TREATMENT_SHARE:
+                treated[d] = t
+                break
+    series = sorted({(r["process"], r["department"]) for r in potential})
+    cell = {(r["process"], r["department"], labels.index(r["month"])): r for r in potential}
+    first_of = {s: treated[s[1]] for s in series}
+    untreated = [sum(1 for s in series if first_of[s] is None or first_of[s] > t) for t in range(len(months))]
+    last = max((t for t, n in enumerate(untreated) if n >= ATTRIBUTION_MIN_CONTROLS), default=None)
+    shares: dict[str, float | None] = {}
+    n_cells = 0
+    for outcome, y1, y0 in (("minutes_per_case", "minutes", "minutes0"), ("error_rate", "errors", "errors0")):
+        causal = measured = 0.0
+        n_cells = 0
+        for s in series:
+            base = [cell[(*s, t)] for t, lbl in enumerate(labels) if lbl < start_label and (*s, t) in cell]
+            cases = sum(r["cases"] for r in base)
+            if not cases or first_of[s] is None or last is None or first_of[s] == 0:
+                continue
+            b = sum(r[y1] for r in base) / cases
+            for t in range(first_of[s], last + 1):
+                r = cell.get((*s, t))
+                if r is None or not r["cases"] or not b:
+                    continue
+                causal += (r[y0] - r[y1]) / r["cases"] / b
+                measured += 1 - r[y1] / r["cases"] / b
+                n_cells += 1
+        shares[outcome] = _r(causal / measured) if n_cells and measured > 0 else None
+    return {
+        "causal_share": shares,
+        "attribution_design": {
+            "treatment_share": ATTRIBUTION_TREATMENT_SHARE,
+            "treatment_months": {DEPARTMENTS[d]: None if t is None else labels[t] for d, t in treated.items()},
+            "compared_months": None if last is None else [labels[0], labels[last]],
+            "cells": n_cells,
+            "series": [f"{p} / {DEPARTMENTS[d]}" for p, d in series],
+            "training_effect": training_effect,
+            "secular_trend_per_month": dict(business.SECULAR_TREND),
+            "definition": (
+                "a department is treated from the first month whose trained share (its employees employed on "
+                "the month's last day, first completed training on or before it) reaches treatment_share; the "
+                "compared months run from the first baseline month to the last month with at least "
+                f"{ATTRIBUTION_MIN_CONTROLS} series (process, department) not yet treated; the cells are the "
+                "treated months of the series treated after the first month. causal_share = Σ (Y0 - Y) / B "
+                "over the cells / Σ (1 - Y / B), Y the month's minutes per case (error rate), Y0 the same month "
+                "without the training (the same noise draw), B the series' case-weighted baseline"),
+            "process_share": (
+                "the process figures move with the trained share of the department's users (target group "
+                "user, employed on the 15th): the people who handle the cases"),
+        },
     }
 
 
@@ -352,7 +435,8 @@ def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog
             "csat_baseline": spec.csat,
             "cost_per_error_eur": spec.cost_per_error_eur,
         }
-    share_by_dept = {DEPARTMENTS[d]: {m: _r(s[d]) for m, s in sorted(shares.items())} for d in range(6)}
+    dept_shares = {m: business.trained_share(w, prog, day_number(date.fromisoformat(f"{m}-15"))) for m in shares}
+    share_by_dept = {DEPARTMENTS[d]: {m: _r(s[d]) for m, s in sorted(dept_shares.items())} for d in range(6)}
     trained_n = int((prog.trained_on <= end).sum())
     return {
         "seed": seed,
@@ -410,10 +494,15 @@ def _ground_truth(seed, employees, months, start, baseline_months, name, w, prog
         },
         "claude_pilot_size": int((prog.claude_from < NEVER).sum()),
         "processes": procs,
-        "process_model": "minutes_per_case = baseline * (1 - max_time_reduction * share) * lognormal(0, 0.04); "
-                         "error_rate = baseline * (1 - max_error_reduction * share); "
-                         "share = trained share of the department on the 15th of the month",
+        "process_model": "minutes_per_case = baseline * trend_minutes^k * (1 - max_time_reduction * share) "
+                         "* lognormal(0, 0.04); error_rate = baseline * trend_errors^k * (1 - max_error_reduction "
+                         "* share); k = months since the first baseline month, trend = 1 - secular_trend_per_month; "
+                         "share = trained share of the department's users (target group user) on the 15th of the "
+                         "month (process_share_by_department_month)",
+        "secular_trend_per_month": dict(business.SECULAR_TREND),
         "trained_share_by_department_month": share_by_dept,
+        "process_share_by_department_month": {DEPARTMENTS[d]: {m: _r(s[d]) for m, s in sorted(shares.items())}
+                                              for d in range(6)},
         "budget": {"budget_per_employee_eur": business.BUDGET_PER_EMPLOYEE, "split": business.BUDGET_SPLIT,
                    "plan_headcount": employees, **plan},
         "survey": {

@@ -13,6 +13,7 @@ from kpi.synthetic._common import (
     DEPT_CODE,
     ENGINEERING,
     FINANCE,
+    HR_ADMIN,
     MANAGEMENT,
     MANAGER,
     NEVER,
@@ -35,6 +36,10 @@ FORMAT_HOURS = {  # participant hours of one completed enrolment
     "elearning": (3.0,),
     "hackathon": (8.0,),
 }
+# The departments' basics waves are staggered (issue 15: the rollout is the experiment that measures
+# attribution): each department's wave runs in the first two weeks of programme month 1 + k, its
+# use-case workshops in the second half of that month. ground_truth.json "attribution_design".
+BASICS_WAVE_MONTH = {SALES: 1, MANAGEMENT: 1, PRODUCTION: 2, ENGINEERING: 5, FINANCE: 8, HR_ADMIN: 8}
 BASICS_COVERAGE = {PRODUCTION: 0.78}  # share of the broad base reached by the first waves
 BASICS_COVERAGE_DEFAULT = 0.92
 USECASE_SHARE = {PRODUCTION: 0.50, ENGINEERING: 0.70}
@@ -73,6 +78,11 @@ def workdays(a: int, b: int, two_day: bool = False) -> np.ndarray:
     days = np.arange(a, b + 1)
     wd = (days + 3) % 7
     return days[wd <= (3 if two_day else 4)]
+
+
+def basics_wave_days(start_date) -> np.ndarray:
+    """Per department: the first day of the month of its basics wave (BASICS_WAVE_MONTH)."""
+    return np.array([day_number(add_months(start_date, BASICS_WAVE_MONTH[d])) for d in range(6)], dtype=np.int64)
 
 
 class _Builder:
@@ -142,14 +152,16 @@ def build_programme(rng: np.random.Generator, w: Workforce, start: int, end: int
     b.sessions(champs, "train_the_trainer", "TTT", workdays(start + 7, start + 24, True), 10,
                length=2, drop_p=0.03)
 
-    # days 31-60: basics and use-case workshops for the broad base, in waves per department
+    # the basics and use-case workshops for the broad base: one wave per department, staggered
+    # over the months (BASICS_WAVE_MONTH); the first waves fall in days 31-60
+    wave_day = basics_wave_days(start_date)
     basics_done = np.zeros(n, dtype=bool)
     for d in range(6):
         base = np.flatnonzero(at_start & (tg == USER) & (dept == d))
         cov = BASICS_COVERAGE.get(d, BASICS_COVERAGE_DEFAULT)
         base = base[rng.random(len(base)) < cov]
         before = len(b.rows)
-        b.sessions(base, "basics_workshop", "BASICS", workdays(start + 30, start + 43), 14,
+        b.sessions(base, "basics_workshop", "BASICS", workdays(wave_day[d] + 2, wave_day[d] + 13), 14,
                    drop_p=0.05, dept=d)
         for r in b.rows[before:]:
             if r[5] == "completed":
@@ -162,12 +174,13 @@ def build_programme(rng: np.random.Generator, w: Workforce, start: int, end: int
         mgrs = mgrs[rng.random(len(mgrs)) < 0.5]
         people = np.sort(np.concatenate([cand, mgrs]))
         b.sessions(people, "usecase_workshop", f"USECASE-{DEPT_CODE[d]}",
-                   workdays(start + 44, start + 59), 12, drop_p=0.04, dept=d,
+                   workdays(wave_day[d] + 14, wave_day[d] + 29), 12, drop_p=0.04, dept=d,
                    hours=USECASE_HOURS.get(d, 6.0))
 
-    # days 61-90: prompt masterclass for key users (champions and some power users)
+    # days 61-90: prompt masterclass for key users (champions, and some power users of the
+    # departments whose basics wave came before day 61)
     share = np.array([POWER_USER_SHARE.get(int(d), POWER_USER_SHARE_DEFAULT) for d in dept])
-    power = basics_done & (rng.random(n) < share)
+    power = basics_done & (rng.random(n) < share) & (wave_day[dept] + 13 < start + 60)
     key_users = np.flatnonzero((at_start & (tg == CHAMPION)) | power)
     b.sessions(key_users, "prompt_masterclass", "MASTER", workdays(start + 60, start + 85, True), 12,
                length=2, drop_p=0.04)
@@ -179,9 +192,9 @@ def build_programme(rng: np.random.Generator, w: Workforce, start: int, end: int
                 done[r[0]] = True
         return done
 
-    # new hires: e-learning in their first weeks
+    # new hires: e-learning in their first weeks, once their department's basics wave has begun
     hires = np.flatnonzero(w.hire >= start)
-    el_start = w.hire[hires] + rng.integers(3, 30, len(hires))
+    el_start = np.maximum(w.hire[hires] + rng.integers(3, 30, len(hires)), wave_day[dept[hires]] + 2)
     el_len = rng.integers(7, 36, len(hires))
     el_fate = rng.random(len(hires))
     for p, s0, ln, fate in zip(hires, el_start, el_len, el_fate):
@@ -207,12 +220,13 @@ def build_programme(rng: np.random.Generator, w: Workforce, start: int, end: int
         hack = np.flatnonzero(master_done & ((tg == CHAMPION) | (rng.random(n) < 0.35)))
         b.sessions(hack, "hackathon", "HACK", np.array([hday]), max(1, len(hack)), drop_p=0.05)
 
-    # quarterly catch-up waves (2nd month of each later quarter) for hires and the missed
+    # quarterly catch-up waves (2nd month of each later quarter) for hires and the missed, in the
+    # departments whose basics wave has been
     for k in range(4, months, 3):
         wave0 = day_number(add_months(start_date, k))
         days = workdays(wave0 + 2, wave0 + 20)
         done = completed_any()
-        emp = w.employed_on(wave0) & (w.hire <= wave0 - 21) & ~done
+        emp = w.employed_on(wave0) & (w.hire <= wave0 - 21) & ~done & (wave_day[dept] + 2 <= wave0)
         new = w.hire >= start
         p = np.where(new, 0.85, 0.25)
         pick = emp & (rng.random(n) < p)

@@ -393,10 +393,13 @@ def test_process_metrics_follow_the_injected_truth(company):
     truth = json.loads((root / "ground_truth.json").read_text())
     rows = _read_csv(root / "business/process_metrics.csv")
     assert {r["month"] for r in rows} == {f"2024-{m}" for m in (10, 11, 12)} | {f"2025-{m:02d}" for m in range(1, 13)}
+    months = sorted({r["month"] for r in rows})
+    trend = 1 - truth["secular_trend_per_month"]["minutes_per_case"]
     for r in rows:
         spec = truth["processes"][r["process"]][r["department"]]
-        share = truth["trained_share_by_department_month"][r["department"]][r["month"]]
-        expected = spec["baseline_minutes_per_case"] * (1 - spec["max_time_reduction"] * share)
+        share = truth["process_share_by_department_month"][r["department"]][r["month"]]
+        expected = (spec["baseline_minutes_per_case"] * trend ** months.index(r["month"])
+                    * (1 - spec["max_time_reduction"] * share))
         per_case = float(r["handling_minutes"]) / int(r["cases"])
         assert abs(per_case / expected - 1) < 0.2
         assert 0 <= int(r["errors"]) <= int(r["cases"])

@@ -1,14 +1,16 @@
 """ROI assets (group `roi`): docs/metrics.md §5 from the staging tables.
 
 Thin: one multi-asset opens the warehouse and calls kpi.roi_marts.build_roi_tables,
-kpi.rollout.build_rollout (marts.rollout_milestones) and kpi.benchmarks.build_benchmarks
-(marts.roi_benchmarks) inside one transaction (every table is replaced together or not at all).
+kpi.rollout.build_rollout (marts.rollout_milestones), kpi.benchmarks.build_benchmarks
+(marts.roi_benchmarks) and kpi.attribution.build_attribution (the measured attribution) inside
+one transaction (every table is replaced together or not at all).
 Unpartitioned: the series runs from the programme start to the horizon, whichever quarter is
 being built.
 """
 
 import dagster as dg
 
+from kpi.attribution import ESTIMATE_TABLE, EVENT_STUDY_TABLE
 from kpi.benchmarks import BENCHMARK_TABLE
 from kpi.roi_marts import ROI_TABLES
 from kpi.roi_segments import SEGMENT_TABLE, USE_CASE_TABLE
@@ -27,11 +29,14 @@ ROLLOUT_MILESTONES = dg.AssetKey(["marts", "rollout_milestones"])
 ROI_BENCHMARKS = dg.AssetKey(["marts", "roi_benchmarks"])
 ROI_BY_SEGMENT = dg.AssetKey(["marts", "roi_by_segment"])
 ROI_USE_CASES = dg.AssetKey(["marts", "roi_use_cases"])
+ATTRIBUTION_ESTIMATE = dg.AssetKey(["marts", "roi_attribution_estimate"])
+ATTRIBUTION_EVENT_STUDY = dg.AssetKey(["marts", "roi_attribution_event_study"])
 MILESTONE_MISSED = dg.AssetCheckSpec("milestone_missed_alert", asset=ROLLOUT_MILESTONES, blocking=False,
                                      description="A milestone of the 90-day rollout was missed (rollout: config).")
 
 _INPUTS = [COSTS, TRAININGS, PROCESS_METRICS, EMPLOYEES, USAGE_MATCHED]
 _ROLLOUT_INPUTS = [EMPLOYEES, TRAININGS, USE_CASES, COSTS, USAGE_MATCHED]
+_ATTRIBUTION_INPUTS = [PROCESS_METRICS, EMPLOYEES, TRAININGS]
 
 
 
@@ -45,7 +50,9 @@ def _number(value):
            table_asset_spec(ROLLOUT_TABLE, GROUP, deps=_ROLLOUT_INPUTS),
            table_asset_spec(BENCHMARK_TABLE, GROUP, deps=[dg.AssetKey(["marts", "kpi_business"]), ROI_QUARTERLY]),
            table_asset_spec(SEGMENT_TABLE, GROUP, deps=_INPUTS),
-           table_asset_spec(USE_CASE_TABLE, GROUP, deps=[USE_CASES, EMPLOYEES])],
+           table_asset_spec(USE_CASE_TABLE, GROUP, deps=[USE_CASES, EMPLOYEES]),
+           table_asset_spec(ESTIMATE_TABLE, GROUP, deps=_ATTRIBUTION_INPUTS),
+           table_asset_spec(EVENT_STUDY_TABLE, GROUP, deps=_ATTRIBUTION_INPUTS)],
     check_specs=[MILESTONE_MISSED],
     name="roi",
 )
@@ -53,6 +60,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
     """Replace every ROI table, the rollout milestones (kpi.rollout) and the benchmarks
     (kpi.benchmarks) from staging and the KPI marts with the configured assumptions."""
     from kpi.alerts import milestone_alerts
+    from kpi.attribution import build_attribution
     from kpi.benchmarks import build_benchmarks
     from kpi.roi_marts import build_roi_tables
     from kpi.roi_segments import build_segments, build_use_cases
@@ -67,6 +75,7 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
             built.counts[BENCHMARK_TABLE] = build_benchmarks(con, built.summary)
             built.counts[SEGMENT_TABLE] = build_segments(con, cfg, built.summary.assumptions)
             built.counts[USE_CASE_TABLE] = build_use_cases(con, cfg)
+            built.counts.update(build_attribution(con, cfg))  # marts.roi_attribution_*
             statuses = dict(con.execute(f"SELECT status, count(*) FROM {ROLLOUT_TABLE} GROUP BY status").fetchall())
             con.execute("COMMIT")
             missed = milestone_alerts(con)
@@ -87,7 +96,8 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
         "confidence": s.assumptions.confidence,
     }
     for asset_key in (ROI_MONTHLY, ROI_QUARTERLY, ROI_SENSITIVITY, BUDGET_PLAN_VS_ACTUAL, ROI_ASSUMPTIONS,
-                      ROLLOUT_MILESTONES, ROI_BENCHMARKS, ROI_BY_SEGMENT, ROI_USE_CASES):
+                      ROLLOUT_MILESTONES, ROI_BENCHMARKS, ROI_BY_SEGMENT, ROI_USE_CASES,
+                      ATTRIBUTION_ESTIMATE, ATTRIBUTION_EVENT_STUDY):
         table = ".".join(asset_key.path)
         metadata = {"dagster/row_count": int(built.counts.get(table, 0))}
         if asset_key == ROI_QUARTERLY:
