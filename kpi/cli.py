@@ -258,6 +258,8 @@ def roi(
     output_format: str = typer.Option("table", "--format", help="table, json or csv (the monthly table)."),
     export: Path | None = typer.Option(
         None, "--export", help="Also write the tables to FILE.xlsx (one sheet each) or FILE.csv (monthly)."),
+    by: str | None = typer.Option(
+        None, "--by", help="department or process: the ROI of each (marts.roi_by_segment), as built by kpi run."),
 ) -> None:
     """ROI, BCR, break-even, payback, NPV and year-1 ROI from the warehouse, with what-if overrides."""
     measured = _roi_measured(warehouse) if attribution == "measured" else None
@@ -265,6 +267,9 @@ def roi(
     overrides = _roi_overrides(attribution_value, confidence, hourly_cost_scale, cost_scale)
     if output_format not in _ROI_FORMATS:
         raise UserError(f"--format {output_format}: not a format; use one of {', '.join(_ROI_FORMATS)}")
+    if by is not None:
+        _roi_by(warehouse, by, overrides, output_format, export)
+        return
     if export is not None and export.suffix.lower() not in (".xlsx", ".csv"):
         raise UserError(f"--export {export}: unknown file type; give a file name ending in .xlsx or .csv")
     xlsx = export is not None and export.suffix.lower() == ".xlsx"
@@ -288,6 +293,33 @@ def roi(
     if export is not None:
         written = _roi_export(export, result)
         typer.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
+
+
+def _roi_by(warehouse: Path, by: str, overrides: dict[str, float], output_format: str, export: Path | None) -> None:
+    """kpi roi --by department|process: the stored segment rows (what-ifs need a kpi run)."""
+    from kpi.roi_segments import segments_text, stored_segments
+
+    if by not in ("department", "process"):
+        raise UserError(f"--by {by}: not allowed; give department or process")
+    if overrides or export is not None:
+        given = ", ".join([*(f"--{k.replace('_', '-')}" for k in overrides), *(["--export"] if export else [])])
+        raise UserError(f"--by shows the ROI per {by} as kpi run built it, with the configured assumptions; leave "
+                        f"out {given} (or change the config and run kpi run again)")
+    if not warehouse.exists():
+        raise UserError(f"{warehouse}: warehouse not found; run kpi run first")
+    rows = stored_segments(warehouse, by)
+    if output_format == "json":
+        import json
+
+        typer.echo(json.dumps({"warehouse": str(warehouse), "by": by, "segments": rows}, indent=2, default=str))
+    elif output_format == "csv":
+        import io
+
+        buffer = io.StringIO()
+        _roi_write_csv(buffer, list(rows[0]) if rows else [], rows)
+        sys.stdout.write(buffer.getvalue())
+    else:
+        typer.echo(segments_text(rows, by))
 
 
 def _roi_number(flag: str, text: str | None) -> float | None:
@@ -616,16 +648,26 @@ def report(
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
     quarter: str = typer.Option(..., "--quarter", help="The quarter to review (YYYY-Qn)."),
     out: Path = typer.Option(..., "--out", help="Folder for report-<quarter>.html and charts/ (PNG, SVG)."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also print it to report-<quarter>.pdf (A4; needs Chromium)."),
 ) -> None:
     """The quarterly review report: one self-contained HTML file (opens offline) plus charts for slides."""
     from kpi.report import build_report
     from kpi.warehouse import open_warehouse
 
     _log_beside(warehouse)
+    if pdf:
+        from kpi.report.pdf import INSTALL_HINT, chromium
+
+        if chromium() is None:  # before any work: one line saying how to get it
+            raise UserError(INSTALL_HINT)
     open_warehouse(warehouse, read_only=True).close()  # busy, a folder, not DuckDB: one line naming the file
     path = build_report(warehouse, quarter.strip(), out)
     typer.echo(f"Report: {path}")
     typer.echo(f"Charts: {path.parent / 'charts'} (PNG and SVG)")
+    if pdf:
+        from kpi.report.pdf import write_pdf
+
+        typer.echo(f"PDF: {write_pdf(path, path.with_suffix('.pdf'))}")
 
 
 @app.command()

@@ -218,8 +218,13 @@ def _refuse_pseudonyms(con, present: set[str], catalog) -> None:
              for table, column in pseudonym_sources(catalog) if table in present]
     if not parts:
         return
+    # only values shaped like a pseudonym: a column that may hold one (a quarantined value) also
+    # holds raw values such as "3", which a count elsewhere may equal by chance
+    from kpi.privacy import PSEUDONYM_PREFIX
+
     con.execute("CREATE OR REPLACE TEMP TABLE warehouse_pseudonyms AS SELECT DISTINCT v FROM ("
-                + " UNION ALL ".join(parts) + ")")
+                + " UNION ALL ".join(parts) + ") WHERE starts_with(v, $prefix) AND length(v) > length($prefix) + 8",
+                {"prefix": PSEUDONYM_PREFIX})
     columns = con.sql(
         "SELECT table_schema, table_name, column_name FROM information_schema.columns "
         "WHERE table_catalog = current_database() AND data_type LIKE 'VARCHAR%'").fetchall()

@@ -80,8 +80,10 @@ def test_holds_the_marts_snapshots_roi_and_audit_counts_and_no_person_level_tabl
                      "marts.budget_plan_vs_actual", "marts.kpi_business", "marts.kpi_champions", "marts.kpi_cohorts",
                      "marts.kpi_competence", "marts.kpi_culture", "marts.kpi_learning", "marts.kpi_licences",
                      "marts.kpi_maturity", "marts.kpi_retention", "marts.kpi_snapshots", "marts.kpi_targets",
-                     "marts.kpi_training", "marts.kpi_usage", "marts.roi_assumptions", "marts.roi_benchmarks",
-                     "marts.roi_monthly", "marts.roi_quarterly", "marts.roi_sensitivity", "marts.rollout_milestones"]
+                     "marts.kpi_training", "marts.kpi_usage", "marts.roi_assumptions",
+                     "marts.roi_attribution_estimate", "marts.roi_attribution_event_study", "marts.roi_benchmarks",
+                     "marts.roi_by_segment", "marts.roi_monthly", "marts.roi_quarterly", "marts.roi_sensitivity",
+                     "marts.roi_use_cases", "marts.rollout_milestones"]
     person_level = {t.name for t in load().tables.values() if t.person_level}
     assert person_level >= {"staging.employees", "staging.usage_activity", "intermediate.usage_activity"}
     assert not person_level & set(names)

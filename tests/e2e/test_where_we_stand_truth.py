@@ -267,12 +267,20 @@ def _designed_company_path() -> list[int]:
 
 
 def test_company_maturity_path_is_the_designed_one(maturity):
-    """The company's level per quarter: derived from the raw files, every quarter's level is
-    decided, equals the designed path [1, 2, 3, 3, ...] and is what marts.kpi_maturity shows."""
+    """The company's level per quarter: derived from the raw files, every quarter allows the
+    designed level of the path [1, 2, 3, 3, ...], and marts.kpi_maturity shows that path.
+
+    With the departments trained in waves (ground truth `attribution_design`), the company's
+    regular-user rate of the first quarter at level 3 is expected at about 0.53 against the
+    threshold 0.50, within the sampling tolerance: from the raw files that one quarter may be 2
+    or 3 (undecided). Every other quarter is decided."""
     derived = [maturity[(q, "all")][0] for q in QUARTERS]
     designed = _designed_company_path()
     assert designed[:3] == [1, 2, 3] and set(designed[3:]) == {3}
-    assert derived == [{level} for level in designed], [(q, maturity[(q, "all")][1]) for q in QUARTERS]
+    assert all(level in allowed for level, allowed in zip(designed, derived)), [
+        (q, maturity[(q, "all")][1]) for q in QUARTERS]
+    undecided = [q for q, allowed in zip(QUARTERS, derived) if len(allowed) > 1]
+    assert undecided in ([], [TRUTH["maturity_design"]["level_3_from_quarter"]]), undecided
     assert [maturity[(q, "all")][2] for q in QUARTERS] == designed
 
 

@@ -143,7 +143,8 @@ def test_roi_assets_form_the_roi_group_downstream_of_staging():
     roi_keys = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).group_name == "roi"}
     assert roi_keys == {"marts/roi_monthly", "marts/roi_quarterly", "marts/roi_sensitivity",
                         "marts/budget_plan_vs_actual", "marts/roi_assumptions", "marts/rollout_milestones",
-                        "marts/roi_benchmarks"}
+                        "marts/roi_benchmarks", "marts/roi_by_segment", "marts/roi_use_cases",
+                        "marts/roi_attribution_estimate", "marts/roi_attribution_event_study"}
     parents = {p.to_user_string() for p in graph.get(next(k for k in graph.get_all_asset_keys()
                                                           if k.to_user_string() == "marts/roi_monthly")).parent_keys}
     assert parents == {"staging/costs", "staging/trainings", "staging/process_metrics", "staging/employees",

@@ -90,8 +90,8 @@ def test_docs_metrics_defines_every_figure_of_every_mart():
     sections = _doc_sections()
     kpi_and_roi = [t for t in load().in_schema("marts") if t.figures]
     # the twelve KPI marts, the four ROI tables with figures, rollout_milestones, roi_benchmarks, roi_by_segment,
-    # roi_use_cases
-    assert len(kpi_and_roi) == 20
+    # roi_use_cases, roi_attribution_estimate and roi_attribution_event_study
+    assert len(kpi_and_roi) == 22
     for spec in kpi_and_roi:
         assert spec.name in sections, f"docs/metrics.md has no section naming {spec.name}"
         body = sections[spec.name]
