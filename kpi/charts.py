@@ -320,6 +320,29 @@ def roi_cumulative(frame: pl.DataFrame, break_even: pl.DataFrame | None, status:
     return style(chart, "Cumulative costs vs benefits", status)
 
 
+def event_study(frame: pl.DataFrame) -> Any:
+    """The training's effect on one outcome by months relative to each department's training,
+    with its 95 % interval: flat before 0 (parallel trends), falling after it. Columns:
+    relative_month, effect, ci_low, ci_high, n_series (shares of the baseline level)."""
+    alt = _alt()
+    x = alt.X("relative_month:Q", title="Months relative to the department's training (0 = its month)",
+              axis=alt.Axis(tickMinStep=1, format="d"))
+    band = alt.Chart(frame).transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.2, color=OKABE_ITO[0]).encode(
+        x=x, y=alt.Y("ci_low:Q", title="Effect (share of the baseline level)", axis=alt.Axis(format="+.0%")),
+        y2="ci_high:Q")
+    line = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=30), color=OKABE_ITO[0], strokeWidth=2.5).encode(
+        x=x, y="effect:Q",
+        tooltip=[alt.Tooltip("relative_month:Q", title="Month"), alt.Tooltip("effect:Q", title="Effect", format="+.1%"),
+                 alt.Tooltip("ci_low:Q", title="95 % low", format="+.1%"),
+                 alt.Tooltip("ci_high:Q", title="95 % high", format="+.1%"),
+                 alt.Tooltip("n_series:Q", title="Series")])
+    zero = alt.Chart(frame).mark_rule(color="#888", strokeDash=[4, 3]).encode(y=alt.datum(0))
+    chart = alt.layer(band, line, zero).properties(width=HALF_WIDTH * 2, height=HEIGHT)
+    return style(chart, "Is it the training? Minutes per case around each department's training",
+                 "Difference from what the common trend alone predicts, as a share of the baseline; shaded: 95 % "
+                 "interval")
+
+
 def tornado(frame: pl.DataFrame, base_roi: float) -> Any:
     """ROI at horizon when one assumption moves −20 % / +20 %, bars around the base ROI, sorted
     by swing (largest on top). Columns: assumption (label), case ("−20 %"/"+20 %"), roi_pct,

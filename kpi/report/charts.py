@@ -141,6 +141,13 @@ def build_charts(d: ReportData) -> list[ChartOut]:
                                         "label": f"Break-even: month {row.break_even_month} ({month:%b %Y})"}])
         out.append(ChartOut("roi_cumulative", _spec(charts.roi_cumulative(monthly.drop("m"), break_even,
                                                                           roi_status(d)))))
+    study = r.event_study
+    study = study.filter(pl.col("outcome") == "minutes_per_case") if study is not None else None
+    if study is not None and study.height:
+        out.append(ChartOut("roi_event_study", _spec(charts.event_study(study)),
+                            "Before 0 the line should stay near zero (no effect before the training: the trends "
+                            "were parallel); after 0 it shows the training's effect, over fewer departments the "
+                            "further out it goes."))
     sens = [s for s in r.sensitivity if s.assumption != "scenario" and s.roi_pct is not None]
     if sens and r.horizon and r.horizon.roi_pct is not None:
         frame = pl.DataFrame([{"assumption": TORNADO_LABELS.get(s.assumption, s.assumption),

@@ -189,6 +189,21 @@ class ProcessRow:
 
 
 @dataclass(frozen=True)
+class AttributionRow:
+    """A row of marts.roi_attribution_estimate (docs/roi.md, "Measured attribution")."""
+    outcome: str
+    method: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_series: int
+    pre_periods: int
+    post_periods: int
+    parallel_trends_p: float | None
+    note: str
+
+
+@dataclass(frozen=True)
 class SegmentRoiRow:
     """A row of marts.roi_by_segment (docs/metrics.md §16)."""
     segment_type: str
@@ -415,6 +430,8 @@ class RoiSection:
     assumptions: list[Assumption] = field(default_factory=list)
     assumption_values: dict[str, Assumption] = field(default_factory=dict)
     segments: list[SegmentRoiRow] | None = None  # None: the warehouse has no roi_by_segment
+    attribution: list[AttributionRow] | None = None  # None: no roi_attribution_estimate
+    event_study: pl.DataFrame | None = None  # outcome, relative_month, effect, ci_low, ci_high, n_series
     use_cases: list[UseCaseRow] | None = None  # None: the warehouse has no roi_use_cases
 
 
@@ -626,6 +643,10 @@ def _roi(con, quarter: str, tables: set[str], assumptions: dict[str, Assumption]
         out.segments = _records(con, SegmentRoiRow, "roi_segments")
     if "marts.roi_use_cases" in tables:
         out.use_cases = _records(con, UseCaseRow, "roi_use_cases")
+    if "marts.roi_attribution_estimate" in tables:
+        out.attribution = _records(con, AttributionRow, "roi_attribution")
+    if "marts.roi_attribution_event_study" in tables:
+        out.event_study = _frame(con, "roi_event_study")
     return out
 
 

@@ -521,6 +521,33 @@ def scenario_lines(d: ReportData) -> list[ScenarioLine]:
             for s in d.roi.sensitivity if s.assumption == "scenario"]
 
 
+def configured_attribution(d: ReportData) -> float | None:
+    """benefits.attribution as the ROI used it (marts.roi_assumptions)."""
+    a = d.roi.assumption_values.get("benefits.attribution")
+    return a.value if a is not None else None
+
+
+def attribution_outcome(outcome: str) -> str:
+    return {"minutes_per_case": "Minutes per case", "error_rate": "Error rate"}.get(outcome, outcome)
+
+
+def measured_sentence(d: ReportData) -> str | None:
+    """Configured against measured attribution, in one sentence (None without an estimate table)."""
+    rows = d.roi.attribution
+    if rows is None:
+        return None
+    configured = configured_attribution(d)
+    main = next((r for r in rows if r.outcome == "minutes_per_case"), None)
+    conf = f"The ROI uses the configured attribution {fmt_num(configured, 2)}" if configured is not None else \
+        "The ROI uses the configured attribution"
+    if main is None or main.estimate is None:
+        why = main.note if main is not None else "no estimate"
+        return f"{conf}; the staggered rollout gives no measured estimate ({why})."
+    return (f"{conf}; measured from the staggered rollout, the training caused {fmt_pct(main.estimate, 0)} of the "
+            f"improvement in minutes per case (95 % interval {fmt_pct(main.ci_low, 0)} to {fmt_pct(main.ci_high, 0)}). "
+            "kpi roi --attribution measured recomputes the ROI with it.")
+
+
 def top_areas(d: ReportData, n: int = 3) -> list[Any]:
     """The n processes with the largest net benefit (marts.roi_by_segment's rank)."""
     return sorted((r for r in d.roi.segments or [] if r.rank), key=lambda r: r.rank)[:n]
