@@ -102,6 +102,8 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
     if summary.upgrades:
         out.print(f"Upgraded the warehouse to this release's schema: {'; '.join(summary.upgrades)}")
     out.print(f"Inputs: {summary.files_ingested} files, {summary.rows_read:,} rows read")
+    for line in summary.fetched:  # kpi fetch configured: where each source stands (audit.fetch_log)
+        out.print(line, markup=False)
     closed = closed_quarters(summary.snapshots)
     unchanged = not_rebuilt_quarters(summary.snapshots)
     built = [q for q in summary.quarters if q not in unchanged]
@@ -139,6 +141,19 @@ def _roi_headline(summary) -> str:
         break_even = f"break-even in month {summary.break_even_month}, payback {summary.payback_months:.1f} months"
     return (f"ROI to date: {summary.roi_pct:.1f} % ({break_even}); NPV {money(summary.npv)}; "
             f"year-1 ROI {pct(summary.year1_roi_pct)}. What-ifs: kpi roi --warehouse <file> --attribution 0.3")
+
+
+@app.command()
+def fetch(
+    inputs: Path = typer.Option(..., "--inputs", help="The inputs folder (writes usage/github/ and usage/m365/)."),
+    config: Path = typer.Option(..., "--config", help="The programme config YAML, with its fetch: section."),
+    since: str | None = typer.Option(
+        None, "--since", help="GitHub: every missing day from this date (YYYY-MM-DD); default: the last fetched day."),
+) -> None:
+    """Download the missing usage reports from the vendors' APIs into the inputs folder."""
+    from kpi.fetch import run_fetch  # httpx is imported when the fetch starts, not at start-up
+
+    run_fetch(inputs, config, since, say=typer.echo)
 
 
 @app.command()

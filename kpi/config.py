@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -642,6 +643,93 @@ class QualityConfig(_Section):
     max_days_ahead: Annotated[StrictInt, Phrase(unit="of days")] = Field(366, ge=0, le=3660)
 
 
+# --- fetch: where `kpi fetch` downloads the usage reports from (docs/inputs.md, "Fetching") -----
+
+_ENV_NAME = Phrase("the name of an environment variable (letters, digits and _, not starting with a digit)")
+EnvName = Annotated[StrictStr, _ENV_NAME, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _check_base_url(value: str) -> str:
+    """An https:// address (http:// only on this machine, for tests), without a trailing slash."""
+    value = value.rstrip("/")
+    host = value.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    name = host.split("]", 1)[0] + "]" if host.startswith("[") else host.split(":", 1)[0]
+    if value.startswith("http://") and name.casefold() not in _LOOPBACK:
+        raise not_allowed("must be an https:// address (plain http:// only for localhost): credentials are "
+                          "sent to it") from None
+    return value
+
+
+BaseUrl = Annotated[
+    StrictStr,
+    Phrase("an https:// address such as https://api.github.com (http:// only for localhost)"),
+    Field(pattern=r"^https?://[^\s/?#@]+(/[^\s?#]*)?$"),
+    AfterValidator(_check_base_url),
+]
+GitHubSlug = Annotated[
+    StrictStr | None, Phrase("a GitHub organisation or enterprise name (letters, digits and -)"),
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+]
+OptionalEnvName = Annotated[StrictStr | None, _ENV_NAME, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class GitHubFetchConfig(_Section):
+    """GitHub Copilot per-user daily reports of one organisation or one enterprise."""
+
+    org: GitHubSlug = None
+    enterprise: GitHubSlug = None
+    token_env: EnvName = "GITHUB_TOKEN"
+    base_url: BaseUrl = "https://api.github.com"
+
+    @model_validator(mode="after")
+    def _one_scope(self) -> Any:
+        if self.org is not None and self.enterprise is not None:
+            raise not_allowed("give fetch.github.org or fetch.github.enterprise, not both", path=("enterprise",),
+                              value=self.enterprise)
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.org is not None or self.enterprise is not None
+
+
+class M365FetchConfig(_Section):
+    """Microsoft 365 Copilot usage user detail from Microsoft Graph, with an app-only token."""
+
+    tenant_id_env: OptionalEnvName = None
+    client_id_env: OptionalEnvName = None
+    client_secret_env: OptionalEnvName = None
+    graph_base_url: BaseUrl = "https://graph.microsoft.com"
+    login_base_url: BaseUrl = "https://login.microsoftonline.com"
+
+    @model_validator(mode="after")
+    def _all_three(self) -> Any:
+        names = {"tenant_id_env": self.tenant_id_env, "client_id_env": self.client_id_env,
+                 "client_secret_env": self.client_secret_env}
+        missing = [k for k, v in names.items() if v is None]
+        if 0 < len(missing) < 3:
+            raise not_allowed("name the environment variables of tenant_id_env, client_id_env and client_secret_env "
+                              f"together (missing: {', '.join(missing)})", path=(missing[0],), value=None)
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.tenant_id_env is not None
+
+
+class FetchConfig(_Section):
+    """`kpi fetch` and the daily fetch schedule: a source is fetched when its section names it
+    (GitHub: an org or an enterprise; Microsoft 365: the three environment variables)."""
+
+    github: GitHubFetchConfig = Field(default_factory=GitHubFetchConfig)
+    m365: M365FetchConfig = Field(default_factory=M365FetchConfig)
+
+    def sources(self) -> list[str]:
+        """The configured sources, in fetch order."""
+        return [name for name, section in (("github", self.github), ("m365", self.m365)) if section.configured]
+
+
 with warnings.catch_warnings():
     # The YAML key is `construct`, which shadows pydantic's deprecated BaseModel.construct().
     warnings.filterwarnings("ignore", message=".*shadows an attribute.*", category=UserWarning)
@@ -775,6 +863,8 @@ class Config(_Section):
     feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)  # type: ignore[valid-type]
+    # where kpi fetch downloads the usage reports from; no figure depends on it (not in config_sha256)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
 
     @field_validator("targets")
     @classmethod
@@ -886,9 +976,10 @@ def default_config(start: dt.date, **sections: Any) -> Config:
 
 
 def config_sha256(cfg: Config) -> str:
-    """SHA-256 of the canonical JSON of the validated config (key order does not matter)."""
+    """SHA-256 of the canonical JSON of the validated config (key order does not matter). The
+    ``fetch`` section is left out: where the reports are downloaded from changes no figure."""
     canonical = json.dumps(
-        cfg.model_dump(mode="json"),
+        cfg.model_dump(mode="json", exclude={"fetch"}),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

@@ -7,7 +7,7 @@ builds the same definitions for the paths given on its command line.
 
 import dagster as dg
 
-from pipelines.defs import ingest, kpis, reports, roi
+from pipelines.defs import fetch, ingest, kpis, reports, roi
 from pipelines.resources import build_resources
 
 
@@ -18,6 +18,7 @@ def build_definitions(inputs: str | None = None, config: str | None = None, ware
         kpis.defs,
         roi.defs,
         reports.defs,
+        fetch.defs,
         dg.Definitions(
             resources=build_resources(inputs, config, warehouse, allow_development_key),
             executor=dg.in_process_executor,

@@ -37,6 +37,7 @@ class RunSummary:
     npv: float | None = None
     report_path: str | None = None  # the quarterly report written at the end of the run
     upgrades: list[str] = field(default_factory=list)  # schema changes applied to an older warehouse
+    fetched: list[str] = field(default_factory=list)  # kpi fetch configured: where each source stands
 
 
 def _materialize(defs, selection, instance, partition_key=None, warehouse: Path | None = None):
@@ -125,6 +126,10 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
         con = open_for_run(warehouse, say=say)
         with _closing(con, warehouse), hold(warehouse, con):
             summary = _build(defs, instance, con, cfg, warehouse, quarter, say, existed)
+            if cfg.fetch.sources():  # audit.fetch_log from the inputs folder's fetch log, a line per source
+                from kpi.fetch.log import record_fetch_log
+
+                summary.fetched = record_fetch_log(con, inputs, cfg.fetch.sources())
         # --- the quarterly report: the quarter asked for, else the latest closed one -----------
         report_quarter = quarter or _report_quarter(summary)
         if report and report_quarter is not None:
