@@ -6,8 +6,8 @@ cell. For every row the marts hide (usage, competence and culture, the report's 
 every earlier quarter its trends show), no dataset row of that segment and quarter carries a
 number and its table cells show "fewer than k" / "withheld", nothing else.
 
-Two warehouses: the demo company (small executive group, complementary champions, small tool
-groups, small survey groups) and a tiny company where exactly one department is small, so the
+Two warehouses: the demo company (small executive group, complementary champions, small survey
+groups) and a tiny company where exactly one department is small, so the
 next-smallest department is hidden by complementary suppression.
 """
 
@@ -169,14 +169,15 @@ def demo(demo_warehouse):
 def test_demo_chart_data_holds_no_figure_of_a_hidden_group(demo):
     page, hidden, _ = demo
     # the demo hides groups in every table: executives (4 people), champions (complementary),
-    # two tools in 2024-Q4, survey groups
+    # survey groups; since the staggered rollout no tool of the demo has fewer than k users, so the
+    # check below holds trivially there and guards against a future demo's small tool
     assert all(hidden.values())
-    assert ("2024-Q4", "tool", "github-copilot") in hidden["kpi_usage"]
     assert_no_figure_in_chart_data(page, hidden)
     tools = next(rows for spec in page.specs.values() for rows in spec.get("datasets", {}).values()
                  if rows and "tool" in rows[0])
     assert {r["tool"] for r in tools if r["quarter"] == "2025-Q1"} >= {"github-copilot", "chat-gateway"}
-    assert not [r for r in tools if r["quarter"] == "2024-Q4" and r["tool"] in ("github-copilot", "chat-gateway")]
+    hidden_tools = {(q, name) for q, kind, name in hidden["kpi_usage"] if kind == "tool"}
+    assert not [r for r in tools if (r["quarter"], r["tool"]) in hidden_tools]
 
 
 def test_demo_tables_mark_hidden_groups_and_show_no_figure(demo):

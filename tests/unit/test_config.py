@@ -129,7 +129,7 @@ BROKEN = {
     "unknown nested key": (
         START + "benefits:\n  atribution: 0.5\n",
         "config.yaml: unknown key 'benefits.atribution' (allowed under benefits: attribution, "
-        "confidence, include_training_time, cost_per_error_eur, "
+        "confidence, attribution_treatment_share, include_training_time, cost_per_error_eur, "
         "time_saved_minutes_per_interaction); did you mean 'benefits.attribution'?",
     ),
     "unknown target group in rates": (
@@ -239,7 +239,7 @@ BROKEN = {
     "section that is not a mapping": (
         START + "benefits: 0.5\n",
         "config.yaml: benefits = 0.5 is not allowed: must be a mapping with the keys "
-        "attribution, confidence, include_training_time, cost_per_error_eur, "
+        "attribution, confidence, attribution_treatment_share, include_training_time, cost_per_error_eur, "
         "time_saved_minutes_per_interaction",
     ),
     "negative cost per error": (

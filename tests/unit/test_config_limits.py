@@ -181,6 +181,7 @@ def test_every_constrained_field_names_its_constraint():
             *[f"maturity.{key}" for key in DEFAULTS["maturity"]],
             *[f"rates.hourly_cost_eur.{g}" for g in ("executive", "manager", "champion", "user")],
             "benefits.attribution",
+            "benefits.attribution_treatment_share",
             "benefits.confidence",
             "benefits.include_training_time",
             "benefits.cost_per_error_eur.*",
@@ -227,7 +228,7 @@ def test_docs_tables_name_every_bound():
         numbers = {float(n.replace("\u2212", "-")) for n in re.findall(r"\u2212?\d+(?:\.\d+)?", allowed)}
         assert {float(b) for b in bounds} <= numbers, (loc, allowed)
         checked += 1
-    assert checked == 48  # the numeric keys of the walk above
+    assert checked == 49  # the numeric keys of the walk above
 
 
 # --------------------------------------------------------------------------------------------

@@ -204,11 +204,13 @@ def test_the_demo_company_is_clean_and_shows_its_champions(demo_warehouse):
                             "AND segment = 'champion' ORDER BY quarter").fetchall()
         # 4 executives are protected by the managers (privacy.suppress_first), not by the champions
         assert len(champions) == 8 and not any(hidden for _, hidden in champions)
-        # 2026-Q2: 8 assessed in the company, 7 of them users: the users' score would give the
-        # one assessed manager's away; it is withheld
+        # 2026-Q2: 13 assessed in the company, 12 of them users: the users' score would give the
+        # one other assessed person's away; it is withheld
+        assert con.sql("SELECT assessed_employees FROM marts.kpi_competence "
+                       "WHERE quarter = '2026-Q2' AND segment_type = 'company'").fetchall() == [(13,)]
         assert con.sql("SELECT assessed_employees, skill_score, withheld FROM marts.kpi_competence "
                        "WHERE quarter = '2026-Q2' AND segment = 'user'").fetchall() == [
-            (7, None, "skill_score, proficient_rate")]
+            (12, None, "skill_score, proficient_rate")]
 
 
 def test_kpi_audit_privacy_command(demo_warehouse, attacked, monkeypatch, tmp_path):

@@ -116,9 +116,9 @@ def roi(row: RoiQuarter) -> RoiSection:
 
 
 def test_roi_status():
-    broke_even = RoiQuarter("2026-Q1", 15, 1000.0, 1300.0, 2600.0, 30.0, 1.3, 13, 12.4, 150.0, 14.0, 10.0)
+    broke_even = RoiQuarter("2026-Q1", 15, 1000.0, 1300.0, 2600.0, 30.0, 1.3, 13, 12.4, 150.0, 14.0, 10.0, 0.46, 0.6)
     assert roi_status(report(ROWS, roi(broke_even))) == "Broke even in month 13 (January 2026); payback 12.4 months"
-    not_yet = RoiQuarter("2025-Q3", 7, 1000.0, 780.0, 1560.0, -22.0, 0.78, None, None, -250.0, None, None)
+    not_yet = RoiQuarter("2025-Q3", 7, 1000.0, 780.0, 1560.0, -22.0, 0.78, None, None, -250.0, None, None, None, None)
     assert roi_status(report(ROWS, roi(not_yet))) == (
         "Not yet broken even: cumulative benefits cover 78 % of costs (as of month 7)")
     assert roi_status(report(ROWS, roi(not_yet)), with_month=False) == (
