@@ -628,8 +628,9 @@ def plan_vs_actual(
 
 def load_roi_parts(con: Any, cfg: Any) -> None:
     """The temporary table ``roi_parts`` (``sql/intermediate/int_roi_parts.sql``): every cost and
-    benefit of every programme month, by part, department and process. Works on a read-only
-    connection (a temporary table of the session)."""
+    benefit of every programme month, by part, department and process, with the savings from the
+    temporary table ``roi_benefit_lines`` (``int_roi_benefit_lines.sql``, loaded first). Works on a
+    read-only connection (temporary tables of the session)."""
     from kpi.paths import read_sql
 
     cpe = dict(cfg.benefits.cost_per_error_eur)
@@ -647,7 +648,15 @@ def load_roi_parts(con: Any, cfg: Any) -> None:
         "minutes_tool": list(minutes),
         "minutes_per_interaction": [float(v) for v in minutes.values()],
     }
-    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_parts AS {read_sql('intermediate/int_roi_parts.sql')}", params)
+    from kpi.catalog import sql_params
+
+    lines = read_sql("intermediate/int_roi_benefit_lines.sql")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_benefit_lines AS {lines}",
+                {**{k: v for k, v in params.items() if k in sql_params(lines)},
+                 "last_month": params["horizon_months"]})
+    query = read_sql("intermediate/int_roi_parts.sql")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_parts AS {query}",
+                {k: v for k, v in params.items() if k in sql_params(query)})
 
 
 def build_monthly_series(con: Any, cfg: Any) -> list[Month]:

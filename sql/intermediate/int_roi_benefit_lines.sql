@@ -1,8 +1,9 @@
 -- The measured benefits of the ROI series line by line, for the controllers' workbook
 -- (kpi roi --export FILE.xlsx, kpi/roi_workbook.py): one row per programme month m = 1..$last_month,
 -- process and department with process data, holding the inputs of the savings rather than the
--- savings, so that the workbook computes them with formulas. The same definitions as the
--- series' parts (sql/intermediate/int_roi_parts.sql, docs/metrics.md §3 applied to a month):
+-- savings, so that the workbook computes them with formulas. The series' parts
+-- (sql/intermediate/int_roi_parts.sql) compute their savings from these lines (kpi.roi.load_roi_parts
+-- loads them to the horizon first), with the §3 definitions applied to a month:
 --   hours_saved   = (baseline minutes per case - handling_minutes / cases) x cases / 60
 --   time savings  = hours_saved x hourly_cost_eur   (none without cases, baseline or hourly cost)
 --   errors_avoided = (baseline error rate - errors / cases_with_errors) x cases
@@ -11,7 +12,8 @@
 -- since kpi run built marts.roi_monthly), and tests/e2e/test_roi_workbook.py pins that the demo has none.
 -- Parameters (all read back from marts.roi_assumptions, so no config is needed):
 --   $program_start, $baseline_months, $min_group_size, $cost_per_error_process / $cost_per_error_eur,
---   $default_cost_per_error as in int_roi_parts.sql; $last_month = N, the series' last month.
+--   $default_cost_per_error: benefits.cost_per_error_eur (processes, euros) and its `default`;
+--   $last_month = N, the series' last month (the horizon when kpi.roi loads them for the parts).
 WITH params AS (
     SELECT
         date_trunc('month', $program_start::DATE)::DATE AS start_month,

@@ -5,15 +5,14 @@
 -- trainee's department. A row of part 'month' (amount 0) lists every month 1..N.
 --
 -- kpi.roi runs it into the temporary table roi_parts; sql/intermediate/int_roi_monthly_inputs.sql
--- sums it per month (the series), kpi.roi_segments per department and process. Parameters:
+-- sums it per month (the series), kpi.roi_segments per department and process. The savings are
+-- computed from the temporary table roi_benefit_lines (sql/intermediate/int_roi_benefit_lines.sql,
+-- loaded first to the horizon: the one place that reads the process data, the baseline and the
+-- departments' hourly costs; the workbook reads the same lines). Parameters:
 --   $program_start            DATE     month 1 is its calendar month
 --   $baseline_months          INTEGER  baseline window B = that many calendar months before month 1
 --   $horizon_months           INTEGER  the series never runs past this month
 --   $include_training_time    BOOLEAN  add training hours x hourly cost as participant_time
---   $min_group_size           INTEGER  k: a department of fewer people has its hours valued at the
---                                      company's hourly cost of the month (docs/metrics.md §3)
---   $cost_per_error_process   VARCHAR[] with $cost_per_error_eur DOUBLE[]: benefits.cost_per_error_eur
---   $default_cost_per_error   DOUBLE   its `default`
 --   $minutes_tool             VARCHAR[] with $minutes_per_interaction DOUBLE[]:
 --                                      benefits.time_saved_minutes_per_interaction (may be empty)
 --
@@ -25,13 +24,7 @@ WITH params AS (
         $baseline_months::INTEGER                      AS baseline_months,
         $horizon_months::INTEGER                       AS horizon_months,
         $include_training_time::BOOLEAN                AS include_training_time,
-        $default_cost_per_error::DOUBLE                AS default_cost_per_error,
         len($minutes_tool::VARCHAR[]) > 0              AS has_minutes
-),
-cost_per_error AS (
-    SELECT
-        unnest($cost_per_error_process::VARCHAR[]) AS process,
-        unnest($cost_per_error_eur::DOUBLE[])      AS eur
 ),
 minutes_per_interaction AS (
     SELECT
@@ -59,15 +52,9 @@ participant AS (
     CROSS JOIN params p
     WHERE p.include_training_time
 ),
--- Process data with its month number (baseline months are m <= 0).
+-- The months with process data (baseline months are m <= 0): they extend the series.
 process AS (
-    SELECT
-        date_diff('month', p.start_month, date_trunc('month', pm.month)::DATE) + 1 AS m,
-        pm.process,
-        pm.department,
-        pm.cases,
-        pm.handling_minutes,
-        pm.errors
+    SELECT date_diff('month', p.start_month, date_trunc('month', pm.month)::DATE) + 1 AS m
     FROM staging.process_metrics pm
     CROSS JOIN params p
 ),
@@ -87,86 +74,22 @@ months AS (
     FROM (SELECT unnest(range(1, n + 1)) AS m FROM last_month) s
     CROSS JOIN params p
 ),
--- Baseline per (process, department): ratios of sums over B. The error rate uses only rows
--- that report errors (an empty errors cell is unknown, not zero).
-baseline AS (
+pair_savings AS (           -- the benefit lines' savings, by the §3 definitions applied to a month
     SELECT
-        pr.process,
-        pr.department,
-        sum(pr.handling_minutes)::DOUBLE / nullif(sum(pr.cases), 0) AS baseline_minutes_per_case,
-        sum(pr.errors)::DOUBLE
-            / nullif(sum(pr.cases) FILTER (WHERE pr.errors IS NOT NULL), 0) AS baseline_error_rate
-    FROM process pr
-    CROSS JOIN params p
-    WHERE pr.m BETWEEN 1 - p.baseline_months AND 0
-    GROUP BY pr.process, pr.department
-),
-pair_month AS (
-    SELECT
-        pr.m,
-        pr.process,
-        pr.department,
-        sum(pr.cases)::DOUBLE                                        AS cases,
-        sum(pr.handling_minutes)::DOUBLE                             AS minutes,
-        sum(pr.errors)::DOUBLE                                       AS errors,
-        sum(pr.cases) FILTER (WHERE pr.errors IS NOT NULL)::DOUBLE   AS cases_with_errors
-    FROM process pr
-    WHERE pr.m BETWEEN 1 AND (SELECT n FROM last_month)
-    GROUP BY pr.m, pr.process, pr.department
-),
--- The department's hourly cost in month m: sum(cost x fte x days employed) / sum(fte x days employed).
-employed AS (
-    SELECT
-        mo.m,
-        e.department,
-        e.hourly_cost_eur,
-        e.fte,
-        date_diff('day', greatest(e.hire_date, mo.month),
-                  least(coalesce(e.exit_date, mo.month_end), mo.month_end)) + 1 AS days
-    FROM months mo
-    JOIN staging.employees e
-      ON e.hire_date <= mo.month_end
-     AND (e.exit_date IS NULL OR e.exit_date >= mo.month)
-),
-company_hourly_cost AS (     -- everyone employed in month m
-    SELECT m, sum(hourly_cost_eur * fte * days) / nullif(sum(fte * days), 0) AS hourly_cost
-    FROM employed
-    GROUP BY m
-),
-department_hourly_cost AS (  -- a department of fewer than k people gets the company's rate, as in §3
-    SELECT
-        d.m,
-        d.department,
-        CASE WHEN d.people < $min_group_size THEN c.hourly_cost ELSE d.hourly_cost END AS hourly_cost
-    FROM (
-        SELECT m, department, count(*) AS people,
-               sum(hourly_cost_eur * fte * days) / nullif(sum(fte * days), 0) AS hourly_cost
-        FROM employed
-        GROUP BY m, department
-    ) AS d
-    JOIN company_hourly_cost AS c USING (m)
-),
-pair_savings AS (
-    SELECT
-        pm.m,
-        pm.process,
-        pm.department,
+        bl.m,
+        bl.process,
+        bl.department,
         -- hours_saved = (baseline minutes per case - minutes per case) x cases / 60
-        CASE WHEN pm.cases > 0 THEN
-            (b.baseline_minutes_per_case - pm.minutes / pm.cases) * pm.cases / 60
-        END * dhc.hourly_cost AS time_savings_eur,
+        CASE WHEN bl.cases > 0 THEN
+            (bl.baseline_minutes / nullif(bl.baseline_cases, 0) - bl.handling_minutes / bl.cases) * bl.cases / 60
+        END * bl.hourly_cost_eur AS time_savings_eur,
         -- errors_avoided = (baseline error rate - error rate) x cases
-        CASE WHEN pm.cases_with_errors > 0 THEN
-            (b.baseline_error_rate - pm.errors / pm.cases_with_errors) * pm.cases
-        END * coalesce(cpe.eur, p.default_cost_per_error) AS quality_savings_eur
-    FROM pair_month pm
-    CROSS JOIN params p
-    LEFT JOIN baseline b
-      ON b.process = pm.process AND b.department = pm.department
-    LEFT JOIN department_hourly_cost dhc
-      ON dhc.m = pm.m AND dhc.department = pm.department
-    LEFT JOIN cost_per_error cpe
-      ON cpe.process = pm.process
+        CASE WHEN bl.cases_with_errors > 0 THEN
+            (bl.baseline_errors / nullif(bl.baseline_cases_with_errors, 0) - bl.errors / bl.cases_with_errors)
+            * bl.cases
+        END * bl.cost_per_error_eur AS quality_savings_eur
+    FROM temp.roi_benefit_lines AS bl
+    WHERE bl.m <= (SELECT n FROM last_month)
 ),
 -- Estimated benefits: interactions x minutes saved per interaction of the tool / 60 x the
 -- employee's hourly cost; tools without a value count 0.
