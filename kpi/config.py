@@ -643,6 +643,14 @@ class QualityConfig(_Section):
     max_days_ahead: Annotated[StrictInt, Phrase(unit="of days")] = Field(366, ge=0, le=3660)
 
 
+class WarehouseConfig(_Section):
+    """How the warehouse's DuckDB uses memory (docs/configuration.md, "warehouse"); no figure
+    depends on it (left out of config_sha256)."""
+
+    # GiB DuckDB may hold; beyond it, sorts, joins and aggregates spill to <warehouse>.tmp/
+    memory_limit: Annotated[float, Phrase(unit="of GiB")] = _num(1.5, ge=0.25, le=1024)
+
+
 # --- fetch: where `kpi fetch` downloads the usage reports from (docs/inputs.md, "Fetching") -----
 
 _ENV_NAME = Phrase("the name of an environment variable (letters, digits and _, not starting with a digit)")
@@ -865,6 +873,8 @@ class Config(_Section):
     columns: ColumnsConfig = Field(default_factory=ColumnsConfig)  # type: ignore[valid-type]
     # where kpi fetch downloads the usage reports from; no figure depends on it (not in config_sha256)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
+    # how much memory the warehouse may use; no figure depends on it (not in config_sha256)
+    warehouse: WarehouseConfig = Field(default_factory=WarehouseConfig)
 
     @field_validator("targets")
     @classmethod
@@ -977,9 +987,10 @@ def default_config(start: dt.date, **sections: Any) -> Config:
 
 def config_sha256(cfg: Config) -> str:
     """SHA-256 of the canonical JSON of the validated config (key order does not matter). The
-    ``fetch`` section is left out: where the reports are downloaded from changes no figure."""
+    ``fetch`` and ``warehouse`` sections are left out: where the reports are downloaded from and
+    how much memory the warehouse uses change no figure."""
     canonical = json.dumps(
-        cfg.model_dump(mode="json", exclude={"fetch"}),
+        cfg.model_dump(mode="json", exclude={"fetch", "warehouse"}),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

@@ -145,3 +145,28 @@ def open_for_run(path, *, wait: float = READER_WAIT_SECONDS, say=None):
                     f"notebook); up to {wait:g} s")
                 told = True
             time.sleep(0.1)
+
+
+# --------------------------------------------------------------------------------------------
+# Memory: bounded by configuration, not by the company's size
+# --------------------------------------------------------------------------------------------
+
+
+def spill_directory(path) -> Path:
+    """Where DuckDB spills what does not fit under the memory limit: `<warehouse>.tmp/` beside
+    the warehouse file (DuckDB's own default for a file database, made explicit)."""
+    return Path(str(path) + ".tmp")
+
+
+def limit_memory(con, memory_limit_gib: float) -> None:
+    """Cap the memory DuckDB holds for this database (`warehouse.memory_limit`); beyond it, sorts,
+    joins, aggregates and windows spill to `spill_directory` of the database file (for an
+    in-memory database, `kpi validate`: a folder in the system's temporary directory). The
+    settings are the database's, so every cursor of `con` shares them. Values are bound."""
+    import tempfile
+
+    path = con.sql("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    folder = (spill_directory(path[0][0]) if path and path[0][0]
+              else Path(tempfile.gettempdir()) / "kpi-duckdb-spill")
+    con.execute("SET memory_limit = $1", [f"{max(1, round(memory_limit_gib * 1024))}MiB"])
+    con.execute("SET temp_directory = $1", [str(folder)])

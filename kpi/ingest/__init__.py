@@ -146,9 +146,12 @@ def ingest_inputs(con, inputs_dir: Path | str, cfg, key: bytes, now: datetime | 
     ``checks`` (default: the config's thresholds, stop at the first fatal problem, warnings on
     stderr); ``kpi validate`` passes ``InputChecks.from_config(cfg, now, stop_on_fatal=False,
     echo=False)`` and prints ``result.fatal`` and ``result.warnings`` itself."""
+    from kpi.warehouse import limit_memory
+
     now = now or datetime.now().replace(microsecond=0)
     checks = checks or InputChecks.from_config(cfg, now)
     found = discover_inputs(inputs_dir)
+    limit_memory(con, cfg.warehouse.memory_limit)
     ensure_schema(con)
     check_pseudonym_key(con, key, cfg.privacy.pseudonym_key_env)
     result = IngestResult(fatal=checks.fatal, warnings=checks.warnings)

@@ -123,7 +123,7 @@ BROKEN = {
         START + "benefit:\n  attribution: 0.5\n",
         "config.yaml: unknown key 'benefit' (allowed under the top level: company, program, "
         "privacy, usage, competence, champions, maturity, rollout, targets, rates, benefits, roi, alerts, survey, "
-        "feedback, quality, columns, fetch); "
+        "feedback, quality, columns, fetch, warehouse); "
         "did you mean 'benefits'?",
     ),
     "unknown nested key": (
@@ -264,7 +264,7 @@ BROKEN = {
         "- program\n- start\n",
         "config.yaml: the top level must be a mapping of sections (company, program, privacy, "
         "usage, competence, champions, maturity, rollout, targets, rates, benefits, roi, alerts, survey, feedback, "
-        "quality, columns, fetch), not a list",
+        "quality, columns, fetch, warehouse), not a list",
     ),
 }
 

@@ -168,6 +168,7 @@ def test_every_constrained_field_names_its_constraint():
     assert sorted(checked) == sorted(
         [
             "company.decimal_separator",
+            "company.language",
             "program.baseline_months",
             "program.budget_per_employee_eur",
             *[f"program.budget_split.{c}" for c in DEFAULTS["program"]["budget_split"]],
@@ -205,6 +206,7 @@ def test_every_constrained_field_names_its_constraint():
             "feedback.positive_min",
             "quality.max_quarantined_share",
             "quality.max_days_ahead",
+            "warehouse.memory_limit",
             *[f"columns.{name}.*" for name in DEFAULTS["columns"]],
         ]
     )
@@ -228,7 +230,7 @@ def test_docs_tables_name_every_bound():
         numbers = {float(n.replace("\u2212", "-")) for n in re.findall(r"\u2212?\d+(?:\.\d+)?", allowed)}
         assert {float(b) for b in bounds} <= numbers, (loc, allowed)
         checked += 1
-    assert checked == 49  # the numeric keys of the walk above
+    assert checked == 50  # the numeric keys of the walk above
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,12 +47,14 @@ def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, st
     from kpi.ingest.files import discover_inputs
     from kpi.ingest.store import check_pseudonym_key, ensure_schema
     from kpi.privacy import resolve_key
+    from kpi.warehouse import limit_memory
 
     cfg = programme.load_config()
     secret = resolve_key(cfg.privacy.pseudonym_key_env, allow_development_key=programme.allow_development_key)
     found = discover_inputs(programme.inputs_dir)
     now = datetime.now().replace(microsecond=0)
     with warehouse.connect() as con:
+        limit_memory(con, cfg.warehouse.memory_limit)
         ensure_schema(con)
         check_pseudonym_key(con, secret, cfg.privacy.pseudonym_key_env)
         con.execute("BEGIN TRANSACTION")

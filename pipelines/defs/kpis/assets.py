@@ -48,11 +48,13 @@ def kpi_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
     from kpi.alerts import culture_alerts, target_alerts, usage_alerts
     from kpi.freshness import forget_build, frozen_quarters, quarter_fingerprints, record_marts_built, up_to_date
     from kpi.marts import MART_TABLES, build_quarter, data_quarters, ensure_mart_tables
+    from kpi.warehouse import limit_memory
 
     quarter = context.partition_key
     cfg = programme.load_config()
     rebuilt = True
     with warehouse.connect() as con:
+        limit_memory(con, cfg.warehouse.memory_limit)
         con.execute("BEGIN TRANSACTION")
         # a frozen quarter keeps its rows even when purged data no longer reach it (kpi/retention.py)
         if quarter not in data_quarters(con, cfg) and quarter not in frozen_quarters(con):
