@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: demo test lint bench dev clean install
+.PHONY: demo test lint bench dev clean install i18n
 
 install: $(STAMP)
 
@@ -33,6 +33,20 @@ lint: $(STAMP)
 	@$(BIN)/ruff check --quiet .
 	@$(BIN)/sqlfluff lint sql --processes 2 > $(VENV)/sqlfluff.log 2>&1 || { cat $(VENV)/sqlfluff.log; exit 1; }
 	@echo "lint: ruff and sqlfluff pass"
+
+# The report's translations (kpi/report/i18n.py): new strings from the code and templates into
+# kpi/report/locale/report.pot, merged into each language's report.po for a translator to fill in.
+i18n: $(STAMP)
+	@$(BIN)/pybabel -q extract -F babel.cfg --add-location=file --sort-by-file --no-wrap \
+	  --project=ai-training-kpi --copyright-holder="the ai-training-kpi authors" \
+	  -o kpi/report/locale/report.pot .
+	@for lang in nl de; do \
+	  test -f kpi/report/locale/$$lang/LC_MESSAGES/report.po || \
+	    $(BIN)/pybabel -q init -D report -i kpi/report/locale/report.pot -d kpi/report/locale -l $$lang --no-wrap; \
+	  $(BIN)/pybabel -q update -D report -i kpi/report/locale/report.pot -d kpi/report/locale -l $$lang \
+	    --no-wrap --ignore-obsolete --init-missing; \
+	done
+	@echo "i18n: kpi/report/locale/report.pot and nl, de report.po updated; translate the empty entries"
 
 bench: $(STAMP)
 	@$(BIN)/python bench/run.py

@@ -7,7 +7,7 @@ person-level data. Suppressed segments reach a chart only as label rows (a text 
 
 House style: system fonts, the Okabe-Ito palette (safe for colour-blind readers), units in axis
 titles, percentages formatted as %, euros with thousands separators (the report renders with a
-d3 locale whose currency is €: ``EURO_LOCALE``).
+d3 locale of the report's language whose currency is €: ``kpi.report.i18n.format_locale``).
 
 Altair is imported inside the functions (see docs/architecture.md: heavy imports never at import
 time of kpi.cli).
@@ -31,7 +31,6 @@ SUPPRESSED_FILL = "#d9d9d9"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 #: d3-format locale of every chart (HTML via vega-embed, PNG/SVG via vl-convert): `$` is €.
-EURO_LOCALE = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""]}
 
 FULL_WIDTH = 820
 HALF_WIDTH = 360

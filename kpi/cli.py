@@ -17,6 +17,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+LANGUAGE_HELP = "The report's language: en, nl or de (default: company.language of the config, else en)."
+
+
+def _language_option(language: str | None) -> str | None:
+    """--language checked before any work (one line naming the languages available)."""
+    if language is None:
+        return None
+    from kpi.report.i18n import check_language
+
+    try:
+        return check_language(language)
+    except UserError as exc:
+        raise UserError(f"--language {language}: not available; use one of en, nl, de") from exc
+
 
 @app.command()
 def generate(
@@ -69,16 +83,17 @@ def run(
     quarter: str | None = typer.Option(None, "--quarter", help="Only this quarter (YYYY-Qn)."),
     no_report: bool = typer.Option(False, "--no-report",
                                    help="Build everything but the quarterly report (write it later with kpi report)."),
+    language: str | None = typer.Option(None, "--language", help=LANGUAGE_HELP),
 ) -> None:
     """Run the pipeline in-process: ingest, KPI marts per quarter, snapshots, alerts, ROI, report."""
     import os
 
     _run(inputs, config, warehouse, quarter, allow_development_key=os.environ.get("KPI_ALLOW_DEVELOPMENT_KEY") == "1",
-         report=not no_report)
+         report=not no_report, language=language)
 
 
 def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow_development_key: bool,
-         report: bool = True) -> None:
+         report: bool = True, language: str | None = None) -> None:
     import re
 
     from rich.console import Console
@@ -89,6 +104,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
     _log_beside(warehouse)
     if quarter is not None and not re.fullmatch(r"\d{4}-Q[1-4]", quarter):
         raise UserError(f"--quarter {quarter}: not a quarter label; use the form 2025-Q3")
+    language = _language_option(language)
     console = Console(stderr=True)
     with console.status("starting ...") as status:
         def progress(message: str) -> None:  # one line each, never wrapped (scripts and tests read them)
@@ -96,7 +112,7 @@ def _run(inputs: Path, config: Path, warehouse: Path, quarter: str | None, allow
             console.print(f"[dim]- {message}[/dim]", soft_wrap=True)
 
         summary = run_pipeline(inputs, config, warehouse, quarter, allow_development_key, report=report,
-                               validation_process=True, progress=progress)
+                               validation_process=True, progress=progress, language=language)
     out = Console(soft_wrap=True)
     out.print(f"[bold]Warehouse[/bold] {warehouse}")
     if summary.upgrades:
@@ -664,19 +680,21 @@ def report(
     quarter: str = typer.Option(..., "--quarter", help="The quarter to review (YYYY-Qn)."),
     out: Path = typer.Option(..., "--out", help="Folder for report-<quarter>.html and charts/ (PNG, SVG)."),
     pdf: bool = typer.Option(False, "--pdf", help="Also print it to report-<quarter>.pdf (A4; needs Chromium)."),
+    language: str | None = typer.Option(None, "--language", help=LANGUAGE_HELP),
 ) -> None:
     """The quarterly review report: one self-contained HTML file (opens offline) plus charts for slides."""
     from kpi.report import build_report
     from kpi.warehouse import open_warehouse
 
     _log_beside(warehouse)
+    language = _language_option(language)
     if pdf:
         from kpi.report.pdf import INSTALL_HINT, chromium
 
         if chromium() is None:  # before any work: one line saying how to get it
             raise UserError(INSTALL_HINT)
     open_warehouse(warehouse, read_only=True).close()  # busy, a folder, not DuckDB: one line naming the file
-    path = build_report(warehouse, quarter.strip(), out)
+    path = build_report(warehouse, quarter.strip(), out, language=language)
     typer.echo(f"Report: {path}")
     typer.echo(f"Charts: {path.parent / 'charts'} (PNG and SVG)")
     if pdf:

@@ -363,6 +363,8 @@ class CompanyConfig(_Section):
         "EUR", pattern=r"^[A-Z]{3}$"
     )
     decimal_separator: Literal[".", ","] = "."
+    #: the report's language (kpi.report.i18n.LANGUAGES; kpi run / kpi report --language overrides it)
+    language: Literal["en", "nl", "de"] = "en"
 
     @field_validator("timezone")
     @classmethod
@@ -987,10 +989,11 @@ def default_config(start: dt.date, **sections: Any) -> Config:
 
 def config_sha256(cfg: Config) -> str:
     """SHA-256 of the canonical JSON of the validated config (key order does not matter). The
-    ``fetch`` and ``warehouse`` sections are left out: where the reports are downloaded from and
-    how much memory the warehouse uses change no figure."""
+    ``fetch`` and ``warehouse`` sections and ``company.language`` are left out: where the reports
+    are downloaded from, how much memory the warehouse uses and the report's language change no
+    figure."""
     canonical = json.dumps(
-        cfg.model_dump(mode="json", exclude={"fetch", "warehouse"}),
+        cfg.model_dump(mode="json", exclude={"fetch": True, "warehouse": True, "company": {"language"}}),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

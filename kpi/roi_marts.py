@@ -111,6 +111,8 @@ def assumption_rows(cfg: Any, headcount_at_start: int) -> list[AssumptionRow]:
 
     b, bb = cfg.benefits, base.benefits
     add("company.name", cfg.company.name, None, "text", "The company the figures are about.", source="config")
+    add("company.language", cfg.company.language, base.company.language, "code",
+        "Language of the report (en, nl or de); kpi report --language overrides it.")
     add("company.currency", cfg.company.currency, base.company.currency, "code", "Currency of every amount.")
     add("privacy.min_group_size", cfg.privacy.min_group_size, base.privacy.min_group_size, "people",
         "No figure is shown for a group with fewer people (or survey responses) than this.")

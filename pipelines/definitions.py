@@ -12,7 +12,7 @@ from pipelines.resources import build_resources
 
 
 def build_definitions(inputs: str | None = None, config: str | None = None, warehouse: str | None = None,
-                      allow_development_key: bool | None = None) -> dg.Definitions:
+                      allow_development_key: bool | None = None, report_language: str | None = None) -> dg.Definitions:
     return dg.Definitions.merge(
         ingest.defs,
         kpis.defs,
@@ -20,7 +20,7 @@ def build_definitions(inputs: str | None = None, config: str | None = None, ware
         reports.defs,
         fetch.defs,
         dg.Definitions(
-            resources=build_resources(inputs, config, warehouse, allow_development_key),
+            resources=build_resources(inputs, config, warehouse, allow_development_key, report_language),
             executor=dg.in_process_executor,
         ),
     )

@@ -73,6 +73,8 @@ class ProgrammeResource(dg.ConfigurableResource):
     inputs_dir: str
     config_path: str
     allow_development_key: bool = False
+    #: the reports' language when kpi run --language gives one ("": company.language)
+    report_language: str = ""
 
     def load_config(self):
         from kpi.config import load_config
@@ -81,7 +83,8 @@ class ProgrammeResource(dg.ConfigurableResource):
 
 
 def build_resources(inputs: str | None = None, config: str | None = None, warehouse: str | None = None,
-                    allow_development_key: bool | None = None) -> dict[str, dg.ConfigurableResource]:
+                    allow_development_key: bool | None = None,
+                    report_language: str | None = None) -> dict[str, dg.ConfigurableResource]:
     paths = default_paths()
     inputs = str(inputs or paths["inputs"])
     config = str(config or os.environ.get("KPI_CONFIG") or Path(inputs) / "config.yaml")
@@ -91,5 +94,6 @@ def build_resources(inputs: str | None = None, config: str | None = None, wareho
     return {
         "warehouse": WarehouseResource(path=str(warehouse or paths["warehouse"])),
         "programme": ProgrammeResource(inputs_dir=inputs, config_path=config,
-                                       allow_development_key=allow_development_key),
+                                       allow_development_key=allow_development_key,
+                                       report_language=report_language or ""),
     }

@@ -88,7 +88,7 @@ def _with_detail(error: UserError, failure) -> UserError:
 
 def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None = None,
                  allow_development_key: bool = False, progress=None, report: bool = True,
-                 validation_process: bool = False) -> RunSummary:
+                 validation_process: bool = False, language: str | None = None) -> RunSummary:
     """Run everything in-process. `validation_process`: validate in a worker process whose Great
     Expectations import (2-3 s of CPU) runs on the other core while Dagster loads and the ingest
     reads (`kpi run` does; it needs a main module that is safe to import, see
@@ -98,11 +98,11 @@ def run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | Non
     from kpi.quality import validation_worker
 
     with validation_worker() if validation_process else nullcontext():
-        return _run_pipeline(inputs, config, warehouse, quarter, allow_development_key, progress, report)
+        return _run_pipeline(inputs, config, warehouse, quarter, allow_development_key, progress, report, language)
 
 
 def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | None,
-                  allow_development_key: bool, progress, report: bool) -> RunSummary:
+                  allow_development_key: bool, progress, report: bool, language: str | None = None) -> RunSummary:
     from kpi.config import load_config
     from kpi.ingest.files import discover_inputs
     from kpi.privacy import resolve_key
@@ -114,7 +114,7 @@ def _run_pipeline(inputs: Path, config: Path, warehouse: Path, quarter: str | No
     cfg = load_config(config)  # config errors before anything runs
     resolve_key(cfg.privacy.pseudonym_key_env, allow_development_key=allow_development_key)
     discover_inputs(inputs)  # a missing required file stops here, naming the file
-    defs = build_definitions(str(inputs), str(config), str(warehouse), allow_development_key)
+    defs = build_definitions(str(inputs), str(config), str(warehouse), allow_development_key, language)
     # One read-write connection for every step that writes: its lock is held from the upgrade to
     # the ROI, so no reader or second run can take the file between two steps (the assets get
     # cursors of it, pipelines/resources.py::hold). The report only reads: it runs holding a

@@ -168,15 +168,19 @@ def write_images(chart_list: list[ChartOut], folder: Path, quarter: str) -> list
     """Each chart as ``<quarter>-<name>.svg`` and ``.png`` (2x) in ``folder``, for slides."""
     import vl_convert as vlc
 
-    from kpi.charts import EURO_LOCALE
     from kpi.fileio import atomic_write_bytes, atomic_write_text
+    from kpi.report.i18n import current_language, format_locale, time_format_locale
 
+    language = current_language()
+    locales: dict[str, Any] = {"format_locale": format_locale(language)}
+    if language != "en":
+        locales["time_format_locale"] = time_format_locale(language)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for c in chart_list:
         svg = folder / f"{quarter}-{c.name}.svg"
-        atomic_write_text(svg, vlc.vegalite_to_svg(c.spec, format_locale=EURO_LOCALE))
+        atomic_write_text(svg, vlc.vegalite_to_svg(c.spec, **locales))
         png = folder / f"{quarter}-{c.name}.png"
-        atomic_write_bytes(png, vlc.vegalite_to_png(c.spec, scale=2, format_locale=EURO_LOCALE))
+        atomic_write_bytes(png, vlc.vegalite_to_png(c.spec, scale=2, **locales))
         written += [svg, png]
     return written

@@ -11,11 +11,37 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+from kpi.report.i18n import _, current_language
+
 MINUS = "−"
 DASH = "–"
+NBSP = "\u00a0"
 
 #: fraction: 0.42 is 42 %; percent: 42.0 is 42 %; eur: an amount in euros; number: anything else.
 Scale = Literal["fraction", "percent", "eur", "number"]
+
+
+def number_text(x: float, digits: int = 0, grouping: bool = True) -> str:
+    """A non-negative number written with the current language's separators: 1234.5 -> '1,234.5'
+    (en), '1.234,5' (nl, de). Rounded as Python rounds (the same digits in every language)."""
+    text = f"{x:,.{digits}f}" if grouping else f"{x:.{digits}f}"
+    if current_language() == "en":
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def percent_sign() -> str:
+    """' %' (en, as the first release wrote it); a no-break space before % in nl and de."""
+    return " %" if current_language() == "en" else NBSP + "%"
+
+
+def month_text(month: Any) -> str:
+    """A calendar month: 'January 2026', 'januari 2026', 'Januar 2026'."""
+    from babel.dates import format_date
+
+    from kpi.report.i18n import LOCALES
+
+    return format_date(month, "LLLL yyyy", locale=LOCALES[current_language()])
 
 
 def missing(x: Any) -> bool:
@@ -27,7 +53,7 @@ def fmt_pct(x: float | None, digits: int = 1) -> str:
     """0.4213 -> '42.1 %'."""
     if missing(x):
         return DASH
-    text = f"{abs(x) * 100:,.{digits}f} %"
+    text = number_text(abs(x) * 100, digits) + percent_sign()
     return (MINUS if x < 0 and round(abs(x) * 100, digits) else "") + text
 
 
@@ -42,7 +68,7 @@ def fmt_pts(delta: float | None, digits: int = 1) -> str:
         return DASH
     value = round(delta * 100, digits)
     sign = "+" if value > 0 else MINUS if value < 0 else "±"
-    return f"{sign}{abs(value):.{digits}f} pts"
+    return f"{sign}{number_text(abs(value), digits, grouping=False)} {_('pts')}"
 
 
 def fmt_signed(delta: float | None, digits: int = 1, unit: str = "") -> str:
@@ -51,7 +77,7 @@ def fmt_signed(delta: float | None, digits: int = 1, unit: str = "") -> str:
         return DASH
     value = round(delta, digits)
     sign = "+" if value > 0 else MINUS if value < 0 else "±"
-    return f"{sign}{abs(value):,.{digits}f}{unit}"
+    return f"{sign}{number_text(abs(value), digits)}{unit}"
 
 
 def fmt_eur(x: float | None, digits: int = 0, signed: bool = False) -> str:
@@ -60,7 +86,11 @@ def fmt_eur(x: float | None, digits: int = 0, signed: bool = False) -> str:
         return DASH
     value = round(x, digits)
     sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
-    return f"{sign}€{abs(value):,.{digits}f}"
+    amount = number_text(abs(value), digits)
+    language = current_language()
+    if language == "en":
+        return f"{sign}€{amount}"
+    return f"{sign}€{NBSP}{amount}" if language == "nl" else f"{sign}{amount}{NBSP}€"
 
 
 def fmt_num(x: float | None, digits: int = 0) -> str:
@@ -68,7 +98,7 @@ def fmt_num(x: float | None, digits: int = 0) -> str:
     if missing(x):
         return DASH
     value = round(x, digits)
-    return (MINUS if value < 0 else "") + f"{abs(value):,.{digits}f}"
+    return (MINUS if value < 0 else "") + number_text(abs(value), digits)
 
 
 def metric_scale(metric: str) -> Scale:
@@ -104,11 +134,11 @@ def fmt_metric(metric: str, value: float | None) -> str:
 def segment_label(segment_type: str, segment: str) -> str:
     """What a segment is called in the report: 'Company', 'Executive', 'Not stated', 'Sales'."""
     if segment_type == "company":
-        return "Company"
+        return _("Company")
     if segment == "unknown":
-        return "Not stated"
+        return _("Not stated")
     if segment_type == "target_group":
-        return segment.capitalize()
+        return _(segment.capitalize())  # the config's target groups are in the catalogue (kpi.config)
     return segment
 
 
@@ -127,5 +157,5 @@ def direction(delta: float | None, good_when_up: bool = True) -> str:
 def suppression_text(reason: str | None, k: int, short: bool = False) -> str:
     """What a suppressed cell says (never a figure)."""
     if reason == "complementary":
-        return "withheld ‡" if short else f"withheld: protects a group of fewer than {k} ‡"
-    return f"fewer than {k}"
+        return _("withheld ‡") if short else _("withheld: protects a group of fewer than %(k)s ‡", k=k)
+    return _("fewer than %(k)s", k=k)

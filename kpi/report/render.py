@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kpi.report import formatting, standing, view
+from kpi.report import formatting, i18n, standing, view
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
@@ -112,7 +112,13 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_escape,
-        extensions=[JoinLines])
+        extensions=[JoinLines, "jinja2.ext.i18n"])
+    # _("...") and ngettext(...) in a template: translated in the language of the moment
+    # (kpi.report.i18n.use_language); placeholders are %(name)s, filled and escaped by Jinja.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: i18n.translations(i18n.current_language()).gettext(message),
+        ngettext=lambda singular, plural, n: i18n.translations(i18n.current_language()).ngettext(singular, plural, n),
+        newstyle=True)
     env.filters.update(FILTERS)
     env.globals["view"] = view
     env.globals["standing"] = standing
@@ -143,18 +149,20 @@ def _javascript_bundle() -> str:
 def static_files() -> Static:
     from markupsafe import Markup
 
-    from kpi.charts import EURO_LOCALE
-
+    language = i18n.current_language()
     render = static_text("render.js")
-    if render.count("__FORMAT_LOCALE__") != 1:
-        raise RuntimeError("kpi/report/static/render.js: expected __FORMAT_LOCALE__ once")
+    for marker in ("__FORMAT_LOCALE__", "__TIME_FORMAT_LOCALE__"):
+        if render.count(marker) != 1:
+            raise RuntimeError(f"kpi/report/static/render.js: expected {marker} once")
+    time_locale = None if language == "en" else i18n.time_format_locale(language)
+    render = render.replace("__FORMAT_LOCALE__", json.dumps(i18n.format_locale(language))).replace(
+        "__TIME_FORMAT_LOCALE__", json.dumps(time_locale))
     return Static(css=Markup(static_text("report.css")), error_collector=Markup(static_text("error_collector.js")),
-                  render=Markup(render.replace("__FORMAT_LOCALE__", json.dumps(EURO_LOCALE))),
-                  javascript_bundle=Markup(_javascript_bundle()))
+                  render=Markup(render), javascript_bundle=Markup(_javascript_bundle()))
 
 
 def render_html(d: ReportData, chart_list: list[ChartOut]) -> str:
     """The report's page."""
     template = environment().get_template(SHELL)
     return template.render(d=d, k=d.settings.k, charts={c.name: c for c in chart_list}, sections=view.SECTIONS,
-                           static=static_files())
+                           static=static_files(), language=i18n.current_language())

@@ -26,6 +26,8 @@ class Settings:
     culture_drop_points: float
     #: where k came from: assumptions, config, default, or data (inferred from the marts)
     k_source: str
+    #: the report's language unless kpi report --language says otherwise (company.language)
+    language: str = "en"
 
 
 def resolve_settings(con, cfg: Any, assumptions: Mapping[str, Assumption]) -> Settings:
@@ -61,8 +63,9 @@ def resolve_settings(con, cfg: Any, assumptions: Mapping[str, Assumption]) -> Se
                       defaults.alerts.culture_drop_points)
     if company is None and cfg is not None:
         company = cfg.company.name
+    language, _ = pick("company.language", lambda c: c.company.language, defaults.company.language)
     return Settings(company=str(company) if company else None, k=k, usage_drop_points=float(usage),
-                    culture_drop_points=float(culture), k_source=k_source)
+                    culture_drop_points=float(culture), k_source=k_source, language=str(language))
 
 
 def k_bounds(con) -> tuple[int | None, int | None]:

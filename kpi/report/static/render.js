@@ -1,5 +1,7 @@
 (function () {
   var options = {renderer: 'svg', actions: false, formatLocale: __FORMAT_LOCALE__};
+  var timeFormatLocale = __TIME_FORMAT_LOCALE__;
+  if (timeFormatLocale) { options.timeFormatLocale = timeFormatLocale; }
   var nodes = Array.prototype.slice.call(document.querySelectorAll('div.vega[data-chart]'));
   var rendered = 0;
   Promise.all(nodes.map(function (div) {

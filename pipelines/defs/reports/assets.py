@@ -41,7 +41,8 @@ def quarterly_report(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     from kpi.report import build_report
 
     quarter = context.partition_key
-    path = build_report(Path(warehouse.path), quarter, reports_dir(warehouse.path), cfg=programme.load_config())
+    path = build_report(Path(warehouse.path), quarter, reports_dir(warehouse.path), cfg=programme.load_config(),
+                        language=programme.report_language or None)
     context.log.info(f"{quarter}: report written to {path}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "quarter": quarter,
                                           "bytes": path.stat().st_size})
