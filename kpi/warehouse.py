@@ -169,4 +169,7 @@ def limit_memory(con, memory_limit_gib: float) -> None:
     folder = (spill_directory(path[0][0]) if path and path[0][0]
               else Path(tempfile.gettempdir()) / "kpi-duckdb-spill")
     con.execute("SET memory_limit = $1", [f"{max(1, round(memory_limit_gib * 1024))}MiB"])
-    con.execute("SET temp_directory = $1", [str(folder)])
+    # DuckDB refuses to switch the folder once it has spilled there: set it only when it differs
+    current = con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    if current != str(folder):
+        con.execute("SET temp_directory = $1", [str(folder)])
