@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kpi.report.i18n import N_, _
+
 if TYPE_CHECKING:  # pragma: no cover
     import polars as pl
 
@@ -36,8 +38,39 @@ FULL_WIDTH = 820
 HALF_WIDTH = 360
 HEIGHT = 240
 
-#: Axis label expression for a change stored as a fraction, shown in percentage points.
+#: Axis label expression for a change stored as a fraction, shown in percentage points (the unit
+#: translated where it is used: :func:`points_label`).
 POINTS_LABEL = "(datum.value > 0 ? '+' : datum.value < 0 ? '−' : '') + format(abs(datum.value) * 100, '.0f') + ' pts'"
+#: The usage trend's metric names (sql/report/usage_trend.sql), shown translated.
+USAGE_METRICS = (N_("Active-user rate"), N_("Regular-user rate"))
+#: Series and category labels put into the charts' data (kpi.report.charts), shown translated.
+SAVINGS_COMPONENTS = (N_("Time savings"), N_("Quality savings"))
+ROI_SERIES = (N_("Cumulative costs"), N_("Cumulative benefits"))
+PLAN_KINDS = (N_("Plan"), N_("Actual"))
+
+
+def vega_text(text: str) -> str:
+    """A text as a single-quoted string of a Vega expression."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def points_label() -> str:
+    """POINTS_LABEL with the unit in the report's language."""
+    return POINTS_LABEL.replace("' pts'", vega_text(" " + _("pts")))
+
+
+def percent_label(value: str) -> str:
+    """A Vega expression: the formatted ``value`` and the language's percent sign (' %' in English)."""
+    from kpi.report.formatting import percent_sign
+
+    return f"format({value}, ',.0f') + {vega_text(percent_sign())}"
+
+
+def move_labels() -> tuple[str, str]:
+    """The tornado's two cases: '−20 %' and '+20 %' (the language's percent sign)."""
+    from kpi.report.formatting import percent_sign
+
+    return "−20" + percent_sign(), "+20" + percent_sign()
 
 
 def _alt():
@@ -69,16 +102,18 @@ def style(chart: Any, title: str, subtitle: str | None = None) -> Any:
 def _segment_colour_scale(segments: list[str]):
     """Company in black first, the other segments in Okabe-Ito order."""
     alt = _alt()
-    others = [s for s in segments if s != "Company"]
-    domain = (["Company"] if "Company" in segments else []) + others
+    company = _("Company")
+    others = [s for s in segments if s != company]
+    domain = ([company] if company in segments else []) + others
     palette = [c for c in OKABE_ITO if c != COMPANY_COLOUR]
-    rng = ([COMPANY_COLOUR] if "Company" in segments else []) + [palette[i % len(palette)] for i in range(len(others))]
+    rng = ([COMPANY_COLOUR] if company in segments else []) + [palette[i % len(palette)] for i in range(len(others))]
     return alt.Scale(domain=domain, range=rng)
 
 
-def _quarter_x(title: str = "Quarter", quarters: list[str] | None = None):
+def _quarter_x(title: str | None = None, quarters: list[str] | None = None):
     """Quarter labels on two lines ("2025" over "Q3") so eight quarters fit a half-width chart."""
     alt = _alt()
+    title = _("Quarter") if title is None else title
     scale = alt.Scale(domain=list(quarters)) if quarters else alt.Undefined
     return alt.X("quarter:O", title=title, scale=scale,
                  axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, '-')", labelLineHeight=13))
@@ -91,19 +126,21 @@ def _quarter_x(title: str = "Quarter", quarters: list[str] | None = None):
 
 def usage_rates(frame: pl.DataFrame, note: str | None = None, quarters: list[str] | None = None) -> Any:
     """Active- and regular-user rate over quarters: the company (thick black) and one line per
-    target group. Columns: quarter, segment ("Company" or the group), metric, value (fraction)."""
+    target group. Columns: quarter, segment (the company's label, ``_("Company")``, or the group),
+    metric (one of USAGE_METRICS, translated), value (fraction)."""
     alt = _alt()
     segments = list(dict.fromkeys(frame.get_column("segment").to_list())) if frame.height else []
     base = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=36)).encode(
         x=_quarter_x(quarters=quarters),
-        y=alt.Y("value:Q", title="Share of headcount (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("segment:N", title="Segment", scale=_segment_colour_scale(segments)),
-        strokeWidth=alt.condition("datum.segment === 'Company'", alt.value(3.5), alt.value(1.8)),
-        tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("segment:N", title="Segment"),
-                 alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("value:Q", title="Rate", format=".1%")],
+        y=alt.Y("value:Q", title=_("Share of headcount (%%)"), axis=alt.Axis(format=".0%"),
+                scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("segment:N", title=_("Segment"), scale=_segment_colour_scale(segments)),
+        strokeWidth=alt.condition(f"datum.segment === {vega_text(_('Company'))}", alt.value(3.5), alt.value(1.8)),
+        tooltip=[alt.Tooltip("quarter:O", title=_("Quarter")), alt.Tooltip("segment:N", title=_("Segment")),
+                 alt.Tooltip("metric:N", title=_("Metric")), alt.Tooltip("value:Q", title=_("Rate"), format=".1%")],
     ).properties(width=HALF_WIDTH, height=HEIGHT)
-    chart = base.facet(column=alt.Column("metric:N", title=None, sort=["Active-user rate", "Regular-user rate"]))
-    return style(chart, "Active and regular users", note or "Share of headcount, company and target groups")
+    chart = base.facet(column=alt.Column("metric:N", title=None, sort=[_(m) for m in USAGE_METRICS]))
+    return style(chart, _("Active and regular users"), note or _("Share of headcount, company and target groups"))
 
 
 def department_heatmap(frame: pl.DataFrame, k: int) -> Any:
@@ -113,20 +150,21 @@ def department_heatmap(frame: pl.DataFrame, k: int) -> Any:
     label (the formatted rate, or the suppression label), suppressed (bool). Suppressed cells are
     drawn grey with their label only."""
     alt = _alt()
-    y = alt.Y("segment:N", title="Department", sort="ascending")
+    y = alt.Y("segment:N", title=_("Department"), sort="ascending")
     x = alt.X("quarter:O", title=None, axis=alt.Axis(labelAngle=0, orient="top", domain=False, ticks=False))
     shown = alt.Chart().transform_filter("datum.suppressed !== true").mark_rect(stroke="white", strokeWidth=1.5).encode(
         x=x, y=y,
-        color=alt.Color("active_user_rate:Q", title="Active-user rate",
+        color=alt.Color("active_user_rate:Q", title=_("Active-user rate"),
                         scale=alt.Scale(scheme="blues", domain=[0, 1]),
                         legend=alt.Legend(format=".0%", orient="bottom", direction="horizontal", gradientLength=220)),
-        tooltip=[alt.Tooltip("segment:N", title="Department"), alt.Tooltip("quarter:O", title="Quarter"),
-                 alt.Tooltip("active_user_rate:Q", title="Active-user rate", format=".1%")],
+        tooltip=[alt.Tooltip("segment:N", title=_("Department")), alt.Tooltip("quarter:O", title=_("Quarter")),
+                 alt.Tooltip("active_user_rate:Q", title=_("Active-user rate"), format=".1%")],
     )
     hidden = alt.Chart().transform_filter("datum.suppressed === true").mark_rect(
         fill=SUPPRESSED_FILL, stroke="white", strokeWidth=1.5).encode(
-        x=x, y=y, tooltip=[alt.Tooltip("segment:N", title="Department"), alt.Tooltip("quarter:O", title="Quarter"),
-                           alt.Tooltip("label:N", title="Suppressed")])
+        x=x, y=y, tooltip=[alt.Tooltip("segment:N", title=_("Department")),
+                           alt.Tooltip("quarter:O", title=_("Quarter")),
+                           alt.Tooltip("label:N", title=_("Suppressed"))])
     text = alt.Chart().mark_text(fontSize=11).encode(
         x=x, y=y, text="label:N",
         color=alt.condition("datum.suppressed !== true && datum.active_user_rate > 0.6", alt.value("white"),
@@ -135,9 +173,10 @@ def department_heatmap(frame: pl.DataFrame, k: int) -> Any:
     rows = max(1, frame.get_column("segment").n_unique()) if frame.height else 1
     chart = alt.layer(shown, hidden, text, data=frame).properties(width=FULL_WIDTH - 160, height=26 * rows)
     any_hidden = bool(frame.height and frame.get_column("suppressed").any())
-    return style(chart, "Active-user rate by department",
-                 f"Grey cells: fewer than {k} people, or withheld to protect such a group; they carry no figure"
-                 if any_hidden else "Share of each department's headcount with at least one AI interaction")
+    return style(chart, _("Active-user rate by department"),
+                 _("Grey cells: fewer than %(k)s people, or withheld to protect such a group; they carry no figure",
+                   k=k)
+                 if any_hidden else _("Share of each department's headcount with at least one AI interaction"))
 
 
 def tool_adoption(frame: pl.DataFrame, quarters: list[str] | None = None) -> Any:
@@ -145,12 +184,12 @@ def tool_adoption(frame: pl.DataFrame, quarters: list[str] | None = None) -> Any
     alt = _alt()
     chart = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=36), strokeWidth=2.2).encode(
         x=_quarter_x(quarters=quarters),
-        y=alt.Y("active_users:Q", title="Active users (people)", axis=alt.Axis(format=",d")),
-        color=alt.Color("tool:N", title="Tool"),
-        tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("tool:N", title="Tool"),
-                 alt.Tooltip("active_users:Q", title="Active users", format=",d")],
+        y=alt.Y("active_users:Q", title=_("Active users (people)"), axis=alt.Axis(format=",d")),
+        color=alt.Color("tool:N", title=_("Tool")),
+        tooltip=[alt.Tooltip("quarter:O", title=_("Quarter")), alt.Tooltip("tool:N", title=_("Tool")),
+                 alt.Tooltip("active_users:Q", title=_("Active users"), format=",d")],
     ).properties(width=FULL_WIDTH - 60, height=HEIGHT)
-    return style(chart, "Tool adoption", "People with at least one interaction in the quarter, per tool")
+    return style(chart, _("Tool adoption"), _("People with at least one interaction in the quarter, per tool"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,42 +203,42 @@ def competence_trend(scores: pl.DataFrame, rates: pl.DataFrame, quarters: list[s
     alt = _alt()
     left = alt.Chart(scores).mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=3, color=OKABE_ITO[0]).encode(
         x=_quarter_x(quarters=quarters),
-        y=alt.Y("skill_score:Q", title="Skill score (0–100)", scale=alt.Scale(domain=[0, 100])),
-        tooltip=[alt.Tooltip("quarter:O", title="Quarter"),
-                 alt.Tooltip("skill_score:Q", title="Skill score", format=".1f")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Mean AI-literacy score to date")
+        y=alt.Y("skill_score:Q", title=_("Skill score (0–100)"), scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("quarter:O", title=_("Quarter")),
+                 alt.Tooltip("skill_score:Q", title=_("Skill score"), format=".1f")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title=_("Mean AI-literacy score to date"))
     right = alt.Chart(rates).mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=2.5).encode(
         x=_quarter_x(quarters=quarters),
-        y=alt.Y("value:Q", title="Share (%)", axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("value:Q", title=_("Share (%%)"), axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("metric:N", title=None, scale=alt.Scale(range=[OKABE_ITO[1], OKABE_ITO[2]])),
-        tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("metric:N", title="Metric"),
-                 alt.Tooltip("value:Q", title="Share", format=".1%")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Proficient to date, and trained")
+        tooltip=[alt.Tooltip("quarter:O", title=_("Quarter")), alt.Tooltip("metric:N", title=_("Metric")),
+                 alt.Tooltip("value:Q", title=_("Share"), format=".1%")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title=_("Proficient to date, and trained"))
     chart = alt.hconcat(left, right, spacing=40).resolve_scale(color="independent")
-    return style(chart, "Competence", "Company; each assessed person's latest score to date; proficient = that score "
-                 "≥ the configured threshold")
+    return style(chart, _("Competence"), _("Company; each assessed person's latest score to date; proficient = that "
+                                           "score ≥ the configured threshold"))
 
 
 def cohort_curve(frame: pl.DataFrame) -> Any:
     """Active-user rate and skill score by months since the first training (company, to date).
     Columns: months_since_training, people, active_user_rate, skill_score (NULL: fewer than k assessed)."""
     alt = _alt()
-    x = alt.X("months_since_training:Q", title="Months since the first completed training",
+    x = alt.X("months_since_training:Q", title=_("Months since the first completed training"),
               axis=alt.Axis(tickMinStep=1, format="d"))
-    tooltip = [alt.Tooltip("months_since_training:Q", title="Month"), alt.Tooltip("people:Q", title="People")]
+    tooltip = [alt.Tooltip("months_since_training:Q", title=_("Month")), alt.Tooltip("people:Q", title=_("People"))]
     left = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=36), strokeWidth=3, color=OKABE_ITO[0]).encode(
-        x=x, y=alt.Y("active_user_rate:Q", title="Active in the month (%)", axis=alt.Axis(format=".0%"),
+        x=x, y=alt.Y("active_user_rate:Q", title=_("Active in the month (%%)"), axis=alt.Axis(format=".0%"),
                      scale=alt.Scale(domain=[0, 1])),
-        tooltip=[*tooltip, alt.Tooltip("active_user_rate:Q", title="Active", format=".1%")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Usage")
+        tooltip=[*tooltip, alt.Tooltip("active_user_rate:Q", title=_("Active"), format=".1%")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title=_("Usage"))
     right = alt.Chart(frame).transform_filter("isValid(datum.skill_score)").mark_line(
         point=alt.OverlayMarkDef(size=36), strokeWidth=3, color=OKABE_ITO[1]).encode(
-        x=x, y=alt.Y("skill_score:Q", title="Skill score (0–100)", scale=alt.Scale(domain=[0, 100])),
-        tooltip=[*tooltip, alt.Tooltip("skill_score:Q", title="Skill score", format=".1f")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Skill of those assessed in the month")
-    return style(alt.hconcat(left, right, spacing=40), "After the training",
-                 "Company, every person from the month of their first completed training; months of fewer than k "
-                 "people are left out")
+        x=x, y=alt.Y("skill_score:Q", title=_("Skill score (0–100)"), scale=alt.Scale(domain=[0, 100])),
+        tooltip=[*tooltip, alt.Tooltip("skill_score:Q", title=_("Skill score"), format=".1f")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title=_("Skill of those assessed in the month"))
+    return style(alt.hconcat(left, right, spacing=40), _("After the training"),
+                 _("Company, every person from the month of their first completed training; months of fewer than "
+                   "k people are left out"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,38 +252,41 @@ def business_savings(hours: pl.DataFrame, savings: pl.DataFrame, quarters: list[
     alt = _alt()
     left = alt.Chart(hours).mark_bar(color=OKABE_ITO[0], size=22).encode(
         x=_quarter_x(quarters=quarters),
-        y=alt.Y("hours_saved:Q", title="Hours saved (h)", axis=alt.Axis(format=",.0f")),
-        tooltip=[alt.Tooltip("quarter:O", title="Quarter"),
-                 alt.Tooltip("hours_saved:Q", title="Hours saved", format=",.0f")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Hours saved vs baseline")
+        y=alt.Y("hours_saved:Q", title=_("Hours saved (h)"), axis=alt.Axis(format=",.0f")),
+        tooltip=[alt.Tooltip("quarter:O", title=_("Quarter")),
+                 alt.Tooltip("hours_saved:Q", title=_("Hours saved"), format=",.0f")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title=_("Hours saved vs baseline"))
     right = alt.Chart(savings).mark_bar(size=22).encode(
         x=_quarter_x(quarters=quarters),
-        y=alt.Y("eur:Q", title="Savings (€)", stack="zero", axis=alt.Axis(format="$,.0f")),
-        color=alt.Color("component:N", title=None, scale=alt.Scale(domain=["Time savings", "Quality savings"],
+        y=alt.Y("eur:Q", title=_("Savings (€)"), stack="zero", axis=alt.Axis(format="$,.0f")),
+        color=alt.Color("component:N", title=None, scale=alt.Scale(domain=[_(c) for c in SAVINGS_COMPONENTS],
                                                                     range=[OKABE_ITO[2], OKABE_ITO[1]])),
         order=alt.Order("component:N", sort="descending"),
-        tooltip=[alt.Tooltip("quarter:O", title="Quarter"), alt.Tooltip("component:N", title="Component"),
-                 alt.Tooltip("eur:Q", title="Savings", format="$,.0f")],
-    ).properties(width=HALF_WIDTH, height=HEIGHT, title="Measured savings (before attribution)")
+        tooltip=[alt.Tooltip("quarter:O", title=_("Quarter")), alt.Tooltip("component:N", title=_("Component")),
+                 alt.Tooltip("eur:Q", title=_("Savings"), format="$,.0f")],
+    ).properties(width=HALF_WIDTH, height=HEIGHT, title=_("Measured savings (before attribution)"))
     chart = alt.hconcat(left, right, spacing=40)
-    return style(chart, "Business impact", "Company, sums over processes and departments (measured, not estimated)")
+    return style(chart, _("Business impact"),
+                 _("Company, sums over processes and departments (measured, not estimated)"))
 
 
 def error_rates(frame: pl.DataFrame, quarter: str) -> Any:
     """Error rate per process (and department) in the quarter vs its baseline.
-    Columns: process (label), period ("Baseline" or the quarter), error_rate (fraction)."""
+    Columns: process (label), period (``_("Baseline")`` or the quarter), error_rate (fraction)."""
     alt = _alt()
+    baseline = _("Baseline")
     rows = max(1, frame.get_column("process").n_unique()) if frame.height else 1
     chart = alt.Chart(frame).mark_bar(height=9).encode(
         y=alt.Y("process:N", title=None, sort="ascending", axis=alt.Axis(labelLimit=320)),
-        yOffset=alt.YOffset("period:N", sort=["Baseline", quarter]),
-        x=alt.X("error_rate:Q", title="Error rate (% of cases)", axis=alt.Axis(format=".0%")),
-        color=alt.Color("period:N", title=None, sort=["Baseline", quarter],
-                        scale=alt.Scale(domain=["Baseline", quarter], range=[BASELINE_COLOUR, OKABE_ITO[0]])),
-        tooltip=[alt.Tooltip("process:N", title="Process"), alt.Tooltip("period:N", title="Period"),
-                 alt.Tooltip("error_rate:Q", title="Error rate", format=".1%")],
+        yOffset=alt.YOffset("period:N", sort=[baseline, quarter]),
+        x=alt.X("error_rate:Q", title=_("Error rate (%% of cases)"), axis=alt.Axis(format=".0%")),
+        color=alt.Color("period:N", title=None, sort=[baseline, quarter],
+                        scale=alt.Scale(domain=[baseline, quarter], range=[BASELINE_COLOUR, OKABE_ITO[0]])),
+        tooltip=[alt.Tooltip("process:N", title=_("Process")), alt.Tooltip("period:N", title=_("Period")),
+                 alt.Tooltip("error_rate:Q", title=_("Error rate"), format=".1%")],
     ).properties(width=FULL_WIDTH - 260, height=alt.Step(11) if rows > 8 else 30 * rows)
-    return style(chart, f"Error rate per process, {quarter} vs baseline", "Σ errors / Σ cases; lower is better")
+    return style(chart, _("Error rate per process, %(quarter)s vs baseline", quarter=quarter),
+                 _("Σ errors / Σ cases; lower is better"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,35 +298,35 @@ def culture_favorability(frame: pl.DataFrame, quarters: list[str] | None = None)
     """Favorability per construct per survey wave, company. Columns: quarter, construct, favorability."""
     alt = _alt()
     chart = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=2.2).encode(
-        x=_quarter_x("Survey wave", quarters),
-        y=alt.Y("favorability:Q", title="Favorable answers (%)", axis=alt.Axis(format=".0%"),
+        x=_quarter_x(_("Survey wave"), quarters),
+        y=alt.Y("favorability:Q", title=_("Favorable answers (%%)"), axis=alt.Axis(format=".0%"),
                 scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("construct:N", title="Construct"),
-        tooltip=[alt.Tooltip("quarter:O", title="Wave"), alt.Tooltip("construct:N", title="Construct"),
-                 alt.Tooltip("favorability:Q", title="Favorability", format=".1%")],
+        color=alt.Color("construct:N", title=_("Construct")),
+        tooltip=[alt.Tooltip("quarter:O", title=_("Wave")), alt.Tooltip("construct:N", title=_("Construct")),
+                 alt.Tooltip("favorability:Q", title=_("Favorability"), format=".1%")],
     ).properties(width=HALF_WIDTH, height=HEIGHT)
-    return style(chart, "Favorability per construct", "Top-2-box share of answered items, company")
+    return style(chart, _("Favorability per construct"), _("Top-2-box share of answered items, company"))
 
 
 def culture_change(frame: pl.DataFrame, wave: str, previous: str | None) -> Any:
     """Change in favorability against the previous wave with its 95 % Newcombe interval.
     Columns: construct, change, low, high (fractions)."""
     alt = _alt()
-    axis = alt.Axis(labelExpr=POINTS_LABEL, tickCount=6)
+    axis = alt.Axis(labelExpr=points_label(), tickCount=6)
     base = alt.Chart(frame).encode(y=alt.Y("construct:N", title=None, sort="ascending"))
     bars = base.mark_rule(strokeWidth=2.5, color=OKABE_ITO[0]).encode(
-        x=alt.X("low:Q", title="Change in favorability (percentage points)", axis=axis), x2="high:Q")
+        x=alt.X("low:Q", title=_("Change in favorability (percentage points)"), axis=axis), x2="high:Q")
     points = base.mark_point(filled=True, size=90, color=OKABE_ITO[0]).encode(
         x="change:Q",
-        tooltip=[alt.Tooltip("construct:N", title="Construct"),
-                 alt.Tooltip("change:Q", title="Change", format="+.1%"),
-                 alt.Tooltip("low:Q", title="95 % interval from", format="+.1%"),
-                 alt.Tooltip("high:Q", title="95 % interval to", format="+.1%")])
+        tooltip=[alt.Tooltip("construct:N", title=_("Construct")),
+                 alt.Tooltip("change:Q", title=_("Change"), format="+.1%"),
+                 alt.Tooltip("low:Q", title=_("95 %% interval from"), format="+.1%"),
+                 alt.Tooltip("high:Q", title=_("95 %% interval to"), format="+.1%")])
     zero = alt.Chart().mark_rule(color="#555", strokeDash=[4, 3]).encode(x=alt.datum(0))
     chart = alt.layer(zero, bars, points).properties(width=HALF_WIDTH, height=HEIGHT)
-    since = f" since {previous}" if previous else ""
-    return style(chart, f"Change {wave}{since}",
-                 "Dot: change; bar: 95 % interval (Newcombe). A bar crossing 0 is no clear change")
+    title = (_("Change %(wave)s since %(previous)s", wave=wave, previous=previous) if previous
+             else _("Change %(wave)s", wave=wave))
+    return style(chart, title, _("Dot: change; bar: 95 %% interval (Newcombe). A bar crossing 0 is no clear change"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,18 +336,19 @@ def culture_change(frame: pl.DataFrame, wave: str, previous: str | None) -> Any:
 
 def roi_cumulative(frame: pl.DataFrame, break_even: pl.DataFrame | None, status: str) -> Any:
     """Cumulative costs and benefits by month, break-even marked with a rule and a label.
-    ``frame``: month (ISO date text, first of month), series, eur; ``break_even``: month, label."""
+    ``frame``: month (ISO date text, first of month), series (one of ROI_SERIES, translated), eur;
+    ``break_even``: month, label. Month names come from the chart's d3 time locale (``%b``)."""
     alt = _alt()
-    x = alt.X("month:T", timeUnit="utcyearmonth", title="Month",
+    x = alt.X("month:T", timeUnit="utcyearmonth", title=_("Month"),
               axis=alt.Axis(format="%b %Y", labelAngle=-40, tickCount={"interval": "month", "step": 3}))
     lines = alt.Chart(frame).mark_line(strokeWidth=3, point=alt.OverlayMarkDef(size=20)).encode(
         x=x,
-        y=alt.Y("eur:Q", title="Cumulative amount (€)", axis=alt.Axis(format="$,.0f")),
+        y=alt.Y("eur:Q", title=_("Cumulative amount (€)"), axis=alt.Axis(format="$,.0f")),
         color=alt.Color("series:N", title=None,
-                        scale=alt.Scale(domain=["Cumulative costs", "Cumulative benefits"],
+                        scale=alt.Scale(domain=[_(series) for series in ROI_SERIES],
                                         range=[COST_COLOUR, BENEFIT_COLOUR])),
-        tooltip=[alt.Tooltip("month:T", timeUnit="utcyearmonth", title="Month", format="%B %Y"),
-                 alt.Tooltip("series:N", title="Series"), alt.Tooltip("eur:Q", title="Amount", format="$,.0f")],
+        tooltip=[alt.Tooltip("month:T", timeUnit="utcyearmonth", title=_("Month"), format="%B %Y"),
+                 alt.Tooltip("series:N", title=_("Series")), alt.Tooltip("eur:Q", title=_("Amount"), format="$,.0f")],
     )
     layers = [lines]
     if break_even is not None and break_even.height:
@@ -316,7 +359,7 @@ def roi_cumulative(frame: pl.DataFrame, break_even: pl.DataFrame | None, status:
             x=alt.X("month:T", timeUnit="utcyearmonth"), y=alt.value(4), text="label:N")
         layers += [rule, label]
     chart = alt.layer(*layers).properties(width=FULL_WIDTH - 300, height=280)
-    return style(chart, "Cumulative costs vs benefits", status)
+    return style(chart, _("Cumulative costs vs benefits"), status)
 
 
 def event_study(frame: pl.DataFrame) -> Any:
@@ -324,41 +367,45 @@ def event_study(frame: pl.DataFrame) -> Any:
     with its 95 % interval: flat before 0 (parallel trends), falling after it. Columns:
     relative_month, effect, ci_low, ci_high, n_series (shares of the baseline level)."""
     alt = _alt()
-    x = alt.X("relative_month:Q", title="Months relative to the department's training (0 = its month)",
+    x = alt.X("relative_month:Q", title=_("Months relative to the department's training (0 = its month)"),
               axis=alt.Axis(tickMinStep=1, format="d"))
     band = alt.Chart(frame).transform_filter("isValid(datum.ci_low)").mark_area(opacity=0.2, color=OKABE_ITO[0]).encode(
-        x=x, y=alt.Y("ci_low:Q", title="Effect (share of the baseline level)", axis=alt.Axis(format="+.0%")),
+        x=x, y=alt.Y("ci_low:Q", title=_("Effect (share of the baseline level)"), axis=alt.Axis(format="+.0%")),
         y2="ci_high:Q")
     line = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=30), color=OKABE_ITO[0], strokeWidth=2.5).encode(
         x=x, y="effect:Q",
-        tooltip=[alt.Tooltip("relative_month:Q", title="Month"), alt.Tooltip("effect:Q", title="Effect", format="+.1%"),
-                 alt.Tooltip("ci_low:Q", title="95 % low", format="+.1%"),
-                 alt.Tooltip("ci_high:Q", title="95 % high", format="+.1%"),
-                 alt.Tooltip("n_series:Q", title="Series")])
+        tooltip=[alt.Tooltip("relative_month:Q", title=_("Month")),
+                 alt.Tooltip("effect:Q", title=_("Effect"), format="+.1%"),
+                 alt.Tooltip("ci_low:Q", title=_("95 %% low"), format="+.1%"),
+                 alt.Tooltip("ci_high:Q", title=_("95 %% high"), format="+.1%"),
+                 alt.Tooltip("n_series:Q", title=_("Series"))])
     zero = alt.Chart(frame).mark_rule(color="#888", strokeDash=[4, 3]).encode(y=alt.datum(0))
     chart = alt.layer(band, line, zero).properties(width=HALF_WIDTH * 2, height=HEIGHT)
-    return style(chart, "Is it the training? Minutes per case around each department's training",
-                 "Difference from what the common trend alone predicts, as a share of the baseline; shaded: 95 % "
-                 "interval")
+    return style(chart, _("Is it the training? Minutes per case around each department's training"),
+                 _("Difference from what the common trend alone predicts, as a share of the baseline; shaded: 95 %% "
+                   "interval"))
 
 
 def tornado(frame: pl.DataFrame, base_roi: float) -> Any:
     """ROI at horizon when one assumption moves −20 % / +20 %, bars around the base ROI, sorted
-    by swing (largest on top). Columns: assumption (label), case ("−20 %"/"+20 %"), roi_pct,
-    order (sort key)."""
+    by swing (largest on top). Columns: assumption (label), case (:func:`move_labels`: "−20 %"/"+20 %"),
+    roi_pct, order (sort key)."""
+    from kpi.report.formatting import number_text, percent_sign
+
     alt = _alt()
     order = frame.sort("order").get_column("assumption").unique(maintain_order=True).to_list() if frame.height else []
     y = alt.Y("assumption:N", title=None, sort=order)
-    color = alt.Color("case:N", title="Assumption moved by", sort=["−20 %", "+20 %"],
-                      scale=alt.Scale(domain=["−20 %", "+20 %"], range=[OKABE_ITO[3], OKABE_ITO[0]]))
+    cases = list(move_labels())
+    color = alt.Color("case:N", title=_("Assumption moved by"), sort=cases,
+                      scale=alt.Scale(domain=cases, range=[OKABE_ITO[3], OKABE_ITO[0]]))
     bars = alt.Chart(frame).mark_bar(height=18).encode(
-        y=y, x=alt.X("roi_pct:Q", title="ROI at horizon (%)",
-                     axis=alt.Axis(labelExpr="format(datum.value, ',.0f') + ' %'")),
+        y=y, x=alt.X("roi_pct:Q", title=_("ROI at horizon (%%)"),
+                     axis=alt.Axis(labelExpr=percent_label("datum.value"))),
         x2=alt.X2("base:Q"), color=color,
-        tooltip=[alt.Tooltip("assumption:N", title="Assumption"), alt.Tooltip("case:N", title="Moved by"),
-                 alt.Tooltip("roi_pct:Q", title="ROI (%)", format=",.1f")],
+        tooltip=[alt.Tooltip("assumption:N", title=_("Assumption")), alt.Tooltip("case:N", title=_("Moved by")),
+                 alt.Tooltip("roi_pct:Q", title=_("ROI (%%)"), format=",.1f")],
     ).transform_calculate(base=str(float(base_roi)))
-    label = "format(datum.roi_pct, ',.0f') + ' %'"
+    label = percent_label("datum.roi_pct")
     below = alt.Chart(frame).transform_filter(f"datum.roi_pct < {float(base_roi)}").transform_calculate(
         label=label).mark_text(fontSize=10, color="#333", align="right", dx=-4).encode(
         y=y, x="roi_pct:Q", text="label:N")
@@ -367,22 +414,25 @@ def tornado(frame: pl.DataFrame, base_roi: float) -> Any:
         y=y, x="roi_pct:Q", text="label:N")
     rule = alt.Chart().mark_rule(color="#222", strokeWidth=1.5).encode(x=alt.datum(float(base_roi)))
     chart = alt.layer(bars, below, above, rule).properties(width=FULL_WIDTH - 320, height=max(120, 34 * len(order)))
-    return style(chart, "Sensitivity (tornado)",
-                 f"ROI at horizon when one assumption moves by −20 % or +20 %; line = base ROI {base_roi:,.1f} %")
+    low, high = cases
+    return style(chart, _("Sensitivity (tornado)"),
+                 _("ROI at horizon when one assumption moves by %(low)s or %(high)s; line = base ROI %(roi)s",
+                   low=low, high=high, roi=number_text(base_roi, 1) + percent_sign()))
 
 
 def plan_vs_actual(frame: pl.DataFrame) -> Any:
-    """Plan vs actual budget by category. Columns: category (label), kind (Plan/Actual), eur."""
+    """Plan vs actual budget by category. Columns: category (label), kind (PLAN_KINDS, translated), eur."""
     alt = _alt()
+    kinds = [_(kind) for kind in PLAN_KINDS]
     cats = frame.get_column("category").unique(maintain_order=True).to_list() if frame.height else []
     chart = alt.Chart(frame).mark_bar(height=11).encode(
         y=alt.Y("category:N", title=None, sort=cats),
-        yOffset=alt.YOffset("kind:N", sort=["Plan", "Actual"]),
-        x=alt.X("eur:Q", title="Amount, months 1–12 (€)", axis=alt.Axis(format="$,.0f")),
-        color=alt.Color("kind:N", title=None, sort=["Plan", "Actual"],
-                        scale=alt.Scale(domain=["Plan", "Actual"], range=[BASELINE_COLOUR, OKABE_ITO[0]])),
-        tooltip=[alt.Tooltip("category:N", title="Category"), alt.Tooltip("kind:N", title=""),
-                 alt.Tooltip("eur:Q", title="Amount", format="$,.0f")],
+        yOffset=alt.YOffset("kind:N", sort=kinds),
+        x=alt.X("eur:Q", title=_("Amount, months 1–12 (€)"), axis=alt.Axis(format="$,.0f")),
+        color=alt.Color("kind:N", title=None, sort=kinds,
+                        scale=alt.Scale(domain=kinds, range=[BASELINE_COLOUR, OKABE_ITO[0]])),
+        tooltip=[alt.Tooltip("category:N", title=_("Category")), alt.Tooltip("kind:N", title=""),
+                 alt.Tooltip("eur:Q", title=_("Amount"), format="$,.0f")],
     ).properties(width=FULL_WIDTH - 320, height=30 * max(1, len(cats)))
-    return style(chart, "Budget: plan vs actual",
-                 "Ledger of months 1–12 by category (participant time is not a ledger line)")
+    return style(chart, _("Budget: plan vs actual"),
+                 _("Ledger of months 1–12 by category (participant time is not a ledger line)"))
