@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kpi.errors import UserError
+from kpi.report.i18n import N_
 from kpi.roi import (
     MONTHLY_COLUMNS,
     QUARTERLY_COLUMNS,
@@ -57,6 +58,56 @@ ROI_TABLES: tuple[str, ...] = (
 MONTHLY_TABLE_COLUMNS: tuple[str, ...] = (*MONTHLY_COLUMNS, "cum_gross_benefits", "cum_estimated_benefits")
 PLAN_COLUMNS: tuple[str, ...] = ("category", "plan_eur", "actual_eur", "difference_eur")
 ASSUMPTION_COLUMNS: tuple[str, ...] = ("name", "value", "value_text", "unit", "source", "explanation")
+
+#: The explanations filled with a name from the config (a target group, a process, a tool, a
+#: budget category, a scenario): English templates for the catalogue, keyed by the assumption's
+#: name (a prefix, or the whole name). The stored text is the template filled in; the report
+#: translates it with :func:`explanation_message`.
+EXPLANATION_TEMPLATES: dict[str, str] = {
+    "rates.hourly_cost_eur.": N_("Fully loaded hourly cost of target group %(group)s when HR gives none; values time "
+                                 "savings and participant time."),
+    "benefits.cost_per_error_eur.default": N_("Cost of one error in any process without its own value; values the "
+                                              "errors avoided (quality savings)."),
+    "benefits.cost_per_error_eur.": N_("Cost of one error in process %(process)s; values the errors avoided (quality "
+                                       "savings)."),
+    "benefits.time_saved_minutes_per_interaction.": N_("Estimated minutes saved per %(tool)s interaction: shown as "
+                                                       "estimated_benefits, never added to benefits."),
+    "program.budget_split.": N_("Share of the plan budget for %(category)s."),
+    "roi.scenarios.*.attribution": N_("Scenario %(name)s: multiplier on attribution."),
+    "roi.scenarios.*.benefits": N_("Scenario %(name)s: multiplier on benefits."),
+    "roi.scenarios.*.costs": N_("Scenario %(name)s: multiplier on costs."),
+}
+
+
+#: The config name each template of EXPLANATION_TEMPLATES is filled with, by prefix.
+_FILLED_WITH = {"rates.hourly_cost_eur.": "group", "benefits.cost_per_error_eur.": "process",
+                "benefits.time_saved_minutes_per_interaction.": "tool", "program.budget_split.": "category"}
+
+
+def filled_explanation(key: str, **values: str) -> str:
+    """An explanation of :data:`EXPLANATION_TEMPLATES` filled in (English, as stored)."""
+    return EXPLANATION_TEMPLATES[key] % values
+
+
+def explanation_message(name: str, stored: str) -> tuple[str, dict[str, str]]:
+    """The catalogue's message and its values for the stored explanation of assumption ``name``:
+    ``_(message, **values)`` is the explanation in the report's language. A literal explanation
+    is its own message (any % doubled); a filled one is its template and the name from the config
+    (kept as it is)."""
+    key, values = name, {}
+    if name.startswith("roi.scenarios."):
+        scenario, _, part = name.removeprefix("roi.scenarios.").rpartition(".")
+        key, values = f"roi.scenarios.*.{part}", {"name": scenario}
+    elif name not in EXPLANATION_TEMPLATES:
+        prefix = next((p for p in _FILLED_WITH if name.startswith(p)), None)
+        if prefix is not None:
+            value = name.removeprefix(prefix)
+            key, values = prefix, {_FILLED_WITH[prefix]: value.replace("_", " ") if prefix == "program.budget_split."
+                                   else value}
+    template = EXPLANATION_TEMPLATES.get(key)
+    if template is not None and template % values == stored:
+        return template, values
+    return stored.replace("%", "%%"), {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,56 +161,55 @@ def assumption_rows(cfg: Any, headcount_at_start: int) -> list[AssumptionRow]:
         rows.append(AssumptionRow(name, numeric, _text(value), unit, source, explanation))
 
     b, bb = cfg.benefits, base.benefits
-    add("company.name", cfg.company.name, None, "text", "The company the figures are about.", source="config")
+    add("company.name", cfg.company.name, None, "text", N_("The company the figures are about."), source="config")
     add("company.language", cfg.company.language, base.company.language, "code",
-        "Language of the report (en, nl or de); kpi report --language overrides it.")
-    add("company.currency", cfg.company.currency, base.company.currency, "code", "Currency of every amount.")
+        N_("Language of the report (en, nl or de); kpi report --language overrides it."))
+    add("company.currency", cfg.company.currency, base.company.currency, "code", N_("Currency of every amount."))
     add("privacy.min_group_size", cfg.privacy.min_group_size, base.privacy.min_group_size, "people",
-        "No figure is shown for a group with fewer people (or survey responses) than this.")
+        N_("No figure is shown for a group with fewer people (or survey responses) than this."))
     add("alerts.usage_drop_points", cfg.alerts.usage_drop_points, base.alerts.usage_drop_points, "points",
-        "A segment alerts when its active-user rate fell by more than this since the previous quarter.")
+        N_("A segment alerts when its active-user rate fell by more than this since the previous quarter."))
     add("alerts.culture_drop_points", cfg.alerts.culture_drop_points, base.alerts.culture_drop_points, "points",
-        "A construct alerts when its favorability fell by more than this since the previous wave.")
+        N_("A construct alerts when its favorability fell by more than this since the previous wave."))
     add("program.start", cfg.program.start, None, "date",
-        "Month 1 of the ROI series is the calendar month of this date; costs booked earlier count in month 1.",
+        N_("Month 1 of the ROI series is the calendar month of this date; costs booked earlier count in month 1."),
         source="config")
     add("program.baseline_months", cfg.program.baseline_months, base.program.baseline_months, "months",
-        "Calendar months before month 1 whose process data form the baseline of the savings.")
+        N_("Calendar months before month 1 whose process data form the baseline of the savings."))
     add("benefits.attribution", b.attribution, bb.attribution, "fraction",
-        "Isolation: share of the measured improvement credited to the training (capped at 1).")
+        N_("Isolation: share of the measured improvement credited to the training (capped at 1)."))
     add("benefits.confidence", b.confidence, bb.confidence, "fraction",
-        "Confidence in the attribution estimate (Phillips adjustment; capped at 1).")
+        N_("Confidence in the attribution estimate (Phillips adjustment; capped at 1)."))
     add("benefits.include_training_time", b.include_training_time, bb.include_training_time, "boolean",
-        "Participants' training hours x their hourly cost are a cost line (participant_time).")
+        N_("Participants' training hours x their hourly cost are a cost line (participant_time)."))
     add("roi.discount_rate_annual", cfg.roi.discount_rate_annual, base.roi.discount_rate_annual, "fraction",
-        "Annual discount rate of the NPV; monthly rate = (1 + annual)^(1/12) - 1.")
+        N_("Annual discount rate of the NPV; monthly rate = (1 + annual)^(1/12) - 1."))
     add("roi.horizon_months", cfg.roi.horizon_months, base.roi.horizon_months, "months",
-        "The series never runs past this month; 'at horizon' = its last month.")
+        N_("The series never runs past this month; 'at horizon' = its last month."))
     for group, rate in cfg.rates.hourly_cost_eur.items():
         add(f"rates.hourly_cost_eur.{group}", float(rate), base.rates.hourly_cost_eur.get(group), "EUR/hour",
-            f"Fully loaded hourly cost of target group {group} when HR gives none; values time savings and "
-            "participant time.")
+            filled_explanation("rates.hourly_cost_eur.", group=group))
     for process, eur in b.cost_per_error_eur.items():
-        what = "any process without its own value" if process == "default" else f"process {process}"
         add(f"benefits.cost_per_error_eur.{process}", float(eur), bb.cost_per_error_eur.get(process), "EUR/error",
-            f"Cost of one error in {what}; values the errors avoided (quality savings).")
+            filled_explanation("benefits.cost_per_error_eur.default") if process == "default"
+            else filled_explanation("benefits.cost_per_error_eur.", process=process))
     for tool, minutes in b.time_saved_minutes_per_interaction.items():
         add(f"benefits.time_saved_minutes_per_interaction.{tool}", float(minutes), None, "minutes",
-            f"Estimated minutes saved per {tool} interaction: shown as estimated_benefits, never added to benefits.")
+            filled_explanation("benefits.time_saved_minutes_per_interaction.", tool=tool))
     add("program.budget_per_employee_eur", cfg.program.budget_per_employee_eur,
-        base.program.budget_per_employee_eur, "EUR", "Plan budget per employee for year 1 (plan vs actual).")
+        base.program.budget_per_employee_eur, "EUR", N_("Plan budget per employee for year 1 (plan vs actual)."))
     for category, share in cfg.program.budget_split.items():
         add(f"program.budget_split.{category}", float(share), base.program.budget_split.get(category), "fraction",
-            f"Share of the plan budget for {category.replace('_', ' ')}.")
+            filled_explanation("program.budget_split.", category=category.replace("_", " ")))
     add("headcount_at_start", int(headcount_at_start), None, "employees",
-        "Employees employed on program.start (HR data): plan = budget per employee x this headcount.",
+        N_("Employees employed on program.start (HR data): plan = budget per employee x this headcount."),
         source="derived")
     base_scenarios = base.roi.scenarios
     for name, mult in cfg.roi.scenarios.items():
         for part in ("attribution", "benefits", "costs"):
             default = base_scenarios[name][part] if name in base_scenarios else None
             add(f"roi.scenarios.{name}.{part}", float(mult[part]), default, "multiplier",
-                f"Scenario {name}: multiplier on {part}.")
+                filled_explanation(f"roi.scenarios.*.{part}", name=name))
     return rows
 
 
