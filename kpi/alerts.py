@@ -12,6 +12,27 @@ import datetime as dt
 from dataclasses import dataclass
 
 from kpi.quarters import previous_quarter
+from kpi.report.i18n import _
+
+
+def _who(segment_type: str, segment: str) -> str:
+    """The segment an alert is about, in the report's language."""
+    if segment_type == "company":
+        return _("the company")
+    if segment_type == "department":
+        return _("department %(name)s", name=segment)
+    if segment_type == "target_group":
+        return _("target_group %(name)s", name=segment)
+    if segment_type == "tool":
+        return _("tool %(name)s", name=segment)
+    return f"{segment_type} {segment}"
+
+
+def _whole_percent(x: float) -> str:
+    """0.42 -> '42' (the percent sign is the message's), with the language's separators."""
+    from kpi.report.formatting import number_text
+
+    return number_text(x * 100, 0)
 
 
 @dataclass(frozen=True)
@@ -32,6 +53,22 @@ class Alert:
         what = f"{self.segment_type} {self.segment}" if self.segment_type != "company" else "the company"
         return (f"{self.quarter}: {self.metric.replace('_', ' ')} of {what} fell {self.drop_points:.1f} points "
                 f"({self.previous:.0%} -> {self.current:.0%})")
+
+    def report_text(self, with_quarter: bool = True) -> str:
+        """:meth:`describe` in the report's language (the terminal keeps :meth:`describe`)."""
+        from kpi.report.formatting import fmt_num
+
+        values = {"what": _who(self.segment_type, self.segment), "drop": fmt_num(self.drop_points, 1),
+                  "previous": _whole_percent(self.previous), "current": _whole_percent(self.current)}
+        if self.metric.startswith("favorability_"):
+            text = _("favorability %(construct)s of %(what)s fell %(drop)s points (%(previous)s%% -> %(current)s%%)",
+                     construct=self.metric[len("favorability_"):].replace("_", " "), **values)
+        elif self.metric == "active_user_rate":
+            text = _("active user rate of %(what)s fell %(drop)s points (%(previous)s%% -> %(current)s%%)", **values)
+        else:
+            text = _("%(metric)s of %(what)s fell %(drop)s points (%(previous)s%% -> %(current)s%%)",
+                     metric=self.metric.replace("_", " "), **values)
+        return _("%(quarter)s: %(alert)s", quarter=self.quarter, alert=text) if with_quarter else text
 
 
 def usage_alerts(con, quarter: str, drop_points: float) -> list[Alert]:
@@ -90,6 +127,25 @@ class TargetAlert:
         return (f"{self.quarter}: target {self.metric.replace('_', ' ')} of {what} is red: "
                 f"{fmt_metric(self.metric, self.actual)} against {fmt_metric(self.metric, self.target)}"
                 + (f" ({extra})" if extra else ""))
+
+    def report_text(self, with_quarter: bool = True) -> str:
+        """:meth:`describe` in the report's language (the terminal keeps :meth:`describe`)."""
+        from kpi.report.formatting import fmt_metric
+
+        values = {"metric": self.metric.replace("_", " "), "what": _who(self.segment_type, self.segment),
+                  "actual": fmt_metric(self.metric, self.actual), "target": fmt_metric(self.metric, self.target),
+                  "due": self.due_quarter, "owner": self.owner}
+        if self.due_quarter and self.owner:
+            text = _("target %(metric)s of %(what)s is red: %(actual)s against %(target)s (by %(due)s, owner "
+                     "%(owner)s)", **values)
+        elif self.due_quarter:
+            text = _("target %(metric)s of %(what)s is red: %(actual)s against %(target)s (by %(due)s)", **values)
+        elif self.owner:
+            text = _("target %(metric)s of %(what)s is red: %(actual)s against %(target)s (owner %(owner)s)",
+                     **values)
+        else:
+            text = _("target %(metric)s of %(what)s is red: %(actual)s against %(target)s", **values)
+        return _("%(quarter)s: %(alert)s", quarter=self.quarter, alert=text) if with_quarter else text
 
 
 def target_alerts(con, quarter: str) -> list[TargetAlert]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kpi.errors import UserError
 from kpi.paths import read_sql
 from kpi.quarters import parse_quarter, previous_quarter
+from kpi.report.i18n import N_, _
 from kpi.report.settings import Settings, resolve_settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,6 +29,18 @@ if TYPE_CHECKING:  # pragma: no cover
 
 ROI_TABLES = ("roi_monthly", "roi_quarterly", "roi_sensitivity", "budget_plan_vs_actual", "roi_assumptions")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A text the page shows, made while collecting: :func:`collect` runs before the report's
+    language is set, so the message is translated when it is shown (``str(message)``, or a
+    template writing it). ``values`` fill its placeholders; a value may be a Message itself."""
+    message: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return _(self.message, **{k: str(v) if isinstance(v, Message) else v for k, v in self.values.items()})
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,7 +432,7 @@ class RoiSection:
     have: dict[str, bool]  # which ROI tables the warehouse holds
     quarterly: list[RoiQuarter] = field(default_factory=list)
     row: RoiQuarter | None = None  # as of the report's quarter (or the series' last month)
-    note: str = ""  # why row is not the report's quarter's
+    note: str | Message = ""  # why row is not the report's quarter's
     prev_row: RoiQuarter | None = None
     monthly: pl.DataFrame | None = None  # month, m, cum_costs, cum_benefits up to row.m
     month_of: dict[int, dt.date] = field(default_factory=dict)
@@ -449,7 +462,7 @@ class ReportData:
     settings: Settings
     warehouse: Path
     generated_at: dt.datetime
-    status: str
+    status: str | Message  # '<state>: <what that means>' (view.status_state, view.status_text)
     usage: UsageSection
     competence: CompetenceSection
     business: BusinessSection
@@ -545,14 +558,19 @@ def collect(con, quarter: str, cfg: Any = None, warehouse: Path | None = None) -
     )
 
 
-def _quarter_status(con, tables: set[str], quarter: str) -> str:
+def _quarter_status(con, tables: set[str], quarter: str) -> Message:
+    """'<state>: <what that means>'; the state (``values["state"]``) is what the page's head shows."""
+    open_ = Message(N_("open"))
     if "marts.kpi_snapshots" not in tables:
-        return "open: no snapshot table yet"
+        return Message(N_("%(state)s: no snapshot table yet"), {"state": open_})
     version, computed_at = _values(con, "quarter_status", q=quarter)[0]
     if version is None:
-        return "open: the usage data does not reach the quarter's last day yet, figures may still change"
-    restated = f", restated (version {version})" if version > 1 else ""
-    return f"closed{restated}: figures frozen as snapshot version {version} on {computed_at:%Y-%m-%d}"
+        return Message(N_("%(state)s: the usage data does not reach the quarter's last day yet, figures may still "
+                          "change"), {"state": open_})
+    state = Message(N_("closed, restated (version %(version)s)"), {"version": version}) if version > 1 else \
+        Message(N_("closed"))
+    return Message(N_("%(state)s: figures frozen as snapshot version %(version)s on %(date)s"),
+                   {"state": state, "version": version, "date": f"{computed_at:%Y-%m-%d}"})
 
 
 def _hidden(suppressed: list[SuppressedRow], source: str, quarter: str, types: tuple[str, ...]) -> list[SuppressedRow]:
@@ -620,10 +638,12 @@ def _roi(con, quarter: str, tables: set[str], assumptions: dict[str, Assumption]
         if row is None and rows:
             if quarter > rows[-1].quarter:
                 row = rows[-1]
-                out.note = (f"The ROI series ends in month {row.m} ({row.quarter}: the horizon or the last month "
-                            "with cost or process data); figures are as of that month.")
+                out.note = Message(N_("The ROI series ends in month %(m)s (%(quarter)s: the horizon or the last "
+                                      "month with cost or process data); figures are as of that month."),
+                                   {"m": row.m, "quarter": row.quarter})
             else:
-                out.note = f"The ROI series starts in {rows[0].quarter}: no ROI figures for {quarter}."
+                out.note = Message(N_("The ROI series starts in %(first)s: no ROI figures for %(quarter)s."),
+                                   {"first": rows[0].quarter, "quarter": quarter})
         out.row = row
         if row is not None:
             earlier = [r for r in rows if r.m < row.m]

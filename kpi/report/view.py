@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kpi.report import i18n
 from kpi.report.collect import (
     Assumption,
     CompetenceRow,
+    Message,
     ReportData,
     Restatement,
     SuppressedRow,
@@ -31,12 +33,15 @@ from kpi.report.formatting import (
     fmt_pts,
     fmt_signed,
     missing,
+    month_text,
     process_label,
     segment_label,
 )
+from kpi.report.i18n import N_, _, ngettext
 from kpi.report.settings import Settings
 
-ROI_MISSING = "ROI tables not built yet: run kpi run"
+#: English here (the tests compare with it); shown as _(ROI_MISSING).
+ROI_MISSING = N_("ROI tables not built yet: run kpi run")
 #: Restatements list this many changed figures per quarter at most.
 RESTATEMENTS_SHOWN = 25
 
@@ -49,23 +54,80 @@ class Section:
     major: bool = False  # starts a new page in print
 
 
+#: The titles are English (shown as ``_(s.title)``).
 SECTIONS = (
-    Section("standing", "Where we stand"),
-    Section("summary", "Summary"),
-    Section("usage", "Usage", major=True),
-    Section("competence", "Competence"),
-    Section("business", "Business"),
-    Section("culture", "Culture"),
-    Section("roi", "Return on investment", major=True),
-    Section("alerts", "Alerts"),
-    Section("restatements", "Restatements"),
-    Section("quality", "Data quality"),
+    Section("standing", N_("Where we stand")),
+    Section("summary", N_("Summary")),
+    Section("usage", N_("Usage"), major=True),
+    Section("competence", N_("Competence")),
+    Section("business", N_("Business")),
+    Section("culture", N_("Culture")),
+    Section("roi", N_("Return on investment"), major=True),
+    Section("alerts", N_("Alerts")),
+    Section("restatements", N_("Restatements")),
+    Section("quality", N_("Data quality")),
 )
 
 
 def change(now: float | None, before: float | None) -> float | None:
     """now - before, None when either is missing."""
     return None if missing(now) or missing(before) else now - before
+
+
+def short_number(x: float) -> str:
+    """A number with as few digits as it needs (Python's ``:g``: 10.0 -> '10', 7.5 -> '7.5'), in the
+    language's separators."""
+    text = f"{x:g}"
+    if "e" in text or "inf" in text or "nan" in text:
+        return text
+    return fmt_num(x, len(text.split(".")[1]) if "." in text else 0)
+
+
+def _catalogue():
+    """The current language's catalogue: for a message whose bold parts are found before it is filled."""
+    return i18n.translations(i18n.current_language())
+
+
+def _strong(template: str, /, **values: Any) -> list[Fragment]:
+    """A translated narrative sentence as fragments: the parts between ``**`` are bold.
+
+    ``template`` is the translated message before its placeholders are filled (``_catalogue().gettext(...)``),
+    so the markers are the translator's only: a name from the data that holds ``**`` stays text."""
+    return [Fragment(part % values, bool(i % 2)) for i, part in enumerate(template.split("**")) if part]
+
+
+# --------------------------------------------------------------------------------------------
+# The page's head
+# --------------------------------------------------------------------------------------------
+
+
+def page_title(d: ReportData) -> str:
+    if d.settings.company:
+        return _("%(company)s — AI-training programme, quarterly review %(quarter)s", company=d.settings.company,
+                 quarter=d.quarter)
+    return _("AI-training programme, quarterly review %(quarter)s", quarter=d.quarter)
+
+
+def kicker(d: ReportData) -> str:
+    return _("%(company)s · quarterly review", company=d.settings.company or _("AI-training programme"))
+
+
+def status_state(d: ReportData) -> str:
+    """The quarter's state: 'open', 'closed', 'closed, restated (version 2)'."""
+    if isinstance(d.status, Message):
+        state = d.status.values.get("state")
+        return str(state if state is not None else d.status)
+    return d.status.split(":")[0]
+
+
+def status_text(d: ReportData) -> str:
+    """The quarter's state and what it means."""
+    return str(d.status)
+
+
+def meta_line(d: ReportData) -> str:
+    return _("Quarter %(quarter)s · %(state)s · generated %(generated)s from %(warehouse)s", quarter=d.quarter,
+             state=status_state(d), generated=d.generated_at.strftime("%Y-%m-%d %H:%M"), warehouse=d.warehouse.name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,23 +156,36 @@ def _company(rows: Sequence[Any]) -> Any:
     return next((r for r in rows if r.segment_type == "company"), None)
 
 
+def _month(d: ReportData, m: int | None) -> str:
+    """Programme month m as a calendar month ('January 2026'), a dash when unknown."""
+    month = d.roi.month_of.get(m) if m is not None else None
+    return month_text(month) if month is not None else DASH
+
+
+def roi_note(d: ReportData) -> str:
+    """Why the ROI figures are not the report's quarter's (or missing), in one sentence."""
+    return str(d.roi.note) if d.roi.note else _(ROI_MISSING)
+
+
 def roi_status(d: ReportData, with_month: bool = True) -> str:
     """'Broke even in month 13 (January 2026); payback 12.4 months' or 'Not yet broken even: ...'."""
     r = d.roi
     row = r.row
     if row is None:
-        return r.note or ROI_MISSING
+        return roi_note(d)
     if row.break_even_month is not None:
-        month = r.month_of.get(row.break_even_month)
-        text = f"Broke even in month {row.break_even_month} ({month:%B %Y})"
+        values = {"m": row.break_even_month, "month": _month(d, row.break_even_month)}
         if row.payback_months is not None:
-            text += f"; payback {row.payback_months:.1f} months"
-        return text
+            return _("Broke even in month %(m)s (%(month)s); payback %(payback)s months",
+                     payback=fmt_num(row.payback_months, 1), **values)
+        return _("Broke even in month %(m)s (%(month)s)", **values)
     if row.cum_costs:
-        cover = row.cum_benefits / row.cum_costs if row.cum_costs > 0 else None
-        return (f"Not yet broken even: cumulative benefits cover {fmt_pct(cover, 0)} of costs"
-                + (f" (as of month {row.m})" if with_month else ""))
-    return "No programme costs recorded yet"
+        cover = fmt_pct(row.cum_benefits / row.cum_costs if row.cum_costs > 0 else None, 0)
+        if with_month:
+            return _("Not yet broken even: cumulative benefits cover %(share)s of costs (as of month %(m)s)",
+                     share=cover, m=row.m)
+        return _("Not yet broken even: cumulative benefits cover %(share)s of costs", share=cover)
+    return _("No programme costs recorded yet")
 
 
 def _movers(rows: Sequence[Any], metric: str, prev_metric: str) -> list[tuple[str, float, float]]:
@@ -126,21 +201,58 @@ def _movers(rows: Sequence[Any], metric: str, prev_metric: str) -> list[tuple[st
     return sorted(out, key=lambda x: x[1])
 
 
+#: The narrative's sentence on the departments and target groups that moved most, by figure and by
+#: what moved: (rose and fell, rose only, fell only, none). One message per case: word order differs.
+_MOVERS = {
+    "active_user_rate": (
+        N_("Since %(previous)s, the active-user rate rose most in **%(top)s** (%(top_change)s to %(top_value)s) and "
+           "fell most in **%(bottom)s** (%(bottom_change)s to %(bottom_value)s)."),
+        N_("Since %(previous)s, the active-user rate rose most in **%(top)s** (%(top_change)s to %(top_value)s)."),
+        N_("Since %(previous)s, the active-user rate fell most in **%(bottom)s** (%(bottom_change)s to "
+           "%(bottom_value)s)."),
+        N_("Since %(previous)s, no department or target group changed its active-user rate."),
+    ),
+    "skill_score": (
+        N_("Since %(previous)s, the skill score rose most in **%(top)s** (%(top_change)s points to %(top_value)s) "
+           "and fell most in **%(bottom)s** (%(bottom_change)s points to %(bottom_value)s)."),
+        N_("Since %(previous)s, the skill score rose most in **%(top)s** (%(top_change)s points to "
+           "%(top_value)s)."),
+        N_("Since %(previous)s, the skill score fell most in **%(bottom)s** (%(bottom_change)s points to "
+           "%(bottom_value)s)."),
+        N_("Since %(previous)s, no department or target group changed its skill score."),
+    ),
+}
+
+
 def narrative(d: ReportData) -> list[list[Fragment]]:
-    """Sentences written from the figures, each a list of fragments."""
+    """Sentences written from the figures, each a list of fragments (the bold ones strong).
+
+    Each sentence is ONE message of the catalogue, its bold parts between ``**`` (:func:`_strong`)."""
     s: list[list[Fragment]] = []
+    gettext = _catalogue().gettext
     q, p = d.quarter, d.previous
     company = _company(d.usage.table)
     if company and company.active_user_rate is not None:
-        text = f" of the {company.headcount:,} employees used an AI tool at least once"
-        if p and company.prev_active_user_rate is not None:
-            text += f" ({fmt_pts(company.active_user_rate - company.prev_active_user_rate)} on {p})"
-        if company.regular_user_rate is not None:
-            text += f", and {fmt_pct(company.regular_user_rate)} were regular users"
-        s.append([Fragment(f"In {q}, "), Fragment(fmt_pct(company.active_user_rate), True), Fragment(text + ".")])
-    for metric, prev_metric, what, rows in (
-            ("active_user_rate", "prev_active_user_rate", "active-user rate", d.usage.table),
-            ("skill_score", "prev_skill_score", "skill score", d.competence.table)):
+        values = {"quarter": q, "rate": fmt_pct(company.active_user_rate), "headcount": fmt_num(company.headcount),
+                  "previous": p, "regular": fmt_pct(company.regular_user_rate)}
+        compared = bool(p and company.prev_active_user_rate is not None)
+        if compared:
+            values["change"] = fmt_pts(company.active_user_rate - company.prev_active_user_rate)
+        if compared and company.regular_user_rate is not None:
+            text = gettext("In %(quarter)s, **%(rate)s** of the %(headcount)s employees used an AI tool at least once "
+                           "(%(change)s on %(previous)s), and %(regular)s were regular users.")
+        elif compared:
+            text = gettext("In %(quarter)s, **%(rate)s** of the %(headcount)s employees used an AI tool at least once "
+                           "(%(change)s on %(previous)s).")
+        elif company.regular_user_rate is not None:
+            text = gettext("In %(quarter)s, **%(rate)s** of the %(headcount)s employees used an AI tool at least "
+                           "once, and %(regular)s were regular users.")
+        else:
+            text = gettext("In %(quarter)s, **%(rate)s** of the %(headcount)s employees used an AI tool at least "
+                           "once.")
+        s.append(_strong(text, **values))
+    for metric, prev_metric, rows in (("active_user_rate", "prev_active_user_rate", d.usage.table),
+                                      ("skill_score", "prev_skill_score", d.competence.table)):
         movers = _movers(rows, metric, prev_metric)
         if not movers or not p:
             continue
@@ -148,38 +260,32 @@ def narrative(d: ReportData) -> list[list[Fragment]]:
             fmt_delta, fmt_value = fmt_pts, fmt_pct
         else:
             def fmt_delta(x: float) -> str:
-                return fmt_signed(x, 1, " points")
+                return fmt_signed(x, 1)
 
             def fmt_value(x: float) -> str:
-                return f"{x:.1f}"
+                return fmt_num(x, 1)
         top, bottom = movers[-1], movers[0]
-        parts: list[list[Fragment]] = []
-        if top[1] > 1e-9:
-            parts.append([Fragment("rose most in "), Fragment(top[0], True),
-                          Fragment(f" ({fmt_delta(top[1])} to {fmt_value(top[2])})")])
-        if bottom[1] < -1e-9:
-            parts.append([Fragment("fell most in "), Fragment(bottom[0], True),
-                          Fragment(f" ({fmt_delta(bottom[1])} to {fmt_value(bottom[2])})")])
-        if parts:
-            sentence = [Fragment(f"Since {p}, the {what} ")]
-            for i, part in enumerate(parts):
-                sentence += ([Fragment(" and ")] if i else []) + part
-            s.append(sentence + [Fragment(".")])
-        else:
-            s.append([Fragment(f"Since {p}, no department or target group changed its {what}.")])
+        rose, fell = top[1] > 1e-9, bottom[1] < -1e-9
+        both, rose_only, fell_only, neither = _MOVERS[metric]
+        template = both if rose and fell else rose_only if rose else fell_only if fell else neither
+        s.append(_strong(gettext(template), previous=p,
+                         top=top[0], top_change=fmt_delta(top[1]), top_value=fmt_value(top[2]),
+                         bottom=bottom[0], bottom_change=fmt_delta(bottom[1]), bottom_value=fmt_value(bottom[2])))
     now = d.business.now
     if now and now.hours_saved is not None:
         savings = (now.time_savings_eur or 0) + (now.quality_savings_eur or 0)
-        s.append([Fragment("Measured processes saved "), Fragment(f"{fmt_num(now.hours_saved)} hours", True),
-                  Fragment(f" against the baseline in {q}, worth {fmt_eur(savings)} before attribution.")])
+        s.append(_strong(gettext("Measured processes saved **%(hours)s hours** against the baseline in %(quarter)s, "
+                                 "worth %(savings)s before attribution."),
+                         hours=fmt_num(now.hours_saved), quarter=q, savings=fmt_eur(savings)))
     if d.alerts:
         n = len(d.alerts)
-        s.append([Fragment(f"{n} alert{'s' if n > 1 else ''}", True),
-                  Fragment(": " + "; ".join(a.describe().split(": ", 1)[1] for a in d.alerts) + ".")])
+        s.append(_strong(_catalogue().ngettext("**%(num)d alert**: %(alerts)s.", "**%(num)d alerts**: %(alerts)s.", n),
+                         num=n, alerts="; ".join(a.report_text(with_quarter=False) for a in d.alerts)))
     else:
-        s.append([Fragment(f"No alerts: no segment's active-user rate fell by more than "
-                           f"{d.settings.usage_drop_points:g} points and no culture construct's favorability by "
-                           f"more than {d.settings.culture_drop_points:g} points.")])
+        s.append(_strong(gettext("No alerts: no segment's active-user rate fell by more than %(usage)s points and no "
+                                 "culture construct's favorability by more than %(culture)s points."),
+                         usage=short_number(d.settings.usage_drop_points),
+                         culture=short_number(d.settings.culture_drop_points)))
     cu = d.culture
     if cu.wave and cu.company:
         moved = [(r.construct, r.favorability_change, r.favorability_change_low, r.favorability_change_high)
@@ -187,20 +293,36 @@ def narrative(d: ReportData) -> list[list[Fragment]]:
         if moved:
             top = max(moved, key=lambda x: abs(x[1]))
             clear = top[2] is not None and top[3] is not None and (top[2] > 0 or top[3] < 0)
-            s.append([Fragment(f"In the {cu.wave} survey the largest change in favorability was for {top[0]} "
-                               f"({fmt_pts(top[1])}, 95 % interval {fmt_pts(top[2])} to {fmt_pts(top[3])}: "
-                               f"{'a clear change' if clear else 'within the noise of the survey'}).")])
+            values = {"wave": cu.wave, "construct": top[0], "change": fmt_pts(top[1]), "low": fmt_pts(top[2]),
+                      "high": fmt_pts(top[3])}
+            if clear:
+                text = gettext("In the %(wave)s survey the largest change in favorability was for %(construct)s "
+                               "(%(change)s, 95 %% interval %(low)s to %(high)s: a clear change).")
+            else:
+                text = gettext("In the %(wave)s survey the largest change in favorability was for %(construct)s "
+                               "(%(change)s, 95 %% interval %(low)s to %(high)s: within the noise of the survey).")
+            s.append(_strong(text, **values))
     row = d.roi.row
     if row is not None:
-        status = roi_status(d, with_month=False)
-        roi = f"ROI to date {fmt_pct_value(row.roi_pct)}" if row.roi_pct is not None else "no ROI yet"
-        if row.break_even_month is not None or status.startswith("Not yet"):
-            verb = "" if row.break_even_month is not None else "has "
-            s.append([Fragment(f"The programme {verb}{status[0].lower()}{status[1:]} ({roi}, as of month {row.m}).")])
+        roi = _("ROI to date %(roi)s", roi=fmt_pct_value(row.roi_pct)) if row.roi_pct is not None else _("no ROI yet")
+        values = {"roi": roi, "now": row.m}
+        if row.break_even_month is not None:
+            values |= {"m": row.break_even_month, "month": _month(d, row.break_even_month)}
+            if row.payback_months is not None:
+                text = gettext("The programme broke even in month %(m)s (%(month)s); payback %(payback)s months "
+                               "(%(roi)s, as of month %(now)s).")
+                values["payback"] = fmt_num(row.payback_months, 1)
+            else:
+                text = gettext("The programme broke even in month %(m)s (%(month)s) (%(roi)s, as of month %(now)s).")
+        elif row.cum_costs:
+            text = gettext("The programme has not yet broken even: cumulative benefits cover %(share)s of costs "
+                           "(%(roi)s, as of month %(now)s).")
+            values["share"] = fmt_pct(row.cum_benefits / row.cum_costs if row.cum_costs > 0 else None, 0)
         else:
-            s.append([Fragment(f"{status} (as of month {row.m}).")])
+            text = gettext("No programme costs recorded yet (as of month %(now)s).")
+        s.append(_strong(text, **values))
     elif not all(d.roi.have.values()):
-        s.append([Fragment(ROI_MISSING + ".")])
+        s.append(_strong(gettext("ROI tables not built yet: run kpi run.")))
     return s
 
 
@@ -208,7 +330,7 @@ def headline_cards(d: ReportData) -> list[Card]:
     """The summary's figures, each with its change against the previous quarter."""
     cards: list[Card] = []
     p = d.previous
-    vs = f"vs {p}" if p else "no previous quarter"
+    vs = _("vs %(quarter)s", quarter=p) if p else _("no previous quarter")
     company: UsageRow | None = _company(d.usage.table)
     comp: CompetenceRow | None = _company(d.competence.table)
 
@@ -222,21 +344,23 @@ def headline_cards(d: ReportData) -> list[Card]:
         return getattr(row, name) if row is not None else None
 
     delta = change(get(company, "active_user_rate"), get(company, "prev_active_user_rate"))
-    card("Active-user rate", fmt_pct(get(company, "active_user_rate")), delta, fmt_pts(delta))
+    card(_("Active-user rate"), fmt_pct(get(company, "active_user_rate")), delta, fmt_pts(delta))
     delta = change(get(company, "regular_user_rate"), get(company, "prev_regular_user_rate"))
-    card("Regular-user rate", fmt_pct(get(company, "regular_user_rate")), delta, fmt_pts(delta))
+    card(_("Regular-user rate"), fmt_pct(get(company, "regular_user_rate")), delta, fmt_pts(delta))
     skill = get(comp, "skill_score_to_date")
     delta = change(skill, get(comp, "prev_skill_score_to_date"))
     n, coverage = get(comp, "assessed_ever"), get(comp, "assessment_coverage")
-    card("Skill score", fmt_num(skill, 1) + (" / 100" if skill is not None else ""), delta, fmt_signed(delta, 1),
-         note=(f"n = {fmt_num(n)} assessed to date, {fmt_pct(coverage, 0)} of the headcount; {vs}"
-               if n is not None else vs))
+    card(_("Skill score"), _("%(score)s / 100", score=fmt_num(skill, 1)) if skill is not None else fmt_num(skill, 1),
+         delta, fmt_signed(delta, 1),
+         note=(_("n = %(n)s assessed to date, %(coverage)s of the headcount; %(vs)s", n=fmt_num(n),
+                 coverage=fmt_pct(coverage, 0), vs=vs) if n is not None else vs))
     delta = change(get(comp, "trained_share"), get(comp, "prev_trained_share"))
-    card("Trained share", fmt_pct(get(comp, "trained_share")), delta, fmt_pts(delta))
+    card(_("Trained share"), fmt_pct(get(comp, "trained_share")), delta, fmt_pts(delta))
     now, before = d.business.now, d.business.before
     hours = get(now, "hours_saved")
     delta = change(hours, get(before, "hours_saved"))
-    card("Hours saved", fmt_num(hours) + (" h" if hours is not None else ""), delta, fmt_signed(delta, 0, " h"))
+    card(_("Hours saved"), _("%(hours)s h", hours=fmt_num(hours)) if hours is not None else fmt_num(hours), delta,
+         _("%(hours)s h", hours=fmt_signed(delta, 0)) if not missing(delta) else DASH)
 
     def total(r: Any) -> float | None:
         if r is None or (r.time_savings_eur is None and r.quality_savings_eur is None):
@@ -244,35 +368,42 @@ def headline_cards(d: ReportData) -> list[Card]:
         return (r.time_savings_eur or 0) + (r.quality_savings_eur or 0)
 
     delta = change(total(now), total(before))
-    card("Savings (measured)", fmt_eur(total(now)), delta, fmt_eur(delta, signed=True),
-         note=f"{vs}; before attribution")
+    card(_("Savings (measured)"), fmt_eur(total(now)), delta, fmt_eur(delta, signed=True),
+         note=_("%(vs)s; before attribution", vs=vs))
     cu = d.culture
     if cu.wave:
         lines = []
         for r in cu.company:
-            lines.append(f"{r.construct.capitalize()} {fmt_pct(r.favorability, 0)}"
-                         + (f" ({fmt_pts(r.favorability_change, 0)})" if r.favorability_change is not None else ""))
+            if r.favorability_change is not None:
+                lines.append(_("%(construct)s %(favorability)s (%(change)s)", construct=r.construct.capitalize(),
+                               favorability=fmt_pct(r.favorability, 0), change=fmt_pts(r.favorability_change, 0)))
+            else:
+                lines.append(_("%(construct)s %(favorability)s", construct=r.construct.capitalize(),
+                               favorability=fmt_pct(r.favorability, 0)))
         mean = [r.favorability for r in cu.company if r.favorability is not None]
-        card("Favorability", fmt_pct(sum(mean) / len(mean), 0) if mean else DASH, None, "",
-             note=f"mean of {len(mean)} constructs, wave {cu.wave}", lines=lines)
+        card(_("Favorability"), fmt_pct(sum(mean) / len(mean), 0) if mean else DASH, None, "",
+             note=ngettext("mean of %(num)d construct, wave %(wave)s", "mean of %(num)d constructs, wave %(wave)s",
+                           len(mean), wave=cu.wave), lines=lines)
     else:
-        card("Favorability", DASH, None, None, note="no survey wave yet")
+        card(_("Favorability"), DASH, None, None, note=_("no survey wave yet"))
     r = d.roi
     row, prev_row = r.row, r.prev_row
     if row is not None:
         delta = change(row.roi_pct, get(prev_row, "roi_pct"))
-        card("ROI to date", fmt_pct_value(row.roi_pct), delta,
-             fmt_signed(delta, 1, " pts") if delta is not None else None,
-             note=f"as of month {row.m}" + (f"; vs month {prev_row.m}" if prev_row else ""))
+        card(_("ROI to date"), fmt_pct_value(row.roi_pct), delta,
+             _("%(change)s pts", change=fmt_signed(delta, 1)) if not missing(delta) else None,
+             note=_("as of month %(m)s; vs month %(previous)s", m=row.m, previous=prev_row.m) if prev_row
+             else _("as of month %(m)s", m=row.m))
         if row.payback_months is not None:
-            card("Payback", f"{row.payback_months:.1f} months", None, "",
-                 note=f"break-even in month {row.break_even_month}")
+            card(_("Payback"), _("%(months)s months", months=fmt_num(row.payback_months, 1)), None, "",
+                 note=_("break-even in month %(m)s", m=row.break_even_month))
         else:
-            card("Payback", "not yet", None, "",
-                 note=f"benefits cover {fmt_pct(row.bcr, 0)} of costs" if row.bcr is not None else "no costs yet")
+            card(_("Payback"), _("not yet"), None, "",
+                 note=_("benefits cover %(share)s of costs", share=fmt_pct(row.bcr, 0)) if row.bcr is not None
+                 else _("no costs yet"))
     else:
-        card("ROI to date", DASH, None, None, note=r.note or ROI_MISSING)
-        card("Payback", DASH, None, None, note=r.note or ROI_MISSING)
+        card(_("ROI to date"), DASH, None, None, note=roi_note(d))
+        card(_("Payback"), DASH, None, None, note=roi_note(d))
     return cards
 
 
@@ -297,12 +428,17 @@ class SegmentLine:
     changes: dict[str, float | None] = field(default_factory=dict)
 
 
-_KINDS = {"department": "department", "target_group": "target group"}
+_KINDS = {"department": N_("department"), "target_group": N_("target group")}
+
+
+def kind_text(segment_type: str) -> str:
+    """What kind of segment a line is ('department', 'target group'), '' for the company and others."""
+    return _(_KINDS[segment_type]) if segment_type in _KINDS else ""
 
 
 def _line(row: Any, **changes: float | None) -> SegmentLine:
     return SegmentLine(segment_type=row.segment_type, segment=row.segment,
-                       label=segment_label(row.segment_type, row.segment), kind=_KINDS.get(row.segment_type, ""),
+                       label=segment_label(row.segment_type, row.segment), kind=kind_text(row.segment_type),
                        suppressed=row.suppressed, reason=row.suppression_reason, row=row, changes=changes)
 
 
@@ -356,8 +492,22 @@ class FormatLine:
     row: Any
 
 
+#: What a training format (trainings.csv, kpi.config.TRAINING_FORMATS) is called on the page.
+TRAINING_FORMAT_LABELS = {
+    "basics_workshop": N_("Basics workshop"), "usecase_workshop": N_("Usecase workshop"),
+    "prompt_masterclass": N_("Prompt masterclass"), "hackathon": N_("Hackathon"),
+    "executive_briefing": N_("Executive briefing"), "elearning": N_("Elearning"), "coaching": N_("Coaching"),
+    "train_the_trainer": N_("Train the trainer"), "other": N_("Other"),
+}
+
+
+def training_format_label(value: str) -> str:
+    """'basics_workshop' -> 'Basics workshop' (in the report's language)."""
+    return _(TRAINING_FORMAT_LABELS[value]) if value in TRAINING_FORMAT_LABELS else value.replace("_", " ").capitalize()
+
+
 def training_lines(d: ReportData) -> list[FormatLine]:
-    return [FormatLine("format", r.format, r.format.replace("_", " ").capitalize(), "", r.suppressed,
+    return [FormatLine("format", r.format, training_format_label(r.format), "", r.suppressed,
                        r.suppression_reason, r) for r in d.learning.training]
 
 
@@ -371,15 +521,20 @@ def learning_summary(d: ReportData) -> str | None:
     r = next((r for r in d.learning.gain if r.segment_type == "company" and not r.suppressed), None)
     if r is None or r.gain is None:
         return None
-    text = (f"Of the {fmt_num(r.people_with_pre_and_post)} people assessed before and after their first training, "
-            f"the mean score rose from {fmt_num(r.pre_mean, 1)} to {fmt_num(r.post_mean, 1)}: "
-            f"{fmt_signed(r.gain, 1)} points")
+    values = {"people": fmt_num(r.people_with_pre_and_post), "pre": fmt_num(r.pre_mean, 1),
+              "post": fmt_num(r.post_mean, 1), "gain": fmt_signed(r.gain, 1), "low": fmt_signed(r.gain_ci_low, 1),
+              "high": fmt_signed(r.gain_ci_high, 1), "before": fmt_pct(r.proficient_pre, 0),
+              "after": fmt_pct(r.proficient_post, 0)}
     if r.gain_ci_low is not None:
-        text += f" (95 % interval {fmt_signed(r.gain_ci_low, 1)} to {fmt_signed(r.gain_ci_high, 1)})"
-    text += f"; proficient before {fmt_pct(r.proficient_pre, 0)}, after {fmt_pct(r.proficient_post, 0)}."
+        text = _("Of the %(people)s people assessed before and after their first training, the mean score rose from "
+                 "%(pre)s to %(post)s: %(gain)s points (95 %% interval %(low)s to %(high)s); proficient before "
+                 "%(before)s, after %(after)s.", **values)
+    else:
+        text = _("Of the %(people)s people assessed before and after their first training, the mean score rose from "
+                 "%(pre)s to %(post)s: %(gain)s points; proficient before %(before)s, after %(after)s.", **values)
     if r.retained_6m is not None:
-        text += (f" Re-assessed at least six months later ({fmt_num(r.reassessed_6m)} people), "
-                 f"{fmt_pct(r.retained_6m, 0)} of their gain remained.")
+        text += " " + _("Re-assessed at least six months later (%(people)s people), %(share)s of their gain remained.",
+                        people=fmt_num(r.reassessed_6m), share=fmt_pct(r.retained_6m, 0))
     return text
 
 
@@ -404,7 +559,7 @@ def culture_matrix(d: ReportData) -> CultureMatrix:
     for c in cells:
         segments.setdefault((c.segment_type, c.segment), {})[c.construct] = c
     lines = [SegmentLine(segment_type=segment_type, segment=segment, label=segment_label(segment_type, segment),
-                         kind=_KINDS.get(segment_type, ""),
+                         kind=kind_text(segment_type),
                          suppressed=any(c.suppressed for c in by_construct.values()), reason=None,
                          row={construct: by_construct.get(construct) for construct in constructs})
              for (segment_type, segment), by_construct in segments.items()]
@@ -433,28 +588,33 @@ class Figure:
     note: str
 
 
+def _months(value: float | None) -> str:
+    """'12.4 months', or 'not yet'."""
+    return _("%(months)s months", months=fmt_num(value, 1)) if value is not None else _("not yet")
+
+
 def roi_figures(d: ReportData) -> list[Figure]:
     """The ROI's key figures as of the report's quarter (empty without an ROI row)."""
     row = d.roi.row
     if row is None:
         return []
-    payback = f"{row.payback_months:.1f} months" if row.payback_months is not None else "not yet"
-    dpayback = (f"{row.discounted_payback_months:.1f} months"
-                if row.discounted_payback_months is not None else "not yet")
     month = d.roi.month_of.get(row.m)
-    as_of = f"months 1–{row.m} (to {month:%B %Y})" if month else f"months 1–{row.m}"
+    as_of = (_("months 1–%(m)s (to %(month)s)", m=row.m, month=month_text(month)) if month
+             else _("months 1–%(m)s", m=row.m))
     return [
-        Figure("ROI", fmt_pct_value(row.roi_pct), as_of),
-        Figure("Benefit-cost ratio", fmt_num(row.bcr, 2), "benefits per € of cost"),
-        Figure("Payback", payback, f"break-even month {row.break_even_month}"
-               if row.break_even_month is not None else roi_status(d)),
-        Figure("NPV", fmt_eur(row.npv), f"discounted payback {dpayback}"),
-        Figure("Year-1 ROI", fmt_pct_value(row.year1_roi_pct),
-               "months 1–12" if row.year1_roi_pct is not None else "needs 12 months of data"),
-        Figure("Cumulative costs", fmt_eur(row.cum_costs), "fully loaded"),
-        Figure("Cumulative benefits", fmt_eur(row.cum_benefits),
-               f"gross {fmt_eur(row.cum_gross_benefits)} × attribution × confidence"),
-        Figure("Break-even attribution", break_even_attribution_text(row.break_even_attribution, row.roi_pct),
+        Figure(_("ROI"), fmt_pct_value(row.roi_pct), as_of),
+        Figure(_("Benefit-cost ratio"), fmt_num(row.bcr, 2), _("benefits per € of cost")),
+        Figure(_("Payback"), _months(row.payback_months),
+               _("break-even month %(m)s", m=row.break_even_month) if row.break_even_month is not None
+               else roi_status(d)),
+        Figure(_("NPV"), fmt_eur(row.npv), _("discounted payback %(payback)s",
+                                              payback=_months(row.discounted_payback_months))),
+        Figure(_("Year-1 ROI"), fmt_pct_value(row.year1_roi_pct),
+               _("months 1–12") if row.year1_roi_pct is not None else _("needs 12 months of data")),
+        Figure(_("Cumulative costs"), fmt_eur(row.cum_costs), _("fully loaded")),
+        Figure(_("Cumulative benefits"), fmt_eur(row.cum_benefits),
+               _("gross %(gross)s × attribution × confidence", gross=fmt_eur(row.cum_gross_benefits))),
+        Figure(_("Break-even attribution"), break_even_attribution_text(row.break_even_attribution, row.roi_pct),
                break_even_attribution_note(row)),
     ]
 
@@ -463,20 +623,25 @@ def break_even_attribution_text(value: float | None, roi_pct: float | None) -> s
     """The attribution at which the ROI is 0: '0.42', 'none' (negative even at 1), or a dash."""
     if value is not None:
         return fmt_num(value, 2)
-    return "none" if roi_pct is not None else DASH
+    return _("none") if roi_pct is not None else DASH
 
 
 def break_even_attribution_note(row: Any) -> str:
     """What the break-even attribution means, in one line."""
+    year1 = row.year1_break_even_attribution
+    values = {"value": fmt_num(row.break_even_attribution, 2), "year1": fmt_num(year1, 2)}
     if row.break_even_attribution is not None:
-        text = f"ROI stays positive as long as attribution ≥ {fmt_num(row.break_even_attribution, 2)}"
-    elif row.roi_pct is not None:
-        text = "ROI stays negative even at attribution 1"
-    else:
-        return "no ROI yet"
-    if row.year1_break_even_attribution is not None:
-        text += f"; year 1: ≥ {fmt_num(row.year1_break_even_attribution, 2)}"
-    return text + " (confidence and the rest as assumed)"
+        if year1 is not None:
+            return _("ROI stays positive as long as attribution ≥ %(value)s; year 1: ≥ %(year1)s (confidence and "
+                     "the rest as assumed)", **values)
+        return _("ROI stays positive as long as attribution ≥ %(value)s (confidence and the rest as assumed)",
+                 **values)
+    if row.roi_pct is not None:
+        if year1 is not None:
+            return _("ROI stays negative even at attribution 1; year 1: ≥ %(year1)s (confidence and the rest as "
+                     "assumed)", **values)
+        return _("ROI stays negative even at attribution 1 (confidence and the rest as assumed)")
+    return _("no ROI yet")
 
 
 @dataclass(frozen=True)
@@ -509,14 +674,22 @@ class ScenarioLine:
     npv: float
 
 
+#: The default scenarios' names on the page (roi.scenarios; a scenario the config adds keeps its name).
+SCENARIO_LABELS = {"conservative": N_("Conservative"), "base": N_("Base"), "optimistic": N_("Optimistic")}
+
+
+def scenario_label(name: str) -> str:
+    return _(SCENARIO_LABELS[name]) if name in SCENARIO_LABELS else name.capitalize()
+
+
 def scenario_lines(d: ReportData) -> list[ScenarioLine]:
     values = d.roi.assumption_values
 
     def multiplier(name: str, part: str) -> str:
         a = values.get(f"roi.scenarios.{name}.{part}")
-        return f"×{a.value:g}" if a and a.value is not None else DASH
+        return f"×{short_number(a.value)}" if a and a.value is not None else DASH
 
-    return [ScenarioLine(s.case.capitalize(), multiplier(s.case, "attribution"), multiplier(s.case, "benefits"),
+    return [ScenarioLine(scenario_label(s.case), multiplier(s.case, "attribution"), multiplier(s.case, "benefits"),
                          multiplier(s.case, "costs"), s.roi_pct, s.npv)
             for s in d.roi.sensitivity if s.assumption == "scenario"]
 
@@ -527,8 +700,12 @@ def configured_attribution(d: ReportData) -> float | None:
     return a.value if a is not None else None
 
 
+#: The outcomes of marts.roi_attribution_estimate on the page.
+ATTRIBUTION_OUTCOMES = {"minutes_per_case": N_("Minutes per case"), "error_rate": N_("Error rate")}
+
+
 def attribution_outcome(outcome: str) -> str:
-    return {"minutes_per_case": "Minutes per case", "error_rate": "Error rate"}.get(outcome, outcome)
+    return _(ATTRIBUTION_OUTCOMES[outcome]) if outcome in ATTRIBUTION_OUTCOMES else outcome
 
 
 def measured_sentence(d: ReportData) -> str | None:
@@ -538,14 +715,23 @@ def measured_sentence(d: ReportData) -> str | None:
         return None
     configured = configured_attribution(d)
     main = next((r for r in rows if r.outcome == "minutes_per_case"), None)
-    conf = f"The ROI uses the configured attribution {fmt_num(configured, 2)}" if configured is not None else \
-        "The ROI uses the configured attribution"
     if main is None or main.estimate is None:
-        why = main.note if main is not None else "no estimate"
-        return f"{conf}; the staggered rollout gives no measured estimate ({why})."
-    return (f"{conf}; measured from the staggered rollout, the training caused {fmt_pct(main.estimate, 0)} of the "
-            f"improvement in minutes per case (95 % interval {fmt_pct(main.ci_low, 0)} to {fmt_pct(main.ci_high, 0)}). "
-            "kpi roi --attribution measured recomputes the ROI with it.")
+        # the reason is the mart's (kpi.attribution writes it, in English)
+        why = main.note if main is not None else _("no estimate")
+        if configured is not None:
+            return _("The ROI uses the configured attribution %(configured)s; the staggered rollout gives no measured "
+                     "estimate (%(why)s).", configured=fmt_num(configured, 2), why=why)
+        return _("The ROI uses the configured attribution; the staggered rollout gives no measured estimate "
+                 "(%(why)s).", why=why)
+    values = {"configured": fmt_num(configured, 2), "share": fmt_pct(main.estimate, 0),
+              "low": fmt_pct(main.ci_low, 0), "high": fmt_pct(main.ci_high, 0)}
+    if configured is not None:
+        return _("The ROI uses the configured attribution %(configured)s; measured from the staggered rollout, the "
+                 "training caused %(share)s of the improvement in minutes per case (95 %% interval %(low)s to "
+                 "%(high)s). kpi roi --attribution measured recomputes the ROI with it.", **values)
+    return _("The ROI uses the configured attribution; measured from the staggered rollout, the training caused "
+             "%(share)s of the improvement in minutes per case (95 %% interval %(low)s to %(high)s). kpi roi "
+             "--attribution measured recomputes the ROI with it.", **values)
 
 
 def top_areas(d: ReportData, n: int = 3) -> list[Any]:
@@ -565,9 +751,14 @@ def segment_roi_lines(d: ReportData, segment_type: str) -> list[SegmentLine]:
     return out
 
 
+#: The cost categories (kpi.config.COST_CATEGORIES) on the page.
+PLAN_LABELS = {"external_training": N_("External training"), "internal_time": N_("Internal time"),
+               "licenses": N_("Licenses"), "materials": N_("Materials"), "other": N_("Other")}
+
+
 def plan_label(category: str) -> str:
     """'external_training' -> 'External training'."""
-    return category.replace("_", " ").capitalize()
+    return _(PLAN_LABELS[category]) if category in PLAN_LABELS else category.replace("_", " ").capitalize()
 
 
 def plan_totals(d: ReportData) -> dict[str, float]:
@@ -575,15 +766,16 @@ def plan_totals(d: ReportData) -> dict[str, float]:
 
 
 #: Families of assumptions printed as one row (config key prefix -> what it is).
+#: (English; shown as ``_(explanation)``.)
 ASSUMPTION_FAMILIES = {
-    "rates.hourly_cost_eur": "Fully loaded hourly cost per target group when HR gives none; values time savings "
-                             "and participants' training time.",
-    "benefits.cost_per_error_eur": "Cost of one error per process (default: any other process); values the errors "
-                                   "avoided.",
-    "benefits.time_saved_minutes_per_interaction": "Estimated minutes saved per interaction and tool: only for the "
-                                                   "estimate shown apart, never added to the benefits.",
-    "program.budget_split": "Share of the plan budget per cost category.",
-    "roi.scenarios": "Scenario multipliers on attribution · benefits · costs.",
+    "rates.hourly_cost_eur": N_("Fully loaded hourly cost per target group when HR gives none; values time savings "
+                                "and participants' training time."),
+    "benefits.cost_per_error_eur": N_("Cost of one error per process (default: any other process); values the "
+                                      "errors avoided."),
+    "benefits.time_saved_minutes_per_interaction": N_("Estimated minutes saved per interaction and tool: only for "
+                                                      "the estimate shown apart, never added to the benefits."),
+    "program.budget_split": N_("Share of the plan budget per cost category."),
+    "roi.scenarios": N_("Scenario multipliers on attribution · benefits · costs."),
 }
 
 
@@ -601,17 +793,21 @@ def assumption_value(a: Assumption, short: bool = False) -> AssumptionValue:
         return AssumptionValue(text)
     if unit == "fraction":
         percent = fmt_pct(value, 1 if value * 100 % 1 else 0)
-        return AssumptionValue(percent) if short else AssumptionValue(f"{value:g}", percent)
+        return AssumptionValue(percent) if short else AssumptionValue(short_number(value), percent)
     if unit == "minutes" and short:
-        return AssumptionValue(f"{value:g} min")
+        return AssumptionValue(_("%(minutes)s min", minutes=short_number(value)))
     if unit in ("EUR", "EUR/hour", "EUR/error"):
-        suffix = {"EUR": "", "EUR/hour": "/h" if short else " per hour",
-                  "EUR/error": "" if short else " per error"}[unit]
-        return AssumptionValue(fmt_eur(value, 0 if float(value).is_integer() else 2) + suffix)
+        amount = fmt_eur(value, 0 if float(value).is_integer() else 2)
+        if unit == "EUR/hour":
+            return AssumptionValue(_("%(amount)s/h", amount=amount) if short else
+                                   _("%(amount)s per hour", amount=amount))
+        if unit == "EUR/error" and not short:
+            return AssumptionValue(_("%(amount)s per error", amount=amount))
+        return AssumptionValue(amount)
     if unit == "multiplier":
-        return AssumptionValue(f"×{value:g}")
+        return AssumptionValue(f"×{short_number(value)}")
     if unit == "boolean":
-        return AssumptionValue("yes" if value else "no")
+        return AssumptionValue(_("yes") if value else _("no"))
     return AssumptionValue(f"{text} {unit}".strip())
 
 
@@ -627,6 +823,16 @@ class AssumptionLine:
     @property
     def family(self) -> bool:
         return self.value is None
+
+
+def explanation_text(a: Assumption) -> str:
+    """An assumption's explanation in the report's language (the mart stores it in English)."""
+    from kpi.roi_marts import explanation_message
+
+    if not a.explanation:
+        return ""
+    message, values = explanation_message(a.name, a.explanation)
+    return _(message, **values)
 
 
 def assumption_lines(assumptions: Sequence[Assumption]) -> list[AssumptionLine]:
@@ -652,19 +858,20 @@ def assumption_lines(assumptions: Sequence[Assumption]) -> list[AssumptionLine]:
     out = []
     for kind, item in order:
         if kind == "one":
-            out.append(AssumptionLine(item.name, item.explanation or "", item.source or "", assumption_value(item)))
+            out.append(AssumptionLine(item.name, explanation_text(item), item.source or "", assumption_value(item)))
             continue
         members = families[item]
         if item == "roi.scenarios":
             by_name: dict[str, list[str]] = {}
             for a in members:
                 name, _part = a.name[len(item) + 1:].rsplit(".", 1)
-                by_name.setdefault(name, []).append(f"×{a.value:g}" if a.value is not None else str(a.value_text))
+                by_name.setdefault(name, []).append(f"×{short_number(a.value)}" if a.value is not None
+                                                    else str(a.value_text))
             entries = tuple((name, AssumptionValue(" · ".join(parts))) for name, parts in by_name.items())
         else:
             entries = tuple((a.name[len(item) + 1:].replace("_", " "), assumption_value(a, short=True))
                             for a in members)
-        out.append(AssumptionLine(f"{item}.*", ASSUMPTION_FAMILIES[item], source(members), members=entries))
+        out.append(AssumptionLine(f"{item}.*", _(ASSUMPTION_FAMILIES[item]), source(members), members=entries))
     return out
 
 
@@ -674,9 +881,15 @@ def assumption_lines(assumptions: Sequence[Assumption]) -> list[AssumptionLine]:
 
 
 def alert_rule(s: Settings) -> str:
-    return (f"A segment alerts when its active-user rate fell by more than {s.usage_drop_points:g} percentage points "
-            f"since the previous quarter; a culture construct when the company's favorability fell by more than "
-            f"{s.culture_drop_points:g} points since the previous wave. Suppressed segments never alert.")
+    return _("A segment alerts when its active-user rate fell by more than %(usage)s percentage points since the "
+             "previous quarter; a culture construct when the company's favorability fell by more than %(culture)s "
+             "points since the previous wave. Suppressed segments never alert.",
+             usage=short_number(s.usage_drop_points), culture=short_number(s.culture_drop_points))
+
+
+def alert_texts(d: ReportData) -> list[str]:
+    """The quarter's alerts, one line each, in the report's language."""
+    return [a.report_text() for a in d.alerts]
 
 
 @dataclass(frozen=True)
@@ -696,7 +909,9 @@ def restated_lines(item: Restatement) -> list[RestatedLine]:
         seg = ""
         if c.segment_type:
             seg = segment_label(c.segment_type, c.segment)
-            seg += f" ({c.segment_type.replace('_', ' ')})" if c.segment_type != "company" else ""
+            if c.segment_type != "company":
+                seg = _("%(segment)s (%(kind)s)", segment=seg,
+                        kind=kind_text(c.segment_type) or c.segment_type.replace("_", " "))
         out.append(RestatedLine(table=c.table.replace("kpi_", ""), row=" · ".join(x for x in (seg, where) if x),
                                 metric=c.metric.replace("_", " "), before=fmt_metric(c.metric, c.old),
                                 now=fmt_metric(c.metric, c.new)))
@@ -716,6 +931,14 @@ def quality_totals(d: ReportData) -> list[int]:
 # --------------------------------------------------------------------------------------------
 
 
+#: hidden_caption's first sentence by what was counted (the callers pass the English word).
+_HIDDEN_WHAT = {
+    "people": N_("Not shown, fewer than %(k)s people: %(groups)s."),
+    "active users": N_("Not shown, fewer than %(k)s active users: %(groups)s."),
+    "responses": N_("Not shown, fewer than %(k)s responses: %(groups)s."),
+}
+
+
 def hidden_caption(hidden: Sequence[SuppressedRow], k: int, what: str, with_construct: bool = False) -> str:
     """'Not shown, fewer than 5 people: Executive in 8 quarters, 2024-Q4 to 2026-Q3; ...' — names,
     no figures."""
@@ -728,12 +951,21 @@ def hidden_caption(hidden: Sequence[SuppressedRow], k: int, what: str, with_cons
     small, comp = [], []
     for (segment_type, segment, construct, reason), quarters in groups.items():
         name = segment_label(segment_type, segment) + (f" ({construct})" if construct else "")
-        span = quarters[0] if len(quarters) == 1 else f"{len(quarters)} quarters, {quarters[0]} to {quarters[-1]}"
-        (comp if reason == "complementary" else small).append(f"{name} in {span}")
+        if len(quarters) == 1:
+            text = _("%(name)s in %(quarter)s", name=name, quarter=quarters[0])
+        else:
+            text = ngettext("%(name)s in %(num)d quarter, %(first)s to %(last)s",
+                            "%(name)s in %(num)d quarters, %(first)s to %(last)s", len(quarters), name=name,
+                            first=quarters[0], last=quarters[-1])
+        (comp if reason == "complementary" else small).append(text)
     parts = []
     if small:
-        parts.append(f"Not shown, fewer than {k} {what}: " + "; ".join(small) + ".")
+        groups_text = "; ".join(small)
+        if what in _HIDDEN_WHAT:
+            parts.append(_(_HIDDEN_WHAT[what], k=k, groups=groups_text))
+        else:
+            parts.append(_("Not shown, fewer than %(k)s %(what)s: %(groups)s.", k=k, what=what, groups=groups_text))
     if comp:
-        parts.append(f"Withheld so that a group of fewer than {k} cannot be worked out from the total: "
-                     + "; ".join(comp) + ".")
+        parts.append(_("Withheld so that a group of fewer than %(k)s cannot be worked out from the total: "
+                       "%(groups)s.", k=k, groups="; ".join(comp)))
     return " ".join(parts)
