@@ -14,11 +14,33 @@ nested blocks (``totals_by_ide``...) are ignored. Mapping (tool ``github-copilot
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from kpi.adapters.textio import DateRange, is_missing, normalise_identifier, parse_date, parse_int
-from kpi.adapters.usage_common import TOOL_GITHUB, FormatRead, UsageFormat, make_key, qrow, usage_frame
+import polars as pl
+
+from kpi.adapters.textio import (
+    MISSING_TOKENS,
+    PYTHON_WHITESPACE,
+    DateRange,
+    is_missing,
+    normalise_identifier,
+    normalise_identifier_series,
+    parse_date,
+    parse_int,
+)
+from kpi.adapters.usage_common import (
+    KEY_SEP,
+    TOOL_GITHUB,
+    USAGE_COLUMNS,
+    USAGE_SCHEMA,
+    FormatRead,
+    UsageFormat,
+    make_key,
+    qrow,
+    usage_frame,
+)
 
 RECORD_KEYS = ("day", "user_login")
 INTERACTIONS = "user_initiated_interaction_count"
@@ -60,70 +82,198 @@ def _count(obj: dict[str, Any], key: str) -> tuple[int | None, bool]:
     return (0 if v is None else v), True
 
 
-def read_github(records: list[tuple[int, Any, str]], dates: DateRange | None = None) -> FormatRead:
-    """Activity rows, quarantine, warnings and personal columns of users-1-day records (a day
-    outside ``dates`` is ``out_of_range``)."""
+def map_record(number: int, obj: Any, raw: str, days: dict[str, tuple]) -> tuple[dict | None, dict | None, bool]:
+    """One users-1-day record: (activity row, None, clamped) or (None, quarantine entry, False).
+    ``days`` caches the parsed day texts of a file and holds its plausible ``DateRange`` under
+    ``_RANGE`` (a day outside it is ``out_of_range``)."""
+    dates = days.get(_RANGE)
+    if not isinstance(obj, dict):
+        return None, qrow(number, None, raw, "malformed_row"), False
+    day_value = obj.get("day")
+    if day_value is None or (isinstance(day_value, str) and is_missing(day_value)):
+        return None, qrow(number, "day", day_value, "missing_required"), False
+    if isinstance(day_value, str):
+        if day_value not in days:
+            days[day_value] = parse_date(day_value)
+        day, ok = days[day_value]
+    else:
+        day, ok = None, False
+    if not ok or day is None:
+        return None, qrow(number, "day", day_value, "invalid_date"), False
+    if dates is not None and day not in dates:
+        return None, qrow(number, "day", day_value, "out_of_range"), False
+    login = obj.get("user_login")
+    if isinstance(login, bool) or isinstance(login, (dict, list, float)):
+        return None, qrow(number, "user_login", login, "out_of_range"), False
+    login_text = "" if login is None else str(login).strip()
+    if is_missing(login_text):
+        return None, qrow(number, "user_login", login, "missing_required"), False
+    counts: dict[str, int] = {}
+    for key in COUNT_KEYS:
+        v, ok = _count(obj, key)
+        if not ok:
+            return None, qrow(number, key, obj.get(key), "out_of_range"), False
+        counts[key] = v or 0
+    features = obj.get("totals_by_feature")
+    generations_known = GENERATIONS in obj or (
+        isinstance(features, list) and any(isinstance(f, dict) and GENERATIONS in f for f in features)
+    )
+    acceptances = counts[ACCEPTANCES]
+    failures = counts[GENERATIONS] - acceptances if generations_known else 0
+    clamped = failures < 0
+    norm = normalise_identifier(login_text)
+    return {
+        "row_number": number, "day": day, "event_time": None, "user": login_text,
+        "user_norm": norm, "tool": TOOL_GITHUB, "action": None,
+        "interactions": counts[INTERACTIONS] + acceptances, "successes": acceptances,
+        "failures": max(failures, 0), "natural_key": make_key(TOOL_GITHUB, day, norm),
+    }, None, clamped
+
+
+_RANGE = object()  # the key of the plausible DateRange in map_record's ``days``
+
+
+def read_github_records(records: list[tuple[int, Any, str]], dates: DateRange | None = None) -> FormatRead:
+    """Activity rows, quarantine, warnings and personal columns of users-1-day records mapped one
+    by one in Python (a day outside ``dates`` is ``out_of_range``): JSON documents that are not
+    plain NDJSON (an array, a wrapper object, pretty-printed), and the few records of an NDJSON
+    file that the SQL mapping leaves to Python."""
+    rows, quarantine, clamped = _map_records(records, dates)
+    return FormatRead(rows, quarantine, len(records), warnings=_clamp_warning(clamped),
+                      personal_columns={"user_login"})
+
+
+def _map_records(records: list[tuple[int, Any, str]], dates: DateRange | None):
+    """(activity rows, quarantine, records clamped) of records mapped one by one."""
     rows: list[dict[str, Any]] = []
     quarantine: list[dict[str, Any]] = []
     clamped = 0
-    days: dict[str, tuple] = {}
+    days: dict = {_RANGE: dates}
     for number, obj, raw in records:
-        if not isinstance(obj, dict):
-            quarantine.append(qrow(number, None, raw, "malformed_row"))
-            continue
-        day_value = obj.get("day")
-        if day_value is None or (isinstance(day_value, str) and is_missing(day_value)):
-            quarantine.append(qrow(number, "day", day_value, "missing_required"))
-            continue
-        if isinstance(day_value, str):
-            if day_value not in days:
-                days[day_value] = parse_date(day_value)
-            day, ok = days[day_value]
+        row, problem, was_clamped = map_record(number, obj, raw, days)
+        if problem is not None:
+            quarantine.append(problem)
         else:
-            day, ok = None, False
-        if not ok or day is None:
-            quarantine.append(qrow(number, "day", day_value, "invalid_date"))
-            continue
-        if dates is not None and day not in dates:
-            quarantine.append(qrow(number, "day", day_value, "out_of_range"))
-            continue
-        login = obj.get("user_login")
-        if isinstance(login, bool) or isinstance(login, (dict, list, float)):
-            quarantine.append(qrow(number, "user_login", login, "out_of_range"))
-            continue
-        login_text = "" if login is None else str(login).strip()
-        if is_missing(login_text):
-            quarantine.append(qrow(number, "user_login", login, "missing_required"))
-            continue
-        counts: dict[str, int] = {}
-        for key in COUNT_KEYS:
-            v, ok = _count(obj, key)
-            if not ok:
-                quarantine.append(qrow(number, key, obj.get(key), "out_of_range"))
-                break
-            counts[key] = v or 0
-        else:
-            features = obj.get("totals_by_feature")
-            generations_known = GENERATIONS in obj or (
-                isinstance(features, list) and any(isinstance(f, dict) and GENERATIONS in f for f in features)
-            )
-            acceptances = counts[ACCEPTANCES]
-            failures = counts[GENERATIONS] - acceptances if generations_known else 0
-            if failures < 0:
-                clamped += 1
-                failures = 0
-            norm = normalise_identifier(login_text)
-            rows.append({
-                "row_number": number, "day": day, "event_time": None, "user": login_text,
-                "user_norm": norm, "tool": TOOL_GITHUB, "action": None,
-                "interactions": counts[INTERACTIONS] + acceptances, "successes": acceptances,
-                "failures": failures, "natural_key": make_key(TOOL_GITHUB, day, norm),
-            })
-    warnings = []
-    if clamped:
-        warnings.append(f"{clamped} record(s) had more acceptances than generations: failures set to 0")
-    return FormatRead(usage_frame(rows), quarantine, len(records), warnings=warnings,
-                      personal_columns={"user_login"})
+            rows.append(row)
+            clamped += was_clamped
+    return usage_frame(rows), quarantine, clamped
+
+
+def _clamp_warning(clamped: int) -> list[str]:
+    if not clamped:
+        return []
+    return [f"{clamped} record(s) had more acceptances than generations: failures set to 0"]
+
+
+# ----------------------------------------------------------------------------------------------
+# plain NDJSON (what GitHub serves): the records mapped by one DuckDB query per file
+
+_SIMPLE_SQL = """
+WITH parsed AS (  -- each line parsed once: its keys and the five fields (NULL: not JSON)
+    SELECT row_number, json_keys(j) AS keys,
+           json_extract(j, ['$.day', '$.user_login', '$.user_initiated_interaction_count',
+                            '$.code_generation_activity_count', '$.code_acceptance_activity_count']) AS f
+    FROM (SELECT row_number, CASE WHEN json_valid(line) THEN line END AS j FROM lines_)
+),
+typed AS (
+    SELECT row_number, keys, f[1] ->> '$' AS day_text, f[2] ->> '$' AS login,
+           json_type(f[1]) AS day_type, json_type(f[2]) AS login_type,
+           [json_type(c) FOR c IN f[3:5]] AS count_types,
+           [TRY_CAST(c ->> '$' AS BIGINT) FOR c IN f[3:5]] AS counts
+    FROM parsed
+)
+SELECT row_number,
+       -- the records GitHub writes (an object, each key once, day and login strings, the three
+       -- counts present as whole numbers >= 0 or null); the others go through map_record
+       coalesce(len(keys) = len(list_distinct(keys)) AND day_type = 'VARCHAR' AND login_type = 'VARCHAR'
+                AND list_bool_and([count_types[i] = 'NULL' OR (count_types[i] = 'UBIGINT' AND counts[i] IS NOT NULL)
+                                   FOR i IN range(1, 4)]), false) AS simple,
+       day_text, login,
+       coalesce(counts[1], 0) AS initiated, coalesce(counts[2], 0) AS generations,
+       coalesce(counts[3], 0) AS acceptances
+FROM typed
+"""
+
+
+def read_github(source) -> FormatRead:
+    """A users-1-day report. Plain NDJSON (one object per line) is mapped in DuckDB: its lines are
+    numbered and parsed by DuckDB's JSON functions, and every record whose day and login are
+    strings and whose counts are non-negative whole numbers or null (the records GitHub writes) is
+    mapped as columns; a record of another shape, or a line that does not parse, goes through
+    ``map_record`` (the same rules in Python). Any other document (an array, a wrapper object,
+    pretty-printed) is read record by record (``read_github_records``)."""
+    lines = _plain_ndjson_lines(source.text or "")
+    if lines is None:
+        return read_github_records(source.records(RECORD_KEYS), source.dates)
+    from kpi.adapters.sqlmap import date_lookup, query
+
+    parsed = query(_SIMPLE_SQL, lines_=lines)
+    simple = parsed.filter(pl.col("simple"))
+    days = date_lookup(simple.get_column("day_text").unique().to_list(), source.dates)
+    simple = simple.join(days, left_on="day_text", right_on="text", how="left").with_columns(
+        pl.col("login").str.strip_chars(PYTHON_WHITESPACE).alias("user"))  # = str.strip()
+    simple = simple.with_columns(normalise_identifier_series(simple.get_column("user")).alias("user_norm"))
+    reason = (pl.when(pl.col("missing")).then(pl.lit("missing_required"))
+              .when(~pl.col("ok") | pl.col("day").is_null()).then(pl.lit("invalid_date"))
+              .when(pl.col("outside")).then(pl.lit("out_of_range"))
+              .when(pl.col("user_norm").is_in(sorted(MISSING_TOKENS))).then(pl.lit("login_missing")))
+    simple = simple.with_columns(reason.alias("reason"))
+    quarantine = [
+        qrow(number, "user_login" if why == "login_missing" else "day", login if why == "login_missing" else day,
+             "missing_required" if why == "login_missing" else why)
+        for number, day, login, why in simple.filter(pl.col("reason").is_not_null()).select(
+            "row_number", "day_text", "login", "reason").iter_rows()]
+    good = simple.filter(pl.col("reason").is_null())
+    failures = pl.col("generations") - pl.col("acceptances")
+    clamped = int(good.select((failures < 0).sum()).item() or 0)
+    rows = [good.select(
+        pl.col("row_number"), pl.col("day"), pl.lit(None, pl.Datetime("us")).alias("event_time"), pl.col("user"),
+        pl.col("user_norm"), pl.lit(TOOL_GITHUB).alias("tool"), pl.lit(None, pl.String).alias("action"),
+        (pl.col("initiated") + pl.col("acceptances")).alias("interactions"), pl.col("acceptances").alias("successes"),
+        pl.when(failures < 0).then(0).otherwise(failures).alias("failures"),
+        pl.concat_str([pl.lit(TOOL_GITHUB), pl.col("day").dt.to_string("%Y-%m-%d"), pl.col("user_norm")],
+                      separator=KEY_SEP).alias("natural_key"),
+        pl.lit(None, pl.Date).alias("period_start"), pl.lit(None, pl.Date).alias("period_end"),
+        pl.lit(None, pl.String).alias("cadence"),
+    ).cast(USAGE_SCHEMA)]
+    # the other records, one by one (their line as json_records would give it)
+    others = parsed.filter(~pl.col("simple")).join(lines, on="row_number").select("row_number", "raw", "line")
+    if others.height:
+        records = []
+        for number, raw, line in others.iter_rows():
+            try:
+                records.append((number, json.loads(line), raw))
+            except ValueError:
+                records.append((number, None, raw))
+        rest, problems, rest_clamped = _map_records(records, source.dates)
+        rows.append(rest)
+        quarantine += problems
+        clamped += rest_clamped
+    return FormatRead(pl.concat(rows).sort("row_number").select(USAGE_COLUMNS), quarantine, lines.height,
+                      warnings=_clamp_warning(clamped), personal_columns={"user_login"})
+
+
+def _plain_ndjson_lines(text: str) -> pl.DataFrame | None:
+    """The records of plain NDJSON as (row_number = physical line, raw line, line stripped), or
+    None when the text is another JSON document (it parses as one: an array, a wrapper object, a
+    single record) or has a line that is not one object on its own (pretty-printed, an array's
+    lines): ``json_records`` decides those."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        json.loads(stripped)
+    except ValueError:
+        pass
+    else:
+        return None
+    raw = pl.Series("raw", text.replace("\r\n", "\n").split("\n"), dtype=pl.String)
+    frame = pl.DataFrame([pl.int_range(1, raw.len() + 1, eager=True, dtype=pl.Int64).alias("row_number"), raw])
+    frame = frame.with_columns(pl.col("raw").str.strip_chars(PYTHON_WHITESPACE).alias("line")).filter(
+        pl.col("line") != "")
+    plain = frame.select((pl.col("line").str.starts_with("{") & pl.col("line").str.ends_with("}")
+                          & (pl.col("line").str.len_chars() >= 2)).all()).item()
+    return frame if plain else None
 
 
 FORMAT = UsageFormat(
@@ -132,6 +282,6 @@ FORMAT = UsageFormat(
     description="GitHub Copilot users-1-day (NDJSON/JSON)",
     containers=("json",),
     recognises=is_github_keys,
-    read=lambda source: read_github(source.records(RECORD_KEYS), source.dates),
+    read=lambda source: read_github(source),
     priority=20,
 )

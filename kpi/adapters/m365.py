@@ -24,7 +24,15 @@ from typing import Any
 
 import polars as pl
 
-from kpi.adapters.textio import CsvTable, DateRange, is_missing, normalise_identifier, parse_date
+from kpi.adapters.textio import (
+    MISSING_TOKENS,
+    PYTHON_WHITESPACE,
+    CsvTable,
+    DateRange,
+    is_missing,
+    normalise_identifier_series,
+    parse_date,
+)
 from kpi.adapters.usage_common import (
     KEY_SEP,
     TOOL_M365,
@@ -91,124 +99,6 @@ def _columns(header: list[str]) -> dict[str, Any]:
     return out
 
 
-def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
-    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user-detail CSV.
-
-    A date outside ``dates`` is ``out_of_range``. ``concealed_rows`` counts every row whose user
-    is concealed (Microsoft's report privacy setting), active or not: a report of inactive
-    concealed users is as unusable as one of active ones."""
-    cols = _columns(table.header)
-    header = table.header
-    user_i = cols["user"]
-    personal = {header[user_i]} if user_i is not None else set()
-    display = next((h for h in header if h.strip().casefold() == "display name"), None)
-    if display:
-        personal.add(display)
-    warnings: list[str] = []
-    if cols["refresh"] is None or cols["period"] is None:
-        warnings.append(
-            f"{table.name}: no 'Report Refresh Date'/'Report Period' column: every last-activity "
-            "date in the file counts (the report period cannot be checked)"
-        )
-    quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
-    inactive: list[int] = []
-    ncols = len(header)
-    # A report repeats the same few dozen dates and one report window in every row: each distinct
-    # cell is parsed once (same results as parsing every cell; ~3x faster on large reports).
-    date_of = _memo(parse_date)
-    window_of = _memo(lambda texts: _window_texts(texts, cols, dates))
-    iso_of = _memo(dt.date.isoformat)
-    window_columns = [i for i in (cols["refresh"], cols["period"]) if i is not None]
-    out: dict[str, list] = {c: [] for c in ("row_number", "day", "user", "user_norm", "action", "natural_key")}
-    for rec in table.frame.select(["row_number", *[f"c{i}" for i in range(ncols)]]).iter_rows():
-        number, cells = rec[0], rec[1:]
-        window = window_of(tuple(cells[i] for i in window_columns))
-        if window[0] is not None:
-            column, text, reason = window[0]
-            quarantine.append(qrow(number, header[column], text, reason))
-            continue
-        lo, hi = window[1]
-        problem = None
-        app_days: dict[str, set[dt.date]] = {}
-        for i, app in cols["apps"]:
-            day, ok = date_of(cells[i])
-            if not ok:
-                problem = qrow(number, header[i], cells[i], "invalid_date")
-                break
-            if day is not None and dates is not None and day not in dates:
-                problem = qrow(number, header[i], cells[i], "out_of_range")
-                break
-            if day is not None and (lo is None or day >= lo) and (hi is None or day <= hi):
-                app_days.setdefault(app, set()).add(day)
-        if problem is None and cols["overall"] is not None:
-            overall, ok = date_of(cells[cols["overall"]])
-            if not ok:
-                problem = qrow(number, header[cols["overall"]], cells[cols["overall"]], "invalid_date")
-            elif overall is not None and dates is not None and overall not in dates:
-                problem = qrow(number, header[cols["overall"]], cells[cols["overall"]], "out_of_range")
-            elif overall is not None and (lo is None or overall >= lo) and (hi is None or overall <= hi):
-                if not any(overall in days for days in app_days.values()):
-                    app_days.setdefault("other", set()).add(overall)
-        if problem:
-            quarantine.append(problem)
-            continue
-        chat_days = app_days.get("copilot-chat", set())
-        for part in _CHAT_PARTS:  # the plain Copilot Chat column already covers its parts
-            if part in app_days:
-                app_days[part] -= chat_days
-                if not app_days[part]:
-                    del app_days[part]
-        if not app_days:
-            inactive.append(number)
-            continue
-        user = (cells[user_i] if user_i is not None else "").strip()
-        if is_missing(user):
-            column = header[user_i] if user_i is not None else "User Principal Name"
-            quarantine.append(qrow(number, column, cells[user_i] if user_i is not None else None, "missing_required"))
-            continue
-        norm = normalise_identifier(user)
-        for app in sorted(app_days):
-            for day in sorted(app_days[app]):
-                out["row_number"].append(number)
-                out["day"].append(day)
-                out["user"].append(user)
-                out["user_norm"].append(norm)
-                out["action"].append(app)
-                # = make_key(TOOL_M365, day, norm, app)
-                out["natural_key"].append(f"{TOOL_M365}{KEY_SEP}{iso_of(day)}{KEY_SEP}{norm}{KEY_SEP}{app}")
-    concealed = 0
-    if user_i is not None and table.frame.height:
-        concealed = int(table.frame.select(
-            pl.col(f"c{user_i}").str.strip_chars().str.contains(r"^[0-9A-Fa-f]{32}$").sum()).item() or 0)
-    return FormatRead(_frame(out), quarantine, table.rows_read, inactive_row_numbers=inactive,
-                      warnings=warnings, personal_columns=personal, concealed_rows=concealed)
-
-
-def _memo(fn):
-    """fn with a per-call cache (arguments are cell texts or tuples of them)."""
-    cache: dict = {}
-
-    def cached(arg):
-        try:
-            return cache[arg]
-        except KeyError:
-            value = cache[arg] = fn(arg)
-            return value
-
-    return cached
-
-
-def _frame(out: dict[str, list]) -> pl.DataFrame:
-    """Canonical rows (USAGE_SCHEMA) from the columns collected by read_m365."""
-    n = len(out["row_number"])
-    if n == 0:
-        return empty_usage_frame()
-    constant = {"event_time": None, "tool": TOOL_M365, "interactions": 1, "successes": 0, "failures": 0,
-                "period_start": None, "period_end": None, "cadence": None}
-    data = {c: out[c] if c in out else [constant[c]] * n for c in USAGE_COLUMNS}
-    return pl.DataFrame(data, schema=USAGE_SCHEMA)
-
-
 def _window_texts(texts: tuple, cols: dict[str, Any], dates: DateRange | None = None):
     """The report window from the refresh-date and period cells (in that order, each only when
     its column exists): (problem, window), problem = (column index, text, quarantine reason) or
@@ -233,6 +123,158 @@ def _window_texts(texts: tuple, cols: dict[str, Any], dates: DateRange | None = 
             period = int(m.group(1))
     lo = refresh - dt.timedelta(days=period - 1) if refresh is not None and period is not None else None
     return None, (lo, refresh)
+
+
+# ----------------------------------------------------------------------------------------------
+# the same mapping as one DuckDB query per file (issue 18): Python only per distinct cell text,
+# report window and user text
+
+_M365_SQL = """
+WITH win AS (
+    SELECT r.row_number, r.user_text, w.problem_col, w.problem_text, w.reason AS window_reason, w.lo, w.hi
+    FROM rows_ AS r INNER JOIN windows_ AS w ON r.window_text = w.window_text
+),
+cell AS (
+    SELECT c.row_number, c.pos, c.col, i.app, c.text, d.day, d.reason
+    FROM cells_ AS c INNER JOIN columns_ AS i ON c.pos = i.pos INNER JOIN dates_ AS d ON c.text = d.text
+),
+first_problem AS (  -- the first cell with a problem, in the order the columns are checked
+    SELECT row_number, arg_min(col, pos) AS col, arg_min(text, pos) AS text, arg_min(reason, pos) AS reason
+    FROM cell WHERE reason IS NOT NULL GROUP BY row_number
+),
+ok_rows AS (
+    SELECT w.* FROM win AS w
+    WHERE w.window_reason IS NULL AND w.row_number NOT IN (SELECT f.row_number FROM first_problem AS f)
+),
+in_window AS (
+    SELECT c.row_number, c.app, c.day,
+           bool_or(c.app IS NOT NULL) OVER same_day AS app_has_day,
+           coalesce(bool_or(c.app = 'copilot-chat') OVER same_day, false) AS chat_has_day
+    FROM cell AS c INNER JOIN ok_rows AS w ON c.row_number = w.row_number
+    WHERE c.day IS NOT NULL AND (w.lo IS NULL OR c.day >= w.lo) AND (w.hi IS NULL OR c.day <= w.hi)
+    WINDOW same_day AS (PARTITION BY c.row_number, c.day)
+),
+-- the overall date adds 'other' only when no app has that day; the plain Copilot Chat column
+-- already covers its (work)/(web) parts
+kept AS (
+    SELECT DISTINCT row_number, coalesce(app, 'other') AS app, day FROM in_window
+    WHERE (app IS NOT NULL OR NOT app_has_day)
+      AND NOT coalesce(app IN ('copilot-chat-work', 'copilot-chat-web') AND chat_has_day, false)
+)
+SELECT 'q' AS kind, row_number, NULL::DATE AS day, NULL::VARCHAR AS app, problem_col AS col,
+       problem_text AS text, window_reason AS reason, NULL::VARCHAR AS user_text
+FROM win WHERE window_reason IS NOT NULL
+UNION ALL
+SELECT 'q', f.row_number, NULL, NULL, f.col, f.text, f.reason, NULL
+FROM first_problem AS f INNER JOIN win AS w ON f.row_number = w.row_number WHERE w.window_reason IS NULL
+UNION ALL
+SELECT 'inactive', row_number, NULL, NULL, NULL, NULL, NULL, NULL
+FROM ok_rows WHERE row_number NOT IN (SELECT k.row_number FROM kept AS k)
+UNION ALL
+SELECT 'active', k.row_number, k.day, k.app, NULL, NULL, NULL, w.user_text
+FROM kept AS k INNER JOIN ok_rows AS w ON k.row_number = w.row_number
+ORDER BY row_number, app, day
+"""
+
+
+def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
+    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user-detail
+    CSV, by one DuckDB query over the tokenised records. A date outside ``dates`` is
+    ``out_of_range``; ``concealed_rows`` counts every row whose user is concealed (Microsoft's
+    report privacy setting), active or not. The cells of the date columns are unpivoted and joined
+    with their parsed dates (each distinct text parsed once, in Python, by ``parse_date``), the
+    report window is looked up per distinct (refresh, period) pair, and the users of active rows
+    are trimmed and normalised as columns (``normalise_identifier_series``, the vectorised
+    ``kpi.privacy.normalise_identifier``)."""
+    from kpi.adapters.sqlmap import date_lookup, query
+
+    cols = _columns(table.header)
+    header = table.header
+    user_i = cols["user"]
+    personal = {header[user_i]} if user_i is not None else set()
+    display = next((h for h in header if h.strip().casefold() == "display name"), None)
+    if display:
+        personal.add(display)
+    warnings: list[str] = []
+    if cols["refresh"] is None or cols["period"] is None:
+        warnings.append(
+            f"{table.name}: no 'Report Refresh Date'/'Report Period' column: every last-activity "
+            "date in the file counts (the report period cannot be checked)"
+        )
+    quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
+    frame = table.frame
+    concealed = 0
+    if user_i is not None and frame.height:
+        concealed = int(frame.select(
+            pl.col(f"c{user_i}").str.strip_chars().str.contains(r"^[0-9A-Fa-f]{32}$").sum()).item() or 0)
+    if frame.height == 0:
+        return FormatRead(empty_usage_frame(), quarantine, table.rows_read, warnings=warnings,
+                          personal_columns=personal, concealed_rows=concealed)
+    # the date columns in the order the reader checks them: the apps, then the overall date
+    checked = [(i, app) for i, app in cols["apps"]]
+    if cols["overall"] is not None:
+        checked.append((cols["overall"], None))
+    columns = pl.DataFrame({"pos": list(range(len(checked))), "app": [app for _, app in checked]},
+                           schema={"pos": pl.Int32, "app": pl.String})
+    cells = pl.concat([frame.select("row_number", pl.lit(pos, pl.Int32).alias("pos"),
+                                    pl.lit(i, pl.Int32).alias("col"), pl.col(f"c{i}").alias("text"))
+                       for pos, (i, _) in enumerate(checked)]) if checked else pl.DataFrame(
+        schema={"row_number": pl.Int64, "pos": pl.Int32, "col": pl.Int32, "text": pl.String})
+    dates_ = date_lookup(cells.get_column("text").unique().to_list(), dates).select(
+        "text", "day", pl.when(~pl.col("ok")).then(pl.lit("invalid_date"))
+        .when(pl.col("outside")).then(pl.lit("out_of_range")).alias("reason"))
+    # a missing date (most cells of a report) neither proves a day nor fails: leave it out
+    dates_ = dates_.filter(pl.col("day").is_not_null() | pl.col("reason").is_not_null())
+    cells = cells.join(dates_.select("text"), on="text", how="semi")
+    window_columns = [i for i in (cols["refresh"], cols["period"]) if i is not None]
+    window_text = (pl.concat_list([pl.col(f"c{i}") for i in window_columns]) if window_columns
+                   else pl.lit([], dtype=pl.List(pl.String)))
+    user_text = pl.col(f"c{user_i}") if user_i is not None else pl.lit("")
+    rows_ = frame.select("row_number", window_text.list.join("\x00").alias("window_text"),
+                         user_text.alias("user_text"))
+    windows_ = _window_lookup(rows_.get_column("window_text").unique().to_list(), cols, dates)
+    out = query(_M365_SQL, rows_=rows_, windows_=windows_, cells_=cells, columns_=columns, dates_=dates_)
+    for number, col, text, reason in out.filter(pl.col("kind") == "q").select(
+            "row_number", "col", "text", "reason").iter_rows():
+        quarantine.append(qrow(number, header[col], text, reason))
+    inactive = out.filter(pl.col("kind") == "inactive").get_column("row_number").to_list()
+    active = out.filter(pl.col("kind") == "active").with_columns(
+        pl.col("user_text").str.strip_chars(PYTHON_WHITESPACE).alias("user"))  # = str.strip()
+    active = active.with_columns(normalise_identifier_series(active.get_column("user")).alias("user_norm"))
+    active = active.with_columns(pl.col("user_norm").is_in(sorted(MISSING_TOKENS)).alias("missing"))  # is_missing
+    missing = active.filter(pl.col("missing")).group_by("row_number", maintain_order=True).agg(
+        pl.col("user_text").first())
+    column = header[user_i] if user_i is not None else "User Principal Name"
+    for number, text in missing.iter_rows():
+        quarantine.append(qrow(number, column, text if user_i is not None else None, "missing_required"))
+    active = active.filter(~pl.col("missing"))
+    rows = active.select(
+        pl.col("row_number"), pl.col("day"), pl.lit(None, pl.Datetime("us")).alias("event_time"),
+        pl.col("user"), pl.col("user_norm"), pl.lit(TOOL_M365).alias("tool"), pl.col("app").alias("action"),
+        pl.lit(1).alias("interactions"), pl.lit(0).alias("successes"), pl.lit(0).alias("failures"),
+        pl.concat_str([pl.lit(TOOL_M365), pl.col("day").dt.to_string("%Y-%m-%d"), pl.col("user_norm"),
+                       pl.col("app")], separator=KEY_SEP).alias("natural_key"),
+        pl.lit(None, pl.Date).alias("period_start"), pl.lit(None, pl.Date).alias("period_end"),
+        pl.lit(None, pl.String).alias("cadence"),
+    ).cast(USAGE_SCHEMA).select(USAGE_COLUMNS)
+    return FormatRead(rows, quarantine, table.rows_read, inactive_row_numbers=inactive, warnings=warnings,
+                      personal_columns=personal, concealed_rows=concealed)
+
+
+def _window_lookup(keys: list[str], cols: dict[str, Any], dates: DateRange | None) -> pl.DataFrame:
+    """Each distinct (refresh, period) pair (joined by NUL): its problem or its window."""
+    out: dict[str, list] = {c: [] for c in ("window_text", "problem_col", "problem_text", "reason", "lo", "hi")}
+    for key in keys:
+        problem, window = _window_texts(tuple(key.split("\x00")) if key or cols["refresh"] is not None
+                                        or cols["period"] is not None else (), cols, dates)
+        out["window_text"].append(key)
+        out["problem_col"].append(problem[0] if problem else None)
+        out["problem_text"].append(problem[1] if problem else None)
+        out["reason"].append(problem[2] if problem else None)
+        out["lo"].append(window[0] if window else None)
+        out["hi"].append(window[1] if window else None)
+    return pl.DataFrame(out, schema={"window_text": pl.String, "problem_col": pl.Int32, "problem_text": pl.String,
+                                     "reason": pl.String, "lo": pl.Date, "hi": pl.Date})
 
 
 FORMAT = UsageFormat(

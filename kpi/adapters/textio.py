@@ -121,6 +121,8 @@ def normalise_identifier_series(series: pl.Series) -> pl.Series:
 # value parsers (scalar). Each returns (value, ok); a missing value is (None, True).
 
 MISSING_TOKENS = frozenset({"", "null", "none"})
+#: what Python's str.strip() removes: WHITESPACE and the separators U+001C..U+001F
+PYTHON_WHITESPACE = WHITESPACE + "\x1c\x1d\x1e\x1f"
 
 
 def is_missing(text: Any) -> bool:

@@ -1,0 +1,168 @@
+"""Issue 18: the usage readers that map records in DuckDB SQL give the same staged rows,
+quarantine, inactive rows and counts as the per-row Python readers they replace
+(tests/ingest/reference_readers.py), row for row: on the demo company's exports, on the
+property-test corpus (every corruption of its catalogue, then random plans) and on hostile values
+(Unicode blanks, case, control characters, missing report columns)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from polars.testing import assert_frame_equal
+
+from kpi.adapters import github, m365
+from kpi.adapters.textio import DateRange, parse_csv_text, read_text
+from kpi.adapters.usage_common import UsageSource, json_records
+from kpi.paths import DEMO_DIR
+from tests.ingest import reference_readers as reference
+from tests.ingest.test_ingest_properties import (
+    GITHUB,
+    M365,
+    PROPS,
+    Duplicate,
+    build_lines,
+    plan_strategy,
+    write_inputs,
+)
+
+DATES = DateRange.around(dt.date(2025, 4, 2))
+
+
+def assert_same_read(old, new) -> None:
+    assert_frame_equal(old.rows, new.rows)
+    by_row = lambda q: q["row_number"]  # noqa: E731
+    assert sorted(old.quarantine, key=by_row) == sorted(new.quarantine, key=by_row)
+    assert sorted(old.inactive_row_numbers) == sorted(new.inactive_row_numbers)
+    assert (old.rows_read, old.warnings, old.personal_columns, old.concealed_rows) == (
+        new.rows_read, new.warnings, new.personal_columns, new.concealed_rows)
+
+
+def same_m365(path: Path, dates: DateRange = DATES) -> None:
+    text, replaced = read_text(path, path.name)
+    table = parse_csv_text(text, path.name, chars_replaced=replaced)
+    assert_same_read(reference.read_m365(table, dates), m365.read_m365(table, dates))
+
+
+def test_m365_demo_exports():
+    files = sorted((DEMO_DIR / "usage" / "m365").glob("*.csv"))
+    assert len(files) > 50
+    for path in files[::6]:  # every sixth weekly report: the suite's time budget
+        same_m365(path, DateRange.around(dt.date(2026, 11, 1)))
+
+
+def _write(kind, plan, n, tmp: Path, trailing_blank=1, crlf=False, bom=False) -> Path:
+    root = Path(tempfile.mkdtemp(dir=tmp))
+    write_inputs(root, kind, build_lines(kind, n, plan), trailing_blank, crlf, bom)
+    return root / kind.rel
+
+
+def test_m365_every_corruption_of_the_catalogue(tmp_path):
+    plan = [(i, c, 7919 * i) for i, c in enumerate(M365.corruptions)]
+    duplicate = next(c for c in M365.corruptions if isinstance(c, Duplicate))
+    plan += [(i, duplicate, 0) for i in range(len(M365.corruptions))]
+    same_m365(_write(M365, plan, len(plan), tmp_path))
+
+
+@settings(PROPS, max_examples=10)
+@given(example=plan_strategy(M365))
+def test_m365_random_corruptions(tmp_path, example):
+    same_m365(_write(M365, example["plan"], example["n"], tmp_path, example["trailing_blank"], example["crlf"],
+                     example["bom"]))
+
+
+HOSTILE_USERS = ["  Ada@Example.com\u00a0", "\u3000ADA@example.com", "\x1cada@example.com\x1f", "NULL", "none",
+                 "Straße@example.com", "\u2028bob@example.com", "İlker@example.com", "bob@example.com\u200b"]
+
+
+def _m365_text(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join(",".join(r) for r in [header, *rows]) + "\n"
+
+
+def test_m365_hostile_users_and_columns(tmp_path):
+    full = ["Report Refresh Date", "User Principal Name", "Last Activity Date", "Copilot Chat Last Activity Date",
+            "Copilot Chat (work) Last Activity Date", "Copilot Chat (web) Last Activity Date",
+            "Teams Copilot Last Activity Date", "Microsoft Teams Copilot Last Activity Date",
+            "Last activity date of Loop (UTC)", "Report Period"]
+    rows = []
+    for i, user in enumerate(HOSTILE_USERS):
+        d = f"2025-03-{20 + i % 9:02d}"
+        other = f"2025-03-{21 + i % 8:02d}"
+        rows.append(["2025-03-30", user, [d, other, "", "null"][i % 4], d, d if i % 2 else other, "",
+                     other if i % 3 else "", d, ["", "2025-02-30", other][i % 3], ["30", "7", "D28", ""][i % 4]])
+    for header in (full, full[1:-1], [c for c in full if c != "User Principal Name"] + ["User name"],
+                   [c for c in full if "Report" not in c and c != "User Principal Name"]):
+        path = tmp_path / "m365.csv"
+        keep = [full.index(c) if c in full else full.index("User Principal Name") for c in header]
+        path.write_text(_m365_text(header, [[r[k] for k in keep] for r in rows]), encoding="utf-8")
+        same_m365(path)
+
+
+# -- GitHub Copilot users-1-day
+
+
+def same_github(path: Path, dates: DateRange = DATES) -> None:
+    text, replaced = read_text(path, path.name)
+    old = reference.read_github(json_records(text, path.name, github.RECORD_KEYS), dates)
+    new = github.read_github(UsageSource(path=path, name=path.name, container="json", text=text,
+                                         chars_replaced=replaced, dates=dates))
+    assert_same_read(old, new)
+
+
+def test_github_demo_exports():
+    files = sorted((DEMO_DIR / "usage" / "github").glob("*.ndjson"))
+    assert files
+    for path in files[::4]:
+        same_github(path, DateRange.around(dt.date(2026, 11, 1)))
+
+
+def test_github_every_corruption_of_the_catalogue(tmp_path):
+    plan = [(i, c, 7919 * i) for i, c in enumerate(GITHUB.corruptions)]
+    duplicate = next(c for c in GITHUB.corruptions if isinstance(c, Duplicate))
+    plan += [(i, duplicate, 0) for i in range(len(GITHUB.corruptions))]
+    same_github(_write(GITHUB, plan, len(plan), tmp_path))
+
+
+@settings(PROPS, max_examples=10)
+@given(example=plan_strategy(GITHUB))
+def test_github_random_corruptions(tmp_path, example):
+    same_github(_write(GITHUB, example["plan"], example["n"], tmp_path, example["trailing_blank"], example["crlf"],
+                       example["bom"]))
+
+
+HOSTILE_RECORDS = [
+    '{"day": "2025-03-01", "user_login": "  Octo\\u00a0", "code_generation_activity_count": 3, '
+    '"code_acceptance_activity_count": 5, "user_initiated_interaction_count": null}',  # clamped
+    '{"day": "2025-03-01", "user_login": "\\u3000OCTO", "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
+    '{"day": "2025-03-02", "user_login": "\\u001coctocat\\u001f", "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
+    '{"day": "2025-03-02", "user_login": "NULL", "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
+    '{"day": "2025-03-03", "user_login": "Straße", "user_initiated_interaction_count": 9223372036854775808, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
+    '{"day": "2025-03-03", "user_login": "dup", "user_login": "İlker", "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
+    '{"day": "2025-03-04", "user_login": "feat", "totals_by_feature": [{"code_acceptance_activity_count": 2}, '
+    '{"code_acceptance_activity_count": "3"}, {"code_generation_activity_count": 9}]}',
+    '{"day": "2025-03-04", "user_login": 42, "user_initiated_interaction_count": NaN, '
+    '"code_generation_activity_count": 2.0, "code_acceptance_activity_count": "1"}',
+    '{"day": " 2025-03-05T10:00:00Z ", "user_login": "t", "user_initiated_interaction_count": 0, '
+    '"code_generation_activity_count": 0, "code_acceptance_activity_count": 0}',
+    '{"day": "none", "user_login": "t"}',
+    '{"day": "1900-01-01", "user_login": "t"}',
+    '{"day": "2025-03-06", "user_login": "t", "x": Infinity}',
+    '{"day": "2025-03-06", "user_login": "t",}',
+    '{}',
+]
+
+
+def test_github_hostile_records(tmp_path):
+    path = tmp_path / "gh.ndjson"
+    for body in ("\n".join(HOSTILE_RECORDS), "\r\n".join(HOSTILE_RECORDS) + "\r\n\r\n",
+                 "\n\n" + "\n \n".join(HOSTILE_RECORDS), "[" + ",\n".join(HOSTILE_RECORDS[:5]) + "]",
+                 HOSTILE_RECORDS[1]):
+        path.write_text(body, encoding="utf-8")
+        same_github(path)
