@@ -125,6 +125,13 @@ def status_text(d: ReportData) -> str:
     return str(d.status)
 
 
+def status_sentence(d: ReportData) -> str:
+    """The summary's last paragraph: the quarter's status and the rule for small groups."""
+    return _("Quarter status: %(status)s. Groups with fewer than %(k)s people are never shown: their cells read "
+             "“fewer than %(k)s” and no figure of theirs appears in tables or charts.", status=status_text(d),
+             k=d.settings.k)
+
+
 def meta_line(d: ReportData) -> str:
     return _("Quarter %(quarter)s · %(state)s · generated %(generated)s from %(warehouse)s", quarter=d.quarter,
              state=status_state(d), generated=d.generated_at.strftime("%Y-%m-%d %H:%M"), warehouse=d.warehouse.name)
