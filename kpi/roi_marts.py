@@ -157,11 +157,11 @@ def assumption_rows(cfg: Any, headcount_at_start: int) -> list[AssumptionRow]:
         elif isinstance(value, (int, float)):
             numeric = float(value)
         if source is None:
-            source = "default" if default is not None and value == default else "config"
+            source = N_("default") if default is not None and value == default else N_("config")
         rows.append(AssumptionRow(name, numeric, _text(value), unit, source, explanation))
 
     b, bb = cfg.benefits, base.benefits
-    add("company.name", cfg.company.name, None, "text", N_("The company the figures are about."), source="config")
+    add("company.name", cfg.company.name, None, "text", N_("The company the figures are about."), source=N_("config"))
     add("company.language", cfg.company.language, base.company.language, "code",
         N_("Language of the report (en, nl or de); kpi report --language overrides it."))
     add("company.currency", cfg.company.currency, base.company.currency, "code", N_("Currency of every amount."))
@@ -173,7 +173,7 @@ def assumption_rows(cfg: Any, headcount_at_start: int) -> list[AssumptionRow]:
         N_("A construct alerts when its favorability fell by more than this since the previous wave."))
     add("program.start", cfg.program.start, None, "date",
         N_("Month 1 of the ROI series is the calendar month of this date; costs booked earlier count in month 1."),
-        source="config")
+        source=N_("config"))
     add("program.baseline_months", cfg.program.baseline_months, base.program.baseline_months, "months",
         N_("Calendar months before month 1 whose process data form the baseline of the savings."))
     add("benefits.attribution", b.attribution, bb.attribution, "fraction",
@@ -203,7 +203,7 @@ def assumption_rows(cfg: Any, headcount_at_start: int) -> list[AssumptionRow]:
             filled_explanation("program.budget_split.", category=category.replace("_", " ")))
     add("headcount_at_start", int(headcount_at_start), None, "employees",
         N_("Employees employed on program.start (HR data): plan = budget per employee x this headcount."),
-        source="derived")
+        source=N_("derived"))
     base_scenarios = base.roi.scenarios
     for name, mult in cfg.roi.scenarios.items():
         for part in ("attribution", "benefits", "costs"):

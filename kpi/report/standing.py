@@ -10,15 +10,89 @@ publish. This module imports no heavy library: ``kpi status`` must answer in wel
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kpi.report.formatting import DASH, fmt_num, fmt_pct, process_label, segment_label, suppression_text
+from kpi.report.formatting import (
+    DASH,
+    MINUS,
+    fmt_eur,
+    fmt_num,
+    fmt_pct,
+    number_text,
+    percent_sign,
+    process_label,
+    segment_label,
+    suppression_text,
+)
+from kpi.report.i18n import N_, _, current_language, ngettext
 
 STANDING_TABLES = ("marts.kpi_maturity", "marts.kpi_champions", "marts.rollout_milestones", "marts.kpi_targets",
                    "marts.roi_benchmarks")
-MISSING = "not built yet: run kpi run"
+MISSING = "not built yet: run kpi run"  # the terminal's (kpi status); the report has its own sentences
+
+# --------------------------------------------------------------------------------------------
+# English texts stored in the warehouse, for the catalogue (the marts keep them in English; the
+# report shows them with stored_text). A test checks each list against where the texts are defined.
+# --------------------------------------------------------------------------------------------
+
+#: marts.kpi_maturity.level_name (sql/marts/kpi_maturity.sql), levels 1 to 4.
+LEVEL_NAMES = (N_("AI novice"), N_("AI experimenter"), N_("AI user"), N_("AI champion"))
+#: marts.rollout_milestones.phase (kpi.config.ROLLOUT_PHASES) and the default milestones' names
+#: (kpi.config's default rollout:; a milestone configured under another name is shown as it is).
+ROLLOUT_PHASE_NAMES = (N_("Foundation"), N_("Activation"), N_("Scaling"))
+DEFAULT_MILESTONE_NAMES = (
+    N_("executives and managers briefed"),
+    N_("champions through train-the-trainer"),
+    N_("pilot group active"),
+    N_("users through the basics training"),
+    N_("first self-developed use case in production"),
+    N_("advanced training for key users"),
+    N_("first ROI analysis"),
+)
+#: The benchmarks' sources (kpi.benchmarks: marts.kpi_targets.source, marts.roi_benchmarks.source),
+#: as msgids: a literal percent sign is %% here and % in the stored text.
+BENCHMARK_SOURCES = (
+    N_("Brixon AI article, case of a 180-employee manufacturer: 83 %% regular users six months after the start"),
+    N_("Brixon AI article, case of a mid-sized B2B service provider: 84 %% adoption across departments"),
+    N_("Bain & Company (2024) in the Brixon AI article: industry average adoption"),
+    N_("Boston Consulting Group (2024) in the Brixon AI article: €3.40 back per € within 12 months"),
+    N_("Deloitte (2024) in the Brixon AI article: break-even typically after 4-5 months"),
+    N_("Brixon AI article: about €1,000 per employee in year one, typically recovered within 6-12 months"),
+    N_("Boston Consulting Group (2024) in the Brixon AI article: 26-41 %% time saved on routine tasks"),
+    N_("Boston Consulting Group (2024) in the Brixon AI article: 22 %% fewer errors in quote and contract drafting"),
+)
+
+
+def as_text(message: Any) -> str:
+    """A message translated in a template (Jinja's ``_()`` gives markup) used as a value, such as a
+    table's caption: plain text again, escaped where it is shown like every other value."""
+    return str(message)
+
+
+#: staging.use_cases.status (kpi.config.USE_CASE_STATUSES) in words (English; use_case_status translates).
+USE_CASE_STATUS = {"idea": N_("idea"), "pilot": N_("pilot"), "production": N_("production"), "retired": N_("retired")}
+
+
+def use_case_status(status: str | None) -> str:
+    return _(USE_CASE_STATUS[status]) if status in USE_CASE_STATUS else (status or DASH)
+
+
+def code(text: str) -> Any:
+    """A command or config key as markup (``<code>…</code>``), to fill a message's placeholder."""
+    from markupsafe import Markup, escape
+
+    return Markup("<code>%s</code>") % escape(text)
+
+
+def stored_text(text: str | None) -> str | None:
+    """An English text stored in the warehouse (a level name, a phase, a milestone, a source) in
+    the report's language; a text the catalogue does not hold (a name from the config) as it is."""
+    if not text:
+        return text
+    return _(text.replace("%", "%%"))
 
 
 @dataclass(frozen=True)
@@ -135,38 +209,93 @@ def collect_standing(con: Any, quarter: str, k: int, tables: set[str] | None = N
 # Presentation (plain data and strings; the template and the terminal lay them out)
 # --------------------------------------------------------------------------------------------
 
-#: What a criterion, a target's figure or a benchmark is called on the page.
+#: What a criterion, a target's figure or a benchmark is called on the page (English; label()
+#: translates).
 LABELS = {
-    "trained_share": "trained share",
-    "active_user_rate": "active-user rate",
-    "regular_user_rate": "regular-user rate",
-    "champions": "champions",
-    "production_use_cases": "self-developed use cases in production",
-    "proficient_rate": "proficient rate",
-    "innovation_favorability": "innovation favorability",
-    "roi_to_date": "ROI to date",
-    "bcr_year1": "benefit per € in year 1",
-    "break_even_month": "break-even month",
-    "payback_months": "payback (months)",
-    "time_reduction": "time saved per case",
-    "error_reduction": "fewer errors",
+    "trained_share": N_("trained share"),
+    "active_user_rate": N_("active-user rate"),
+    "regular_user_rate": N_("regular-user rate"),
+    "champions": N_("champions"),
+    "production_use_cases": N_("self-developed use cases in production"),
+    "proficient_rate": N_("proficient rate"),
+    "innovation_favorability": N_("innovation favorability"),
+    "roi_to_date": N_("ROI to date"),
+    "bcr_year1": N_("benefit per € in year 1"),
+    "break_even_month": N_("break-even month"),
+    "payback_months": N_("payback (months)"),
+    "time_reduction": N_("time saved per case"),
+    "error_reduction": N_("fewer errors"),
 }
-STATUS_TEXT = {"under_served": "under-served", "within": "within the band", "over_served": "over-served"}
+#: marts.kpi_champions.status in words (English; status_word translates).
+STATUS_TEXT = {"under_served": N_("under-served"), "within": N_("within the band"), "over_served": N_("over-served")}
+#: marts.kpi_targets.status of a configured target, and marts.roi_benchmarks.status (kpi.benchmarks.position).
+TARGET_STATUS = {"green": N_("green"), "amber": N_("amber"), "red": N_("red")}
+BENCHMARK_POSITION = {"better": N_("better"), "within": N_("within"), "worse": N_("worse")}
 
 
 def label(name: str) -> str:
     """A figure's name on the page: a known label, else the name with spaces."""
-    return LABELS.get(name, name.replace("_", " "))
+    return _(LABELS[name]) if name in LABELS else name.replace("_", " ")
+
+
+def status_word(status: str | None) -> str:
+    """A department's champion density against the band, in words; a dash without a status."""
+    return _(STATUS_TEXT[status]) if status in STATUS_TEXT else DASH
+
+
+def target_status(status: str | None) -> str:
+    """A configured target's status (green, amber, red) in words, or 'not published'."""
+    return _(TARGET_STATUS[status]) if status in TARGET_STATUS else (status or _("not published"))
+
+
+def benchmark_position(status: str | None) -> str:
+    """Where a programme or process figure is against a published range, or 'not yet measured'."""
+    return _(BENCHMARK_POSITION[status]) if status in BENCHMARK_POSITION else (status or _("not yet measured"))
+
+
+def level_name(name: str | None) -> str | None:
+    """A maturity level's name (marts.kpi_maturity.level_name) in the report's language."""
+    return stored_text(name)
+
+
+def level_names() -> list[str]:
+    """The four levels' names in the report's language, level 1 first."""
+    return [_(name) for name in LEVEL_NAMES]
+
+
+#: One criterion of marts.kpi_maturity.next_level_gaps / criteria_met, as the SQL writes it:
+#: 'name value < threshold', 'name not published < threshold' (≥ for a criterion met).
+_CRITERION = re.compile(r"(?P<name>[a-z0-9_]+) (?P<value>.+) (?P<op>[<≥]) (?P<threshold>\S+(?: %)?)")
+_FIGURE = re.compile(r"(-?)(\d+)(?:\.(\d+))?( %)?")
+
+
+def _figure(text: str) -> str:
+    """A figure the SQL wrote ('47.6 %', '-9.9 %', '5') with the language's separators (as it
+    is in English)."""
+    m = _FIGURE.fullmatch(text)
+    if current_language() == "en" or m is None:
+        return text
+    number = number_text(float(f"{m[2]}.{m[3] or 0}"), len(m[3] or ""), grouping=False)
+    return (MINUS if m[1] else "") + number + (percent_sign() if m[4] else "")
 
 
 def criteria_text(text: str | None) -> str:
-    """'regular_user_rate 47.6 % < 50 %; ...' with each criterion's name as its label."""
+    """'regular_user_rate 47.6 % < 50 %; ...' with each criterion's name as its label, in the
+    report's language: the criterion's label and 'not published' translated, the figures written
+    with the language's separators."""
     if not text:
         return DASH
     parts = []
     for part in text.split("; "):
-        name, _, rest = part.partition(" ")
-        parts.append(f"{label(name)} {rest}")
+        m = _CRITERION.fullmatch(part)
+        if m is None:  # not as the mart writes it: its label and the rest as it is
+            name, _sep, rest = part.partition(" ")
+            parts.append(f"{label(name)} {rest}")
+        elif m["value"] == "not published":
+            parts.append(_("%(criterion)s not published %(op)s %(threshold)s", criterion=label(m["name"]),
+                           op=m["op"], threshold=_figure(m["threshold"])))
+        else:
+            parts.append(f"{label(m['name'])} {_figure(m['value'])} {m['op']} {_figure(m['threshold'])}")
     return "; ".join(parts)
 
 
@@ -204,7 +333,7 @@ def maturity_lines(s: Standing) -> list[MaturityLine]:
             elif r.suppressed:
                 cells.append(LevelCell(None, None, suppression_text(r.suppression_reason, s.k, short=True), True))
             else:
-                cells.append(LevelCell(r.level, r.level_name, str(r.level), False))
+                cells.append(LevelCell(r.level, level_name(r.level_name), str(r.level), False))
         now = rows.get(s.quarter)
         since = None
         if now is not None and now.level is not None:
@@ -266,11 +395,16 @@ def champions_sentence(s: Standing) -> str:
     """The company's density against the band, in one sentence."""
     c = company_champions(s)
     if c is None or c.suppressed or c.headcount is None:
-        return "No champion figures for this quarter."
+        return _("No champion figures for this quarter.")
     per = fmt_num(c.employees_per_champion, 1) if c.employees_per_champion is not None else DASH
     band = f"{fmt_num(c.band_low)}–{fmt_num(c.band_high)}"
-    return (f"{fmt_num(c.champions)} champions for {fmt_num(c.headcount)} people: {per} employees per champion "
-            f"(band {band}): {STATUS_TEXT.get(c.status or '', DASH)}.")
+    # English says "champions" for one too (as the first release wrote it); the catalogue has both forms
+    return ngettext("%(champions)s champions for %(headcount)s people: %(per)s employees per champion "
+                    "(band %(band)s): %(status)s.",
+                    "%(champions)s champions for %(headcount)s people: %(per)s employees per champion "
+                    "(band %(band)s): %(status)s.", int(c.champions or 0),
+                    champions=fmt_num(c.champions), headcount=fmt_num(c.headcount), per=per, band=band,
+                    status=status_word(c.status))
 
 
 def reach_sentence(s: Standing) -> str | None:
@@ -278,9 +412,11 @@ def reach_sentence(s: Standing) -> str | None:
     c = company_champions(s)
     if c is None or c.people_with_champion is None or c.people_without_champion is None:
         return None
-    return (f"Regular-user rate {fmt_pct(c.regular_user_rate_with_champion)} in the departments with a champion "
-            f"({fmt_num(c.people_with_champion)} people) against {fmt_pct(c.regular_user_rate_without_champion)} "
-            f"in those without ({fmt_num(c.people_without_champion)} people); a comparison, not a measured effect.")
+    return _("Regular-user rate %(with_rate)s in the departments with a champion (%(with_people)s people) against "
+             "%(without_rate)s in those without (%(without_people)s people); a comparison, not a measured effect.",
+             with_rate=fmt_pct(c.regular_user_rate_with_champion), with_people=fmt_num(c.people_with_champion),
+             without_rate=fmt_pct(c.regular_user_rate_without_champion),
+             without_people=fmt_num(c.people_without_champion))
 
 
 def milestone_value(m: MilestoneRow, value: float | None, unit: bool = True) -> str:
@@ -289,27 +425,38 @@ def milestone_value(m: MilestoneRow, value: float | None, unit: bool = True) -> 
         return DASH
     if m.kind == "share_trained":
         return fmt_pct(value, 0)
-    units = {"active_users": "people", "production_use_cases": "use cases", "roi_months": "months"}
-    return f"{fmt_num(value)} {units.get(m.kind, '')}".strip() if unit else fmt_num(value)
+    number = fmt_num(value)
+    if not unit or m.kind not in ("active_users", "production_use_cases", "roi_months"):
+        return number
+    n = int(round(value))
+    # English keeps the plural for one (as the first release wrote it); the catalogue has both forms
+    if m.kind == "active_users":
+        return ngettext("%(value)s people", "%(value)s people", n, value=number)
+    if m.kind == "production_use_cases":
+        return ngettext("%(value)s use cases", "%(value)s use cases", n, value=number)
+    return ngettext("%(value)s months", "%(value)s months", n, value=number)
 
 
 def milestone_progress(m: MilestoneRow) -> str:
     """'74 % (target 80 %)', '60 people (target 10)'."""
-    return f"{milestone_value(m, m.actual)} (target {milestone_value(m, m.target, unit=False)})"
+    return _("%(actual)s (target %(target)s)", actual=milestone_value(m, m.actual),
+             target=milestone_value(m, m.target, unit=False))
 
 
 def milestone_status(m: MilestoneRow, k: int) -> str:
     """'reached 2025-01-28', 'missed: reached 2025-08-04, 156 days late', 'missed: 40 days overdue',
     'pending', or the privacy note."""
     if m.status == "reached":
-        return f"reached {m.reached_on.isoformat()}" if m.reached_on else "reached"
+        return _("reached %(date)s", date=m.reached_on.isoformat()) if m.reached_on else _("reached")
     if m.status == "missed":
         if m.reached_on is not None:
-            return f"missed: reached {m.reached_on.isoformat()}, {m.days_late} days late"
-        return f"missed: {m.days_late} days overdue" if m.days_late is not None else "missed"
+            return ngettext("missed: reached %(date)s, %(num)d day late", "missed: reached %(date)s, %(num)d days late",
+                            m.days_late, date=m.reached_on.isoformat())
+        return ngettext("missed: %(num)d day overdue", "missed: %(num)d days overdue",
+                        m.days_late) if m.days_late is not None else _("missed")
     if m.status == "withheld":
-        return f"not published: a group of fewer than {k}"
-    return "pending"
+        return _("not published: a group of fewer than %(k)s", k=k)
+    return _("pending")
 
 
 def milestone_counts(s: Standing) -> dict[str, int]:
@@ -337,12 +484,17 @@ def benchmark_range(b: BenchmarkRow) -> str:
     """'€3.40', 'months 4–5', '6–12 months', '26–41 %', '22 %'."""
     if b.benchmark in ("time_reduction", "error_reduction"):
         low, high = (fmt_num(x * 100) for x in (b.low, b.high))
-        return f"{low} %" if b.low == b.high else f"{low}–{high} %"
+        return low + percent_sign() if b.low == b.high else f"{low}–{high}{percent_sign()}"
     if b.benchmark == "bcr_year1":
-        return f"€{fmt_num(b.low, 2)}" if b.low == b.high else f"€{fmt_num(b.low, 2)}–{fmt_num(b.high, 2)}"
-    numbers = fmt_num(b.low) if b.low == b.high else f"{fmt_num(b.low)}–{fmt_num(b.high)}"
-    return f"month {numbers}" if b.benchmark == "break_even_month" and b.low == b.high else (
-        f"months {numbers}" if b.benchmark == "break_even_month" else f"{numbers} months")
+        return fmt_eur(b.low, 2) if b.low == b.high else _("€%(low)s–%(high)s", low=fmt_num(b.low, 2),
+                                                          high=fmt_num(b.high, 2))
+    if b.benchmark == "break_even_month":
+        if b.low == b.high:
+            return _("month %(month)s", month=fmt_num(b.low))
+        return _("months %(low)s–%(high)s", low=fmt_num(b.low), high=fmt_num(b.high))
+    if b.low == b.high:
+        return ngettext("%(value)s months", "%(value)s months", int(round(b.low)), value=fmt_num(b.low))
+    return _("%(low)s–%(high)s months", low=fmt_num(b.low), high=fmt_num(b.high))
 
 
 def benchmark_actual(b: BenchmarkRow) -> str:
@@ -352,14 +504,24 @@ def benchmark_actual(b: BenchmarkRow) -> str:
     if b.benchmark in ("time_reduction", "error_reduction"):
         return fmt_pct(b.actual)
     if b.benchmark == "bcr_year1":
-        return f"€{fmt_num(b.actual, 2)}"
+        return fmt_eur(b.actual, 2)
     if b.benchmark == "break_even_month":
-        return f"month {fmt_num(b.actual)}"
-    return f"{fmt_num(b.actual, 1)} months"
+        return _("month %(month)s", month=fmt_num(b.actual))
+    return ngettext("%(value)s months", "%(value)s months", int(round(b.actual)), value=fmt_num(b.actual, 1))
 
 
-#: A quarter benchmark's status (kpi_targets' green/amber/red) in words.
-BENCHMARK_TARGET_STATUS = {"green": "at or above", "amber": "just below", "red": "below"}
+#: A quarter benchmark's status (kpi_targets' green/amber/red) in words (English; translated where shown).
+BENCHMARK_TARGET_STATUS = {"green": N_("at or above"), "amber": N_("just below"), "red": N_("below")}
+
+
+def benchmark_target_status(status: str | None) -> str:
+    """A quarter benchmark's status in words, or 'not published'."""
+    return _(BENCHMARK_TARGET_STATUS[status]) if status in BENCHMARK_TARGET_STATUS else _("not published")
+
+
+def source_text(source: str) -> str:
+    """A benchmark's source in the report's language (BENCHMARK_SOURCES)."""
+    return stored_text(source) or source
 
 
 def benchmark_sources(s: Standing) -> list[str]:
@@ -374,7 +536,7 @@ def benchmark_sources(s: Standing) -> list[str]:
 def benchmark_subject(b: BenchmarkRow) -> str:
     """What the benchmark is compared with: the programme, or a process of a department."""
     if b.process == "all":
-        return "the programme"
+        return _("the programme")
     return f"{process_label(b.process)} ({b.department}, {b.quarter})"
 
 
