@@ -24,6 +24,7 @@ from kpi.report.collect import (
 )
 from kpi.report.formatting import (
     DASH,
+    MINUS,
     direction,
     fmt_eur,
     fmt_metric,
@@ -34,6 +35,7 @@ from kpi.report.formatting import (
     fmt_signed,
     missing,
     month_text,
+    number_text,
     process_label,
     segment_label,
 )
@@ -74,13 +76,16 @@ def change(now: float | None, before: float | None) -> float | None:
     return None if missing(now) or missing(before) else now - before
 
 
-def short_number(x: float) -> str:
+def short_number(x: float, grouping: bool = True) -> str:
     """A number with as few digits as it needs (Python's ``:g``: 10.0 -> '10', 7.5 -> '7.5'), in the
     language's separators."""
     text = f"{x:g}"
     if "e" in text or "inf" in text or "nan" in text:
         return text
-    return fmt_num(x, len(text.split(".")[1]) if "." in text else 0)
+    digits = len(text.split(".")[1]) if "." in text else 0
+    if grouping:
+        return fmt_num(x, digits)
+    return (MINUS if round(x, digits) < 0 else "") + number_text(abs(x), digits, grouping=False)
 
 
 def _catalogue():
@@ -786,6 +791,22 @@ ASSUMPTION_FAMILIES = {
 }
 
 
+def _count(unit: str, value: float) -> str | None:
+    """A whole number with a unit of marts.roi_assumptions that counts something ('5 people'), else None."""
+    if not float(value).is_integer():
+        return None
+    n, text = int(value), short_number(value, grouping=False)
+    if unit == "people":
+        return ngettext("%(value)s person", "%(value)s people", n, value=text)
+    if unit == "employees":
+        return ngettext("%(value)s employee", "%(value)s employees", n, value=text)
+    if unit == "months":
+        return ngettext("%(value)s month", "%(value)s months", n, value=text)
+    if unit == "minutes":
+        return ngettext("%(value)s minute", "%(value)s minutes", n, value=text)
+    return None
+
+
 @dataclass(frozen=True)
 class AssumptionValue:
     text: str
@@ -815,6 +836,13 @@ def assumption_value(a: Assumption, short: bool = False) -> AssumptionValue:
         return AssumptionValue(f"×{short_number(value)}")
     if unit == "boolean":
         return AssumptionValue(_("yes") if value else _("no"))
+    count = _count(unit, value)
+    if count is not None:
+        return AssumptionValue(count)
+    if unit == "points":
+        return AssumptionValue(_("%(value)s points", value=short_number(value, grouping=False)))
+    if unit == "minutes":
+        return AssumptionValue(_("%(value)s minutes", value=short_number(value, grouping=False)))
     return AssumptionValue(f"{text} {unit}".strip())
 
 
