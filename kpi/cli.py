@@ -677,16 +677,37 @@ def _roi_export_xlsx(path: Path, result) -> None:
 @app.command()
 def report(
     warehouse: Path = typer.Option(..., "--warehouse", help="The DuckDB warehouse written by kpi run."),
-    quarter: str = typer.Option(..., "--quarter", help="The quarter to review (YYYY-Qn)."),
-    out: Path = typer.Option(..., "--out", help="Folder for report-<quarter>.html and charts/ (PNG, SVG)."),
-    pdf: bool = typer.Option(False, "--pdf", help="Also print it to report-<quarter>.pdf (A4; needs Chromium)."),
+    quarter: str | None = typer.Option(None, "--quarter", help="The quarter to review (YYYY-Qn)."),
+    year: str | None = typer.Option(None, "--year", help="Instead of --quarter: the yearly deep dive (YYYY)."),
+    out: Path = typer.Option(..., "--out", help="Folder for report-<quarter|year>.html and charts/ (PNG, SVG)."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also print it to report-<quarter|year>.pdf (A4; needs Chromium)."),
     language: str | None = typer.Option(None, "--language", help=LANGUAGE_HELP),
+    notes: Path | None = typer.Option(None, "--notes", help="With --year: a folder of Markdown files with the "
+                                      "qualitative findings (focus groups, interviews)."),
 ) -> None:
-    """The quarterly review report: one self-contained HTML file (opens offline) plus charts for slides."""
+    """The quarterly review report (--quarter) or the yearly deep dive (--year): one self-contained HTML file
+    (opens offline) plus charts for slides."""
+    import re
+
     from kpi.report import build_report
     from kpi.warehouse import open_warehouse
 
     _log_beside(warehouse)
+    if (quarter is None) == (year is None):
+        raise UserError("kpi report: give exactly one of --quarter YYYY-Qn (the quarterly review) and --year YYYY "
+                        "(the yearly deep dive)")
+    if quarter is not None and re.fullmatch(r"\s*\d{4}\s*", quarter):
+        y = quarter.strip()
+        raise UserError(f"--quarter {y}: a year; write the quarter as YYYY-Qn, e.g. {y}-Q4, or use --year {y} for "
+                        "the yearly deep dive")
+    if notes is not None and year is None:
+        raise UserError("--notes: only with --year (the qualitative findings are part of the yearly deep dive)")
+    if notes is not None and not notes.is_dir():
+        raise UserError(f"--notes {notes}: not a folder; give the folder holding the notes' Markdown files (*.md)")
+    if year is not None:
+        from kpi.report.yearly import check_year
+
+        year = check_year(year)
     language = _language_option(language)
     if pdf:
         from kpi.report.pdf import INSTALL_HINT, chromium
@@ -694,7 +715,12 @@ def report(
         if chromium() is None:  # before any work: one line saying how to get it
             raise UserError(INSTALL_HINT)
     open_warehouse(warehouse, read_only=True).close()  # busy, a folder, not DuckDB: one line naming the file
-    path = build_report(warehouse, quarter.strip(), out, language=language)
+    if year is not None:
+        from kpi.report.yearly import build_yearly_report
+
+        path = build_yearly_report(warehouse, year, out, language=language, notes=notes)
+    else:
+        path = build_report(warehouse, quarter.strip(), out, language=language)
     typer.echo(f"Report: {path}")
     typer.echo(f"Charts: {path.parent / 'charts'} (PNG and SVG)")
     if pdf:

@@ -21,8 +21,6 @@ def build_report(warehouse: Path, quarter: str, out_dir: Path, *, cfg: Any = Non
     else English). A quarter not in the warehouse is a one-line :class:`UserError` listing the
     quarters available."""
     from kpi.report.i18n import check_language, use_language
-
-    from kpi.fileio import atomic_write_text
     from kpi.warehouse import open_warehouse
 
     warehouse, out_dir = Path(warehouse), Path(out_dir)
@@ -36,10 +34,17 @@ def build_report(warehouse: Path, quarter: str, out_dir: Path, *, cfg: Any = Non
         con.close()
     with use_language(language or data.settings.language):
         chart_list = build_charts(data)
-        page = render_html(data, chart_list)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / f"report-{quarter}.html"
-        atomic_write_text(path, page)  # whole or not at all: never a truncated page
-        if images:
-            write_images(chart_list, out_dir / "charts", quarter)
+        return write_page(out_dir, quarter, render_html(data, chart_list), chart_list, images)
+
+
+def write_page(out_dir: Path, label: str, page: str, chart_list: list, images: bool) -> Path:
+    """Write ``out_dir/report-<label>.html`` whole or not at all (never a truncated page) and, with
+    ``images``, each chart as ``out_dir/charts/<label>-<chart>.png`` and ``.svg``."""
+    from kpi.fileio import atomic_write_text
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"report-{label}.html"
+    atomic_write_text(path, page)
+    if images:
+        write_images(chart_list, out_dir / "charts", label)
     return path

@@ -40,6 +40,8 @@ TEMPLATES = PACKAGE / "templates"
 STATIC = PACKAGE / "static"
 #: The template written line for line; every other template is joined.
 SHELL = "report.html.j2"
+#: The page shells (the quarterly report's and the yearly deep dive's): written line for line.
+SHELLS = (SHELL, "yearly.html.j2")
 
 _TAG = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.S)
 _LAYOUT = re.compile(r"\n[ \t]*")
@@ -107,7 +109,7 @@ def environment() -> jinja2.Environment:
         """Joins the lines of every template but the shell (see the module docstring)."""
 
         def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
-            return source if name == SHELL else join_lines(source)
+            return source if name in SHELLS else join_lines(source)
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,

@@ -30,6 +30,7 @@ from kpi.synthetic._common import (
     month_end,
     write_csv,
 )
+from kpi.synthetic.notes import NOTES, write_notes
 from kpi.synthetic.people import build_workforce, champion_weights, employee_rows
 from kpi.synthetic.programme import BASICS_COVERAGE, BASICS_COVERAGE_DEFAULT, build_programme
 from kpi.synthetic.usage import AdoptionModel, UsageSimulator
@@ -48,6 +49,7 @@ OWNED = {  # folders the generator writes, and the file patterns it owns there
     "finance": ("costs.csv", "licenses.csv"),
     "business": ("process_metrics.csv", "use_cases.csv"),
     ".": ("config.yaml", "ground_truth.json"),
+    "notes": tuple(name.removeprefix("notes/") for name in NOTES),
 }
 
 
@@ -328,6 +330,7 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
     (out / "ground_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8", newline="\n")
     files["ground_truth.json"] = 1
+    files.update(write_notes(out))  # the analyst's qualitative notes (kpi report --year ... --notes)
     return {
         "out_dir": str(out),
         "company": name,
@@ -335,7 +338,8 @@ def generate_company(out_dir: Path, employees: int = 180, months: int = 21, seed
         "hr_rows": w.size,
         "window": [iso(window_start), iso(end)],
         "files": dict(sorted(files.items())),
-        "total_rows": int(sum(v for k, v in files.items() if k not in ("config.yaml", "ground_truth.json"))),
+        "total_rows": int(sum(v for k, v in files.items()
+                              if k not in ("config.yaml", "ground_truth.json") and k not in NOTES)),
     }
 
 

@@ -18,8 +18,9 @@ from pipelines.resources import ProgrammeResource, default_paths
 
 CLOSE_CRON = "0 6 5 1,4,7,10 *"  # 06:00 on 5 Jan, 5 Apr, 5 Jul, 5 Oct
 
-#: Everything but the fetch (the daily fetch schedule downloads; a quarterly run never does).
-PIPELINE = dg.AssetSelection.all() - dg.AssetSelection.groups("fetch")
+#: Everything but the fetch (the daily fetch schedule downloads; a quarterly run never does) and the
+#: yearly deep dive (partitioned by year: pipelines/defs/reports/yearly.py).
+PIPELINE = dg.AssetSelection.all() - dg.AssetSelection.groups("fetch", "yearly_reports")
 
 quarterly_close_job = dg.define_asset_job(
     "quarterly_close", selection=PIPELINE,
