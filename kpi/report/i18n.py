@@ -28,7 +28,7 @@ import contextlib
 import gettext as _gettext
 from collections.abc import Iterator
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,7 +72,7 @@ def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> _gettext.NullTranslations:
     """The language's catalogue, compiled in memory from its .po file (English: none needed)."""
     if language == "en":
@@ -113,7 +113,7 @@ def babel_locale(language: str | None = None):
     return Locale.parse(LOCALES[language or _current.get()])
 
 
-@lru_cache(maxsize=None)
+@cache
 def format_locale(language: str) -> dict[str, Any]:
     """The d3-format locale of the charts (Vega's ``formatLocale``): separators and € placement."""
     if language == "en":
@@ -127,7 +127,7 @@ def format_locale(language: str) -> dict[str, Any]:
             "minus": "\u2212", "percent": space + "%"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def time_format_locale(language: str) -> dict[str, Any]:
     """The d3-time-format locale of the charts (Vega's ``timeFormatLocale``): month and day names."""
     locale = babel_locale(language)
