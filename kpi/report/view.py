@@ -3,6 +3,11 @@ ROI status, and the rows of its tables (labels, changes, texts). Pure functions 
 :class:`~kpi.report.collect.ReportData`; no markup (the templates lay it out and escape it).
 
 Templates call these functions as ``view.<name>(d)``.
+
+Every text is in the report's language (:mod:`kpi.report.i18n`): whole sentences are messages with
+named placeholders, figures formatted before they fill them. A narrative sentence is ONE message
+whose bold parts the translator marks with ``**`` (:func:`_strong`). Constants (SECTIONS' titles,
+ROI_MISSING, the label tables) hold English marked with ``N_`` and are translated where shown.
 """
 
 from __future__ import annotations
