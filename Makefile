@@ -48,8 +48,14 @@ i18n: $(STAMP)
 	done
 	@echo "i18n: kpi/report/locale/report.pot and nl, de report.po updated; translate the empty entries"
 
+# 1,000, 10,000 and 50,000 employees x 24 months (docs/benchmarks.md; about 15 minutes)
 bench: $(STAMP)
 	@$(BIN)/python bench/run.py
+
+# the same and 100,000 employees (the 100,000-employee company is 2.6 GB of exports)
+.PHONY: bench-large
+bench-large: $(STAMP)
+	@$(BIN)/python bench/run.py --sizes 1000,10000,50000,100000
 
 dev: $(STAMP)
 	@DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home} ; mkdir -p $$DAGSTER_HOME ; cp -n dagster.yaml $$DAGSTER_HOME/ ; \

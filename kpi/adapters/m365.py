@@ -125,8 +125,28 @@ def _window_texts(texts: tuple, cols: dict[str, Any], dates: DateRange | None = 
     return None, (lo, refresh)
 
 
+def _report_facts(table: CsvTable) -> tuple[dict[str, Any], list[str], set[str], list[str], list[dict[str, Any]]]:
+    """What a report's header says: its columns (``_columns``), the header, the personal columns
+    (the user and ``Display Name``), the warning of a report without its window columns, and the
+    malformed rows' quarantine."""
+    cols = _columns(table.header)
+    header = table.header
+    user_i = cols["user"]
+    personal = {header[user_i]} if user_i is not None else set()
+    display = next((h for h in header if h.strip().casefold() == "display name"), None)
+    if display:
+        personal.add(display)
+    warnings: list[str] = []
+    if cols["refresh"] is None or cols["period"] is None:
+        warnings.append(
+            f"{table.name}: no 'Report Refresh Date'/'Report Period' column: every last-activity "
+            "date in the file counts (the report period cannot be checked)"
+        )
+    return cols, header, personal, warnings, [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
+
+
 # ----------------------------------------------------------------------------------------------
-# the same mapping as one DuckDB query per file (issue 18): Python only per distinct cell text,
+# the mapping: one DuckDB query per file (issue 18); Python only per distinct cell text,
 # report window and user text
 
 _M365_SQL = """
@@ -188,20 +208,8 @@ def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
     ``kpi.privacy.normalise_identifier``)."""
     from kpi.adapters.sqlmap import date_lookup, query
 
-    cols = _columns(table.header)
-    header = table.header
+    cols, header, personal, warnings, quarantine = _report_facts(table)
     user_i = cols["user"]
-    personal = {header[user_i]} if user_i is not None else set()
-    display = next((h for h in header if h.strip().casefold() == "display name"), None)
-    if display:
-        personal.add(display)
-    warnings: list[str] = []
-    if cols["refresh"] is None or cols["period"] is None:
-        warnings.append(
-            f"{table.name}: no 'Report Refresh Date'/'Report Period' column: every last-activity "
-            "date in the file counts (the report period cannot be checked)"
-        )
-    quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
     frame = table.frame
     concealed = 0
     if user_i is not None and frame.height:

@@ -85,29 +85,55 @@ class _PendingFile:
     same_as: str | None = None  # skipped: the file first read with this content
 
 
+READERS = 2  # files read and pseudonymised at once (DuckDB and polars release the GIL)
+
+
 def _prepare(sources: list[InputFile], ingested: dict[str, str], cfg, key: bytes,
              checks: InputChecks, known: set[str] | frozenset = frozenset()) -> Iterator[_PendingFile]:
-    """Hash, read and pseudonymise each file not ingested before (pure: no warehouse access).
+    """Hash, read and pseudonymise each file not ingested before (pure: no warehouse access), in
+    the order given; ``READERS`` files are read at a time, a few files ahead.
     ``ingested``: sha256 -> the file first read with that content (earlier runs, then this one).
     A source row whose tool or action holds an identifier (an e-mail, or one of ``known``, the HR
     list's: swapped columns) is quarantined as ``out_of_range``: staging stores no raw identifier."""
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    ahead: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="usage-reader") as pool:
+        try:
+            for order, source in enumerate(sources):
+                sha = source.sha256
+                if sha in ingested:  # decided in file order: the same content twice in one run reads once
+                    skipped: Future = Future()
+                    skipped.set_result(_PendingFile(order, source, sha, same_as=ingested[sha]
+                                                    if ingested[sha] != source.rel else None))
+                    ahead.append(skipped)
+                else:
+                    ingested[sha] = source.rel
+                    ahead.append(pool.submit(_read_file, order, source, sha, cfg, key, checks, known))
+                while len(ahead) > 2 * READERS:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
+        finally:
+            for future in ahead:
+                future.cancel()
+
+
+def _read_file(order: int, source: InputFile, sha: str, cfg, key: bytes, checks: InputChecks,
+               known: set[str] | frozenset) -> _PendingFile:
+    """One usage file read, checked for identifiers in text columns and pseudonymised."""
     from kpi.adapters.usage import read_usage_file
 
-    for order, source in enumerate(sources):
-        sha = source.sha256
-        if sha in ingested:
-            yield _PendingFile(order, source, sha, same_as=ingested[sha] if ingested[sha] != source.rel else None)
-            continue
-        ingested[sha] = source.rel  # the same content twice in one run: the second copy is skipped, as before
-        read = read_usage_file(source.path, source.rel, cfg.company.timezone, cfg.company.decimal_separator,
-                               dates=checks.dates)
-        read.rows = reject_identifier_rows(read.rows, TEXT_COLUMNS, key, known, read.quarantine)
-        rows = pseudonymise_rows(read.rows, read.format, source.rel, key)
-        concealed = read.concealed_rows or rows.filter("user_concealed").get_column("row_number").n_unique()
-        first = rows.get_column("natural_key").is_first_distinct()
-        staged = rows.filter(first).select(STAGED_COLUMNS).with_columns(pl.lit(order, pl.Int32).alias("_order"))
-        yield _PendingFile(order, source, sha, read, staged,
-                           rows.filter(~first).get_column("row_number").to_list(), concealed_rows=concealed)
+    read = read_usage_file(source.path, source.rel, cfg.company.timezone, cfg.company.decimal_separator,
+                           dates=checks.dates)
+    read.rows = reject_identifier_rows(read.rows, TEXT_COLUMNS, key, known, read.quarantine)
+    rows = pseudonymise_rows(read.rows, read.format, source.rel, key)
+    concealed = read.concealed_rows or rows.filter("user_concealed").get_column("row_number").n_unique()
+    first = rows.get_column("natural_key").is_first_distinct()
+    staged = rows.filter(first).select(STAGED_COLUMNS).with_columns(pl.lit(order, pl.Int32).alias("_order"))
+    return _PendingFile(order, source, sha, read, staged, rows.filter(~first).get_column("row_number").to_list(),
+                        concealed_rows=concealed)
 
 
 def _in_background(items: Iterator, depth: int = 3) -> Iterator:

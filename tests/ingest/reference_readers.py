@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from kpi.adapters.github import ACCEPTANCES, COUNT_KEYS, GENERATIONS, INTERACTIONS, _count
-from kpi.adapters.m365 import _CHAT_PARTS, _columns, _window_texts
+from kpi.adapters.m365 import _CHAT_PARTS, _report_facts, _window_texts
 from kpi.adapters.textio import CsvTable, DateRange, is_missing, normalise_identifier, parse_date
 from kpi.adapters.usage_common import (
     KEY_SEP,
@@ -32,20 +32,8 @@ def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
     A date outside ``dates`` is ``out_of_range``. ``concealed_rows`` counts every row whose user
     is concealed (Microsoft's report privacy setting), active or not: a report of inactive
     concealed users is as unusable as one of active ones."""
-    cols = _columns(table.header)
-    header = table.header
+    cols, header, personal, warnings, quarantine = _report_facts(table)
     user_i = cols["user"]
-    personal = {header[user_i]} if user_i is not None else set()
-    display = next((h for h in header if h.strip().casefold() == "display name"), None)
-    if display:
-        personal.add(display)
-    warnings: list[str] = []
-    if cols["refresh"] is None or cols["period"] is None:
-        warnings.append(
-            f"{table.name}: no 'Report Refresh Date'/'Report Period' column: every last-activity "
-            "date in the file counts (the report period cannot be checked)"
-        )
-    quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
     inactive: list[int] = []
     ncols = len(header)
     # A report repeats the same few dozen dates and one report window in every row: each distinct

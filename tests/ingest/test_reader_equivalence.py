@@ -166,3 +166,20 @@ def test_github_hostile_records(tmp_path):
                  HOSTILE_RECORDS[1]):
         path.write_text(body, encoding="utf-8")
         same_github(path)
+
+
+def test_one_normalisation_on_hostile_identifiers():
+    """The readers' vectorised normalisation and trimming equal kpi.privacy.normalise_identifier and
+    str.strip() (what the per-row readers used) on Unicode blanks, case and control characters."""
+    import polars as pl
+
+    from kpi.adapters.textio import PYTHON_WHITESPACE, normalise_identifier_series
+    from kpi.privacy import normalise_identifier
+
+    blanks = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    values = [*(f"{b}Ada@Example.COM{b}" for b in blanks), "\x00ada\x07", "\x1c\x1dADA\x1e\x1f", "ǅemal", "İlker",
+              "STRASSE", "Straße", "ﬁle", "\u200bzero-width\u200b", "\ufeffbom", "", " ", "NULL"]
+    series = pl.Series(values, dtype=pl.String)
+    assert normalise_identifier_series(series).to_list() == [normalise_identifier(v) for v in values]
+    assert series.str.strip_chars(PYTHON_WHITESPACE).to_list() == [v.strip() for v in values]
+    assert sorted(PYTHON_WHITESPACE) == blanks

@@ -145,3 +145,32 @@ def test_floor_and_pandas_agree_on_a_tiny_generated_company(tmp_path: Path):
         for row in csv.DictReader(f):
             headcount[row["department"]] = headcount.get(row["department"], 0) + 1
     assert all(a <= headcount[d] for (_, d), (a, _) in floor.items())
+
+
+M365_HEADER = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Copilot Chat Last Activity Date,"
+               "Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Excel Copilot Last Activity "
+               "Date,PowerPoint Copilot Last Activity Date,Outlook Copilot Last Activity Date,OneNote Copilot Last "
+               "Activity Date,Loop Copilot Last Activity Date,Report Period\n")
+CHATGPT_HEADER = ("cadence,period_start,period_end,email,first_day_active_in_period,last_day_active_in_period,"
+                  "messages\n")
+
+
+def test_the_fairer_floor_reads_every_vendor_format(hand_made: Path):
+    """floor_all (issue 18) adds the vendor exports to the canonical files, worked out by hand."""
+    _write(hand_made / "usage" / "m365" / "copilot-usage-2025-03-30.csv", M365_HEADER + (
+        "2025-03-30,anna@x.example,Anna,2025-03-28,2025-03-28,,2025-03-27,,,,,,7\n"  # chat 28, word 27: 2
+        "2025-03-30,carl@x.example,Carl,2025-03-29,,,,,,,,,7\n"                       # overall only: 1
+        "2025-03-30,bob@x.example,Bob,2025-03-20,,,2025-03-20,,,,,,7\n"))             # before the 7-day window
+    _write(hand_made / "usage" / "github" / "copilot-users-1-day-2025-04.ndjson", (
+        '{"day": "2025-04-02", "user_login": "Anna-GH", "user_initiated_interaction_count": 2, '
+        '"code_generation_activity_count": 5, "code_acceptance_activity_count": 3}\n'))  # 2 + 3 accepted
+    _write(hand_made / "usage" / "chatgpt" / "chatgpt-enterprise-users-2025-04.csv", CHATGPT_HEADER + (
+        "monthly,2025-04-01,2025-04-30,carl@x.example,2025-04-03,2025-04-20,5\n"        # 2 + 3 messages
+        "monthly,2025-04-01,2025-04-30,bob@x.example,2025-04-03,2025-04-03,4\n"))       # after E2's exit
+    assert _as_map(floor_duckdb.floor_all(hand_made)) == {
+        ("2025-Q1", "Sales"): (2, 7 + 2),
+        ("2025-Q1", "Finance"): (1, 1),
+        ("2025-Q2", "Finance"): (1, 1 + 5),
+        ("2025-Q2", "Sales"): (1, 5),
+    }
+    assert _as_map(floor_duckdb.floor(hand_made)) == HAND_MADE_EXPECTED  # the canonical floor ignores them
