@@ -98,3 +98,22 @@ def test_notes_keep_safe_links_only_and_escape_raw_html(tmp_path):
     assert [(n.file, n.problem, str(n.html) if n.html else None) for n in notes] == [
         ("a.md", "not UTF-8 text: not shown; save it as UTF-8", None), ("b.md", None, "<h5>Heading</h5>\n")]
     assert read_notes(None) == [] and read_notes(tmp_path / "missing") == []
+
+
+def test_the_yearly_queries_read_published_marts_only():
+    """No person-level table: every table the year_*.sql queries name is in marts (kpi_*, roi_* and the
+    tables beside them), and none is declared person-level in the catalogue."""
+    import re
+
+    from kpi.catalog import load
+    from kpi.paths import sql_dir
+
+    declared = load().tables
+    person_level = {name for name, spec in declared.items() if spec.person_level}
+    assert "staging.employees" in person_level
+    files = sorted((sql_dir() / "report").glob("year_*.sql"))
+    assert [f.stem for f in files] == ["year_company", "year_costs", "year_quarters", "year_restatements"]
+    for path in files:
+        tables = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+\.[a-z_]+)", path.read_text(encoding="utf-8")))
+        assert tables and all(t.startswith("marts.") for t in tables), (path.name, tables)
+        assert tables <= set(declared) and not tables & person_level
