@@ -134,8 +134,7 @@ def status_text(d: YearData) -> str:
     text = (_("incomplete: quarters %(first)s–%(last)s", first=d.first, last=d.last) if d.first != d.last
             else _("incomplete: quarter %(quarter)s only", quarter=d.first))
     if d.open_quarters:
-        text += " " + ngettext("(%(quarters)s still open)", "(%(quarters)s still open)", len(d.open_quarters),
-                               quarters=", ".join(d.open_quarters))
+        text += " " + _("(%(quarters)s still open)", quarters=", ".join(d.open_quarters))
     return text
 
 
