@@ -35,18 +35,20 @@ lint: $(STAMP)
 	@echo "lint: ruff and sqlfluff pass"
 
 # The report's translations (kpi/report/i18n.py): new strings from the code and templates into
-# kpi/report/locale/report.pot, merged into each language's report.po for a translator to fill in.
+# kpi/report/locale/report.pot, merged into each language's report.po for a translator to fill in
+# (make i18n LANGS=nl: one language's file only).
+LANGS ?= nl de
 i18n: $(STAMP)
 	@$(BIN)/pybabel -q extract -F babel.cfg --add-location=file --sort-by-file --no-wrap \
 	  --project=ai-training-kpi --copyright-holder="the ai-training-kpi authors" \
 	  -o kpi/report/locale/report.pot .
-	@for lang in nl de; do \
+	@for lang in $(LANGS); do \
 	  test -f kpi/report/locale/$$lang/LC_MESSAGES/report.po || \
 	    $(BIN)/pybabel -q init -D report -i kpi/report/locale/report.pot -d kpi/report/locale -l $$lang --no-wrap; \
 	  $(BIN)/pybabel -q update -D report -i kpi/report/locale/report.pot -d kpi/report/locale -l $$lang \
 	    --no-wrap --ignore-obsolete --init-missing; \
 	done
-	@echo "i18n: kpi/report/locale/report.pot and nl, de report.po updated; translate the empty entries"
+	@echo "i18n: kpi/report/locale/report.pot and report.po of $(LANGS) updated; translate the empty entries"
 
 # 1,000, 10,000 and 50,000 employees x 24 months (docs/benchmarks.md; about 15 minutes)
 bench: $(STAMP)

@@ -184,6 +184,34 @@ def _label(months: Sequence[dt.date], t: int) -> str:
     return f"{months[t].year:04d}-{months[t].month:02d}" if 0 <= t < len(months) else f"month {t}"
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker (babel.cfg extracts this module)
+    return message
+
+
+#: The notes stored with an estimate (in English, marts.roi_attribution_estimate.note), as
+#: templates: the report translates a stored note by matching it against them
+#: (kpi.report.i18n.stored_message). Parts of a note are joined by "; ".
+NOTES = {
+    "no_baseline": N_("no process series with a baseline (program.baseline_months months before program.start): "
+                      "nothing to compare; deliver business/process_metrics.csv from the baseline on"),
+    "none_trained": N_("no department's trained share reached %(threshold)s (benefits.attribution_treatment_share) "
+                       "in the data: nothing was trained to compare; use the configured attribution"),
+    "same_month": N_("all departments were trained in the same month (%(month)s): no department serves as the "
+                     "comparison, the effect cannot be told from the trend; use the configured attribution"),
+    "no_month_before": N_("no month before training: every department with process data was trained in the first "
+                          "month of the data; deliver process metrics from the baseline months on"),
+    "too_few": N_("too few series: fewer than %(n)s series were not yet trained when the first department was trained "
+                  "(%(month)s), so there is nothing to compare with; use the configured attribution"),
+    "failed": N_("the estimator failed (%(error)s); use the configured attribution"),
+    "not_finite": N_("the estimator returned no finite effect; use the configured attribution"),
+    "no_improvement": N_("no measured improvement against the baseline in the compared months: there is no share to "
+                         "attribute; use the configured attribution"),
+    "estimated": N_("estimated"),
+    "pre_trend": N_("the months before training already differ (parallel_trends_p %(p)s): do not trust it"),
+    "beyond": N_("the interval reaches beyond 0..1"),
+}
+
+
 def estimate_outcome(outcome: str, series: list[Series], months: Sequence[dt.date], threshold: float,
                      method: str | None = None) -> Estimate:
     """The estimate of one outcome from its series (see the module docstring); NULL figures with
@@ -193,23 +221,18 @@ def estimate_outcome(outcome: str, series: list[Series], months: Sequence[dt.dat
     usable = [s for s in series if s.baseline and s.values]
     est.n_series = len(usable)
     if not usable:
-        est.note = ("no process series with a baseline (program.baseline_months months before program.start): "
-                    "nothing to compare; deliver business/process_metrics.csv from the baseline on")
+        est.note = NOTES["no_baseline"]
         return est
     treated = [s for s in usable if s.treated_from is not None and s.treated_from in range(len(months))]
     if not treated:
-        est.note = (f"no department's trained share reached {threshold:g} (benefits.attribution_treatment_share) in "
-                    "the data: nothing was trained to compare; use the configured attribution")
+        est.note = NOTES["none_trained"] % {"threshold": f"{threshold:g}"}
         return est
     firsts = sorted({s.treated_from for s in treated})
     if all(s.treated_from is not None for s in usable) and len(firsts) == 1:
-        est.note = (f"all departments were trained in the same month ({_label(months, firsts[0])}): no department "
-                    "serves as the comparison, the effect cannot be told from the trend; "
-                    "use the configured attribution")
+        est.note = NOTES["same_month"] % {"month": _label(months, firsts[0])}
         return est
     if all(s.treated_from <= 0 for s in treated):
-        est.note = ("no month before training: every department with process data was trained in the first month "
-                    "of the data; deliver process metrics from the baseline months on")
+        est.note = NOTES["no_month_before"]
         return est
     # the compared months: up to the last month with MIN_CONTROL_SERIES series not yet treated
     untreated = [sum(1 for s in usable if s.treated_from is None or s.treated_from > t) for t in range(len(months))]
@@ -218,9 +241,7 @@ def estimate_outcome(outcome: str, series: list[Series], months: Sequence[dt.dat
     in_window = [s for s in treated if 0 < s.treated_from <= end]
     if not in_window:
         first_with_pre = min(t for t in firsts if t > 0)
-        est.note = (f"too few series: fewer than {MIN_CONTROL_SERIES} series were not yet trained when the first "
-                    f"department was trained ({_label(months, first_with_pre)}), so there is nothing to compare "
-                    "with; use the configured attribution")
+        est.note = NOTES["too_few"] % {"n": MIN_CONTROL_SERIES, "month": _label(months, first_with_pre)}
         return est
     rows = []
     units = [s for s in usable if s.treated_from is None or s.treated_from > 0]
@@ -237,27 +258,26 @@ def estimate_outcome(outcome: str, series: list[Series], months: Sequence[dt.dat
         fit = _fit(rows)
     except Exception as exc:  # noqa: BLE001 - any failure of the estimator becomes the row's note
         reason = (str(exc).splitlines() or [""])[0][:160]
-        est.note = f"the estimator failed ({type(exc).__name__}: {reason}); use the configured attribution"
+        est.note = NOTES["failed"] % {"error": f"{type(exc).__name__}: {reason}"}
         return est
     att, se, crit, cells_mean_y, pre_p, events = fit
     measured = 1.0 - cells_mean_y
     est.parallel_trends_p = pre_p
     est.event_study = [{"outcome": outcome, **e} for e in events]
     if not (math.isfinite(att) and math.isfinite(se)):
-        est.note = "the estimator returned no finite effect; use the configured attribution"
+        est.note = NOTES["not_finite"]
         return est
     if measured <= 0:
-        est.note = ("no measured improvement against the baseline in the compared months: there is no share to "
-                    "attribute; use the configured attribution")
+        est.note = NOTES["no_improvement"]
         return est
     lo, hi = sorted(((-att - crit * se) / measured, (-att + crit * se) / measured))
     est.estimate, est.ci_low, est.ci_high = -att / measured, lo, hi
     warn = []
     if pre_p is not None and pre_p < 0.05:
-        warn.append(f"the months before training already differ (parallel_trends_p {pre_p:.3f}): do not trust it")
+        warn.append(NOTES["pre_trend"] % {"p": f"{pre_p:.3f}"})
     if lo < 0 or hi > 1:
-        warn.append("the interval reaches beyond 0..1")
-    est.note = "; ".join(["estimated", *warn]) if warn else "estimated"
+        warn.append(NOTES["beyond"])
+    est.note = "; ".join([NOTES["estimated"], *warn])
     return est
 
 

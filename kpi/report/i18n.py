@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import gettext as _gettext
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -104,6 +104,26 @@ def ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention)
     """Mark a string for the catalogue; translate it where it is shown, with ``_(message)``."""
     return message
+
+
+def stored_message(text: str, templates: Iterable[str], separator: str | None = None) -> str:
+    """An English text the warehouse stores, made from one of ``templates`` (``%(name)s``
+    placeholders), in the current language: the template it matches, translated and filled with
+    the values it held. With ``separator``, each part is matched on its own. A text no template
+    matches is returned as it is (a name from the config, a text of an earlier release)."""
+    import re
+
+    if separator is not None:
+        return separator.join(stored_message(part, templates) for part in text.split(separator))
+    for template in templates:
+        names = re.findall(r"%\((\w+)\)s", template)
+        pattern = re.escape(template)
+        for name in names:
+            pattern = pattern.replace(re.escape(f"%({name})s"), f"(?P<{name}>.+?)", 1)
+        match = re.fullmatch(pattern.replace("%%", "%"), text, re.S)
+        if match:
+            return _(template, **match.groupdict())
+    return text
 
 
 def babel_locale(language: str | None = None):

@@ -44,7 +44,7 @@ from kpi.report.formatting import (
     process_label,
     segment_label,
 )
-from kpi.report.i18n import N_, _, ngettext
+from kpi.report.i18n import N_, _, ngettext, stored_message
 from kpi.report.settings import Settings
 
 #: English here (the tests compare with it); shown as _(ROI_MISSING).
@@ -725,6 +725,14 @@ def attribution_outcome(outcome: str) -> str:
     return _(ATTRIBUTION_OUTCOMES[outcome]) if outcome in ATTRIBUTION_OUTCOMES else outcome
 
 
+def attribution_note(note: str | None) -> str:
+    """The note stored with an attribution estimate (English, kpi.attribution.NOTES) in the report's
+    language."""
+    from kpi.attribution import NOTES
+
+    return stored_message(note, NOTES.values(), separator="; ") if note else ""
+
+
 def measured_sentence(d: ReportData) -> str | None:
     """Configured against measured attribution, in one sentence (None without an estimate table)."""
     rows = d.roi.attribution
@@ -734,7 +742,7 @@ def measured_sentence(d: ReportData) -> str | None:
     main = next((r for r in rows if r.outcome == "minutes_per_case"), None)
     if main is None or main.estimate is None:
         # the reason is the mart's (kpi.attribution writes it, in English)
-        why = main.note if main is not None else _("no estimate")
+        why = attribution_note(main.note) if main is not None else _("no estimate")
         if configured is not None:
             return _("The ROI uses the configured attribution %(configured)s; the staggered rollout gives no measured "
                      "estimate (%(why)s).", configured=fmt_num(configured, 2), why=why)
@@ -875,6 +883,20 @@ def explanation_text(a: Assumption) -> str:
     return _(message, **values)
 
 
+#: Members of an assumption family named by our vocabulary (kpi.config: target groups, cost
+#: categories, the default, the scenarios), translated; other members (processes, tools) are data.
+FAMILY_MEMBERS = (
+    N_("executive"), N_("manager"), N_("champion"), N_("user"), N_("default"), N_("external training"),
+    N_("internal time"), N_("licenses"), N_("materials"), N_("other"), N_("conservative"), N_("base"),
+    N_("optimistic"),
+)
+
+
+def member_label(member: str) -> str:
+    """A family member's name as the assumptions table shows it."""
+    return _(member) if member in FAMILY_MEMBERS else member
+
+
 def assumption_lines(assumptions: Sequence[Assumption]) -> list[AssumptionLine]:
     """One line per assumption; the members of a family (hourly cost per group, cost per error per
     process, scenarios …) share a line, one entry each, so that every value is printed compactly."""
@@ -907,9 +929,9 @@ def assumption_lines(assumptions: Sequence[Assumption]) -> list[AssumptionLine]:
                 name, _part = a.name[len(item) + 1:].rsplit(".", 1)
                 by_name.setdefault(name, []).append(f"×{short_number(a.value)}" if a.value is not None
                                                     else str(a.value_text))
-            entries = tuple((name, AssumptionValue(" · ".join(parts))) for name, parts in by_name.items())
+            entries = tuple((member_label(name), AssumptionValue(" · ".join(parts))) for name, parts in by_name.items())
         else:
-            entries = tuple((a.name[len(item) + 1:].replace("_", " "), assumption_value(a, short=True))
+            entries = tuple((member_label(a.name[len(item) + 1:].replace("_", " ")), assumption_value(a, short=True))
                             for a in members)
         out.append(AssumptionLine(f"{item}.*", _(ASSUMPTION_FAMILIES[item]), source(members), members=entries))
     return out
