@@ -171,3 +171,44 @@ def test_the_report_is_a_quarterly_dagster_asset_after_the_marts():
     assert {"marts/kpi_usage", "marts/kpi_competence", "marts/kpi_business", "marts/kpi_culture",
             "marts/kpi_snapshots", "marts/roi_monthly", "marts/roi_quarterly", "marts/roi_sensitivity",
             "marts/budget_plan_vs_actual", "marts/roi_assumptions"} <= parents
+
+
+def _renders_in_the_browser(page: Path, shot: Path, profile: Path) -> str:
+    """Open the page offline: every chart renders, nothing is reported as an error; a screenshot is
+    kept as a test artifact. Returns the rendered DOM."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot.unlink(missing_ok=True)
+    result = chromium(page.as_uri(), profile, "--window-size=1280,2400", f"--screenshot={shot}", "--dump-dom")
+    dom = result.stdout
+    charts = len(re.findall(r'<div class="vega" data-chart="', page.read_text()))
+    assert charts >= 2
+    assert len(re.findall(r'<svg[^>]*\bclass="marks"', dom)) == charts
+    assert f'data-charts-rendered="{charts}"' in dom
+    collected = re.search(r'<pre id="report-errors"[^>]*>(.*?)</pre>', dom, re.S)
+    assert collected is not None and collected.group(1).strip() == ""
+    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+    assert not [line for line in console if re.search(r"Uncaught|Error|ERR_", line)], console
+    assert shot.stat().st_size > 50_000
+    return dom
+
+
+@needs_chromium
+def test_the_dutch_report_and_the_yearly_report_render_offline(demo_warehouse, latest_closed, tmp_path):
+    """The nl quarterly report (test-artifacts/report-nl.png) and the yearly deep dive of the demo's
+    complete year (test-artifacts/report-2025.png): charts drawn with Dutch month names and decimal
+    commas, no script error."""
+    from kpi.paths import DEMO_DIR
+    from kpi.report import build_report
+    from kpi.report.yearly import build_yearly_report
+
+    page = build_report(demo_warehouse, latest_closed, tmp_path / "nl", images=False, language="nl")
+    dom = _renders_in_the_browser(page, ARTIFACTS / "report-nl.png", tmp_path / "profile-nl")
+    assert '<html lang="nl">' in dom
+    axis_text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", dom))
+    assert re.search(r"\bokt \d{4}\b", axis_text) and not re.search(r"\b(Oct|Jan) \d{4}\b", axis_text), \
+        "month names on the time axes are Dutch (okt 2025, not Oct 2025)"
+    assert re.search(r"\d,\d", axis_text), "decimal commas in the charts"
+
+    year = build_yearly_report(demo_warehouse, "2025", tmp_path / "year", images=False, notes=DEMO_DIR / "notes")
+    dom = _renders_in_the_browser(year, ARTIFACTS / "report-2025.png", tmp_path / "profile-year")
+    assert 'id="chart-' in dom
