@@ -111,7 +111,7 @@ def _prepare(sources: list[InputFile], ingested: dict[str, str], cfg, key: bytes
                 else:
                     ingested[sha] = source.rel
                     ahead.append(pool.submit(_read_file, order, source, sha, cfg, key, checks, known))
-                while len(ahead) > 2 * READERS:
+                while len(ahead) > READERS + 1:
                     yield ahead.popleft().result()
             while ahead:
                 yield ahead.popleft().result()
