@@ -66,8 +66,10 @@ class Alert:
         elif self.metric == "active_user_rate":
             text = _("active user rate of %(what)s fell %(drop)s points (%(previous)s%% -> %(current)s%%)", **values)
         else:
+            from kpi.report.standing import label
+
             text = _("%(metric)s of %(what)s fell %(drop)s points (%(previous)s%% -> %(current)s%%)",
-                     metric=self.metric.replace("_", " "), **values)
+                     metric=label(self.metric), **values)
         return _("%(quarter)s: %(alert)s", quarter=self.quarter, alert=text) if with_quarter else text
 
 
@@ -131,8 +133,9 @@ class TargetAlert:
     def report_text(self, with_quarter: bool = True) -> str:
         """:meth:`describe` in the report's language (the terminal keeps :meth:`describe`)."""
         from kpi.report.formatting import fmt_metric
+        from kpi.report.standing import label
 
-        values = {"metric": self.metric.replace("_", " "), "what": _who(self.segment_type, self.segment),
+        values = {"metric": label(self.metric), "what": _who(self.segment_type, self.segment),
                   "actual": fmt_metric(self.metric, self.actual), "target": fmt_metric(self.metric, self.target),
                   "due": self.due_quarter, "owner": self.owner}
         if self.due_quarter and self.owner:

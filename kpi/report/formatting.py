@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from kpi.report.i18n import _, current_language
+from kpi.report.i18n import N_, _, current_language
 
 MINUS = "−"
 DASH = "–"
@@ -131,6 +131,10 @@ def fmt_metric(metric: str, value: float | None) -> str:
     return fmt_num(value, 2)
 
 
+#: The target groups of kpi.config.TARGET_GROUPS as segment labels.
+TARGET_GROUP_LABELS = (N_("Executive"), N_("Manager"), N_("Champion"), N_("User"))
+
+
 def segment_label(segment_type: str, segment: str) -> str:
     """What a segment is called in the report: 'Company', 'Executive', 'Not stated', 'Sales'."""
     if segment_type == "company":
@@ -138,7 +142,7 @@ def segment_label(segment_type: str, segment: str) -> str:
     if segment == "unknown":
         return _("Not stated")
     if segment_type == "target_group":
-        return _(segment.capitalize())  # the config's target groups are in the catalogue (kpi.config)
+        return _(segment.capitalize()) if segment.capitalize() in TARGET_GROUP_LABELS else segment.capitalize()
     return segment
 
 

@@ -149,6 +149,7 @@ def data_names(con) -> set[str]:
         "select distinct construct from marts.kpi_culture",
         "select distinct process from marts.kpi_business",
         "select distinct value_text from marts.roi_assumptions where name = 'company.name'",
+        "select distinct title from marts.roi_use_cases",
     )
     for query in queries:
         try:

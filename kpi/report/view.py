@@ -46,6 +46,7 @@ from kpi.report.formatting import (
 )
 from kpi.report.i18n import N_, _, ngettext, stored_message
 from kpi.report.settings import Settings
+from kpi.roi_segments import UNASSIGNED
 
 #: English here (the tests compare with it); shown as _(ROI_MISSING).
 ROI_MISSING = N_("ROI tables not built yet: run kpi run")
@@ -511,9 +512,9 @@ class FormatLine:
 
 #: What a training format (trainings.csv, kpi.config.TRAINING_FORMATS) is called on the page.
 TRAINING_FORMAT_LABELS = {
-    "basics_workshop": N_("Basics workshop"), "usecase_workshop": N_("Usecase workshop"),
+    "basics_workshop": N_("Basics workshop"), "usecase_workshop": N_("Use-case workshop"),
     "prompt_masterclass": N_("Prompt masterclass"), "hackathon": N_("Hackathon"),
-    "executive_briefing": N_("Executive briefing"), "elearning": N_("Elearning"), "coaching": N_("Coaching"),
+    "executive_briefing": N_("Executive briefing"), "elearning": N_("E-learning"), "coaching": N_("Coaching"),
     "train_the_trainer": N_("Train the trainer"), "other": N_("Other"),
 }
 
@@ -770,7 +771,9 @@ def segment_roi_lines(d: ReportData, segment_type: str) -> list[SegmentLine]:
     for r in d.roi.segments or []:
         if r.segment_type != segment_type:
             continue
-        label = process_label(r.segment) if segment_type == "process" else r.segment
+        label = r.segment
+        if segment_type == "process":  # the costs of departments without a measured process: our row, not data
+            label = _("Unassigned") if r.segment == UNASSIGNED else process_label(r.segment)
         out.append(SegmentLine(segment_type=segment_type, segment=r.segment, label=label, kind="",
                                suppressed=r.suppressed, reason=r.suppression_reason, row=r))
     return out
@@ -915,7 +918,7 @@ def assumption_lines(assumptions: Sequence[Assumption]) -> list[AssumptionLine]:
         counts: dict[str, int] = {}
         for a in items:
             counts[a.source or ""] = counts.get(a.source or "", 0) + 1
-        return ", ".join(k if len(counts) == 1 else f"{k} {n}" for k, n in counts.items())
+        return ", ".join(_(k) if len(counts) == 1 else f"{_(k)} {n}" for k, n in counts.items())
 
     out = []
     for kind, item in order:
@@ -978,6 +981,20 @@ def restated_lines(item: Restatement) -> list[RestatedLine]:
                                 metric=c.metric.replace("_", " "), before=fmt_metric(c.metric, c.old),
                                 now=fmt_metric(c.metric, c.new)))
     return out
+
+
+#: The formats of the inputs (kpi.ingest.files) as the data-quality table names them; the folder
+#: (usage/, hr/ ...) is shown as it is on disk.
+INPUT_FORMATS = (
+    N_("process metrics"), N_("use cases"), N_("costs"), N_("licenses"), N_("assessments"), N_("course feedback"),
+    N_("employees"), N_("trainings"), N_("survey"), N_("canonical counts"), N_("canonical events"),
+)
+
+
+def input_kind(kind: str) -> str:
+    """'usage · m365 copilot' -> 'usage/ · m365 copilot'; a format of ours in the report's language."""
+    folder, _sep, name = kind.partition(" · ")
+    return f"{folder}/ · {_(name) if name in INPUT_FORMATS else name}" if _sep else kind
 
 
 QUALITY_TOTALS = ("files", "rows_read", "rows_loaded", "rows_quarantined", "cells_quarantined", "rows_unmatched")
