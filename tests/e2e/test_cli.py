@@ -85,11 +85,16 @@ def test_run_one_quarter_and_an_unknown_quarter(inputs, tmp_path):
     assert "Quarters closed: 2025-Q1" in result.stdout  # usage reaches 2025-04-01
     assert "Report:" not in result.stdout and not (tmp_path / "reports").exists()
     result = kpi("run", "--inputs", inputs, "--config", inputs / "config.yaml", "--warehouse", warehouse,
-                 "--quarter", "2025-Q1", env=env)  # nothing changed: not rebuilt, and the report is written
+                 "--quarter", "2025-Q1", "--language", "de", env=env)  # not rebuilt; the report is written, in German
     assert result.returncode == 0, result.stderr
     assert "Quarters built: none" in result.stdout
     assert "Quarters unchanged since the last run (not rebuilt): 2025-Q1" in result.stdout
     assert "Report: " in result.stdout and (tmp_path / "reports" / "report-2025-Q1.html").is_file()
+    page = (tmp_path / "reports" / "report-2025-Q1.html").read_text(encoding="utf-8")
+    assert '<html lang="de">' in page and ">Wo wir stehen</a>" in page
+    result = kpi("run", "--inputs", inputs, "--config", inputs / "config.yaml", "--warehouse", warehouse,
+                 "--language", "fr", env=env)
+    assert_one_line_error(result, "--language fr: not available; use one of en, nl, de")
     result = kpi("run", "--inputs", inputs, "--config", inputs / "config.yaml", "--warehouse", warehouse,
                  "--quarter", "2023-Q1", env=env)
     assert_one_line_error(result, "--quarter 2023-Q1: no data for this quarter", "2025-Q1")
