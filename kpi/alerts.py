@@ -122,11 +122,12 @@ class TargetAlert:
 
     def describe(self) -> str:
         from kpi.report.formatting import fmt_metric
+        from kpi.report.standing import label
 
         what = f"{self.segment_type} {self.segment}" if self.segment_type != "company" else "the company"
         extra = ", ".join(x for x in (f"by {self.due_quarter}" if self.due_quarter else "",
                                       f"owner {self.owner}" if self.owner else "") if x)
-        return (f"{self.quarter}: target {self.metric.replace('_', ' ')} of {what} is red: "
+        return (f"{self.quarter}: target {label(self.metric)} of {what} is red: "
                 f"{fmt_metric(self.metric, self.actual)} against {fmt_metric(self.metric, self.target)}"
                 + (f" ({extra})" if extra else ""))
 

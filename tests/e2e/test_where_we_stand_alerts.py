@@ -35,7 +35,7 @@ def test_a_red_target_alerts_in_its_quarter(tiny):
     con, summary, _ = tiny
     [alert] = target_alerts(con, "2025-Q1")
     assert alert == TargetAlert("2025-Q1", "active_user_rate", "company", "all", 0.9, 0.25, "2025-Q2", "L&D")
-    line = "2025-Q1: target active user rate of the company is red: 25.0 % against 90.0 % (by 2025-Q2, owner L&D)"
+    line = "2025-Q1: target active-user rate of the company is red: 25.0 % against 90.0 % (by 2025-Q2, owner L&D)"
     assert alert.describe() == line
     assert line in summary.alerts  # the Dagster check's metadata, read back by kpi run
     # benchmarks are comparisons: the 84 % adoption benchmark is red too, and never alerts
@@ -63,7 +63,7 @@ def test_the_report_lists_the_red_target(tiny, tmp_path):
     _, _, warehouse = tiny
     page = build_report(warehouse, "2025-Q1", tmp_path, images=False).read_text(encoding="utf-8")
     alerts = page[page.index('<section id="alerts"'):page.index('<section id="restatements"')]
-    assert "target active user rate of the company is red: 25.0 % against 90.0 %" in alerts
+    assert "target active-user rate of the company is red: 25.0 % against 90.0 %" in alerts
 
 
 def test_the_checks_are_declared_non_blocking():
