@@ -4,8 +4,9 @@ The English strings are the catalogue (every message the code and templates mark
 `make i18n` does). A text the reader sees in the nl or de report "holds English" when it contains a
 word of that catalogue (three letters or more) that the translation itself never uses; names from
 the data (departments, tools, processes, constructs, the company) and the exceptions below do not
-count. Config keys, file names and doc paths are cut out of a text before it is checked: the
-assumptions table names its keys as the config spells them.
+count, nor do the yearly report's notes (the analyst's own text). Config keys, file names and doc
+paths are cut out of a text before it is checked: the assumptions table names its keys as the
+config spells them.
 """
 
 from __future__ import annotations
@@ -60,15 +61,25 @@ def names(demo_warehouse):
 
 
 def _render(demo_warehouse, tmp_path, quarter: str, language: str) -> str:
+    """The quarter's report, or the year's deep dive (with the demo's notes) for a year label."""
+    from kpi.report.yearly import build_yearly_report
+
     cfg = load_config(DEMO_DIR / "config.yaml")
+    if "-Q" not in quarter:
+        return build_yearly_report(demo_warehouse, quarter, tmp_path, cfg=cfg, images=False, language=language,
+                                   notes=DEMO_DIR / "notes").read_text(encoding="utf-8")
     return build_report(demo_warehouse, quarter, tmp_path, cfg=cfg, images=False,
                         language=language).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("language, quarter", [("nl", "2026-Q3"), ("de", "2026-Q3"), ("nl", "2025-Q1")])
+@pytest.mark.parametrize("language, quarter", [("nl", "2026-Q3"), ("de", "2026-Q3"), ("nl", "2025-Q1"),
+                                               ("de", "2025"), ("nl", "2026")])
 def test_no_english_sentence_is_left(demo_warehouse, tmp_path, names, language, quarter):
     page = _render(demo_warehouse, tmp_path, quarter, language)
     assert f'<html lang="{language}">' in page
+    # the analyst's notes are shown as written, in whatever language they are
+    page, notes = re.subn(r'<article class="finding".*?</article>', "", page, flags=re.S)
+    assert notes == (2 if "-Q" not in quarter else 0)
     texts = [_TECHNICAL.sub(" ", t) for t in page_texts(page)]
     left = english_left(texts, catalogue_messages(), _translated_words(language), allowed=[*names, *EXCEPTIONS])
     assert left == [], f"{len(left)} texts still in English, e.g. {left[:15]}"
