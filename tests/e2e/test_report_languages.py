@@ -60,22 +60,31 @@ def names(demo_warehouse):
         con.close()
 
 
-def _render(demo_warehouse, tmp_path, quarter: str, language: str) -> str:
-    """The quarter's report, or the year's deep dive (with the demo's notes) for a year label."""
+@pytest.fixture(scope="module")
+def render(demo_warehouse, tmp_path_factory):
+    """render(period, language): the quarter's report, or the year's deep dive (with the demo's
+    notes) for a year label; each page written once for the module."""
     from kpi.report.yearly import build_yearly_report
 
     cfg = load_config(DEMO_DIR / "config.yaml")
-    if "-Q" not in quarter:
-        return build_yearly_report(demo_warehouse, quarter, tmp_path, cfg=cfg, images=False, language=language,
-                                   notes=DEMO_DIR / "notes").read_text(encoding="utf-8")
-    return build_report(demo_warehouse, quarter, tmp_path, cfg=cfg, images=False,
-                        language=language).read_text(encoding="utf-8")
+    pages: dict[tuple[str, str], str] = {}
+
+    def page(period: str, language: str) -> str:
+        if (period, language) not in pages:
+            out = tmp_path_factory.mktemp(f"{period}-{language}")
+            path = (build_yearly_report(demo_warehouse, period, out, cfg=cfg, images=False, language=language,
+                                        notes=DEMO_DIR / "notes") if "-Q" not in period else
+                    build_report(demo_warehouse, period, out, cfg=cfg, images=False, language=language))
+            pages[period, language] = path.read_text(encoding="utf-8")
+        return pages[period, language]
+
+    return page
 
 
 @pytest.mark.parametrize("language, quarter", [("nl", "2026-Q3"), ("de", "2026-Q3"), ("nl", "2025-Q1"),
                                                ("de", "2025"), ("nl", "2026")])
-def test_no_english_sentence_is_left(demo_warehouse, tmp_path, names, language, quarter):
-    page = _render(demo_warehouse, tmp_path, quarter, language)
+def test_no_english_sentence_is_left(render, names, language, quarter):
+    page = render(quarter, language)
     assert f'<html lang="{language}">' in page
     # the analyst's notes are shown as written, in whatever language they are
     page, notes = re.subn(r'<article class="finding".*?</article>', "", page, flags=re.S)
@@ -92,8 +101,8 @@ def test_no_english_sentence_is_left(demo_warehouse, tmp_path, names, language, 
     ("de", ["46,5\u00a0%", "Februar 2026", "13,1", "141.974\u00a0€"]),
     ("en", ["46.5 %", "February 2026", "13.1", "€141,974"]),
 ])
-def test_figures_are_written_in_the_language_s_format(demo_warehouse, tmp_path, language, expected):
-    page = _render(demo_warehouse, tmp_path, "2026-Q3", language)
+def test_figures_are_written_in_the_language_s_format(render, language, expected):
+    page = render("2026-Q3", language)
     roi = page[page.index('<section id="roi"'):]
     for text in expected:
         assert text in roi, (language, text)
