@@ -9,6 +9,7 @@ from its name (docs/metrics.md: scales).
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any, Literal
 
 from kpi.report.i18n import N_, _, current_language
@@ -22,12 +23,30 @@ Scale = Literal["fraction", "percent", "eur", "number"]
 
 
 def number_text(x: float, digits: int = 0, grouping: bool = True) -> str:
-    """A non-negative number written with the current language's separators: 1234.5 -> '1,234.5'
-    (en), '1.234,5' (nl, de). Rounded as Python rounds (the same digits in every language)."""
+    """A non-negative number written with the current language's separators (Babel's locale
+    data): 1234.5 -> '1,234.5' (en), '1.234,5' (nl, de). Rounded as Python rounds, so every language
+    shows the same digits."""
     text = f"{x:,.{digits}f}" if grouping else f"{x:.{digits}f}"
-    if current_language() == "en":
-        return text
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    decimal, group, _currency = number_symbols(current_language())
+    return text if (decimal, group) == (".", ",") else text.replace(",", "\0").replace(".", decimal).replace(
+        "\0", group)
+
+
+@cache
+def number_symbols(language: str) -> tuple[str, str, tuple[str, str]]:
+    """(decimal sign, group sign, (text before, text after) an amount in euros) of the language,
+    from Babel's locale data: en '.', ',', ('€', ''); nl ',', '.', ('€ ', ''); de ',', '.', ('', ' €')
+    (no-break spaces)."""
+    from kpi.report.i18n import babel_locale
+
+    locale = babel_locale(language)
+    symbols = locale.number_symbols["latn"]
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
+    if pattern.startswith("¤"):
+        currency = ("€" + (NBSP if pattern[1:2] in (" ", NBSP) else ""), "")
+    else:
+        currency = ("", (NBSP if pattern[-2:-1] in (" ", NBSP) else "") + "€")
+    return symbols["decimal"], symbols["group"], currency
 
 
 def percent_sign() -> str:
@@ -86,11 +105,8 @@ def fmt_eur(x: float | None, digits: int = 0, signed: bool = False) -> str:
         return DASH
     value = round(x, digits)
     sign = MINUS if value < 0 else ("+" if signed and value > 0 else "")
-    amount = number_text(abs(value), digits)
-    language = current_language()
-    if language == "en":
-        return f"{sign}€{amount}"
-    return f"{sign}€{NBSP}{amount}" if language == "nl" else f"{sign}{amount}{NBSP}€"
+    before, after = number_symbols(current_language())[2]
+    return f"{sign}{before}{number_text(abs(value), digits)}{after}"
 
 
 def fmt_num(x: float | None, digits: int = 0) -> str:

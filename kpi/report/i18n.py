@@ -138,13 +138,11 @@ def format_locale(language: str) -> dict[str, Any]:
     """The d3-format locale of the charts (Vega's ``formatLocale``): separators and € placement."""
     if language == "en":
         return {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["€", ""]}
-    locale = babel_locale(language)
-    symbols = locale.number_symbols["latn"]
-    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
-    space = "\u00a0"
-    currency = ["€" + space, ""] if pattern.startswith("¤") else ["", space + "€"]
-    return {"decimal": symbols["decimal"], "thousands": symbols["group"], "grouping": [3], "currency": currency,
-            "minus": "\u2212", "percent": space + "%"}
+    from kpi.report.formatting import NBSP, number_symbols
+
+    decimal, group, currency = number_symbols(language)
+    return {"decimal": decimal, "thousands": group, "grouping": [3], "currency": list(currency), "minus": "\u2212",
+            "percent": NBSP + "%"}
 
 
 @cache
