@@ -186,7 +186,9 @@ SELECT row_number,
        -- the records GitHub writes (an object, each key once, day and login strings, the three
        -- counts present as whole numbers >= 0 or null); the others go through map_record
        coalesce(len(keys) = len(list_distinct(keys)) AND day_type = 'VARCHAR' AND login_type = 'VARCHAR'
-                AND list_bool_and([count_types[i] = 'NULL' OR (count_types[i] = 'UBIGINT' AND counts[i] IS NOT NULL)
+                -- (an absent count is SQL NULL here, not 'NULL': map_record sums it from totals_by_feature)
+                AND list_bool_and([coalesce(count_types[i] = 'NULL'
+                                            OR (count_types[i] = 'UBIGINT' AND counts[i] IS NOT NULL), false)
                                    FOR i IN range(1, 4)]), false) AS simple,
        day_text, login,
        coalesce(counts[1], 0) AS initiated, coalesce(counts[2], 0) AS generations,

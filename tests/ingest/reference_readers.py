@@ -1,28 +1,24 @@
-"""The usage readers as they were before issue 18 (rows walked in Python), frozen as the reference
-the SQL mappings are tested against, row for row, quarantine included
-(tests/ingest/test_reader_equivalence.py). Not used by the pipeline."""
+"""The Microsoft 365 reader as it was before issue 18 (rows walked in Python), frozen as the
+reference the SQL mapping is tested against, row for row, quarantine included
+(tests/ingest/test_reader_equivalence.py). Not used by the pipeline. (The GitHub reader keeps its
+per-record rules in production, ``github.map_record``, which serves as its reference.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import polars as pl
 
-from kpi.adapters.github import ACCEPTANCES, COUNT_KEYS, GENERATIONS, INTERACTIONS, _count
 from kpi.adapters.m365 import _CHAT_PARTS, _report_facts, _window_texts
 from kpi.adapters.textio import CsvTable, DateRange, is_missing, normalise_identifier, parse_date
 from kpi.adapters.usage_common import (
     KEY_SEP,
-    TOOL_GITHUB,
     TOOL_M365,
     USAGE_COLUMNS,
     USAGE_SCHEMA,
     FormatRead,
     empty_usage_frame,
-    make_key,
     qrow,
-    usage_frame,
 )
 
 
@@ -130,69 +126,3 @@ def _frame(out: dict[str, list]) -> pl.DataFrame:
                 "period_start": None, "period_end": None, "cadence": None}
     data = {c: out[c] if c in out else [constant[c]] * n for c in USAGE_COLUMNS}
     return pl.DataFrame(data, schema=USAGE_SCHEMA)
-
-
-def read_github(records: list[tuple[int, Any, str]], dates: DateRange | None = None) -> FormatRead:
-    """Activity rows, quarantine, warnings and personal columns of users-1-day records (a day
-    outside ``dates`` is ``out_of_range``)."""
-    rows: list[dict[str, Any]] = []
-    quarantine: list[dict[str, Any]] = []
-    clamped = 0
-    days: dict[str, tuple] = {}
-    for number, obj, raw in records:
-        if not isinstance(obj, dict):
-            quarantine.append(qrow(number, None, raw, "malformed_row"))
-            continue
-        day_value = obj.get("day")
-        if day_value is None or (isinstance(day_value, str) and is_missing(day_value)):
-            quarantine.append(qrow(number, "day", day_value, "missing_required"))
-            continue
-        if isinstance(day_value, str):
-            if day_value not in days:
-                days[day_value] = parse_date(day_value)
-            day, ok = days[day_value]
-        else:
-            day, ok = None, False
-        if not ok or day is None:
-            quarantine.append(qrow(number, "day", day_value, "invalid_date"))
-            continue
-        if dates is not None and day not in dates:
-            quarantine.append(qrow(number, "day", day_value, "out_of_range"))
-            continue
-        login = obj.get("user_login")
-        if isinstance(login, bool) or isinstance(login, (dict, list, float)):
-            quarantine.append(qrow(number, "user_login", login, "out_of_range"))
-            continue
-        login_text = "" if login is None else str(login).strip()
-        if is_missing(login_text):
-            quarantine.append(qrow(number, "user_login", login, "missing_required"))
-            continue
-        counts: dict[str, int] = {}
-        for key in COUNT_KEYS:
-            v, ok = _count(obj, key)
-            if not ok:
-                quarantine.append(qrow(number, key, obj.get(key), "out_of_range"))
-                break
-            counts[key] = v or 0
-        else:
-            features = obj.get("totals_by_feature")
-            generations_known = GENERATIONS in obj or (
-                isinstance(features, list) and any(isinstance(f, dict) and GENERATIONS in f for f in features)
-            )
-            acceptances = counts[ACCEPTANCES]
-            failures = counts[GENERATIONS] - acceptances if generations_known else 0
-            if failures < 0:
-                clamped += 1
-                failures = 0
-            norm = normalise_identifier(login_text)
-            rows.append({
-                "row_number": number, "day": day, "event_time": None, "user": login_text,
-                "user_norm": norm, "tool": TOOL_GITHUB, "action": None,
-                "interactions": counts[INTERACTIONS] + acceptances, "successes": acceptances,
-                "failures": failures, "natural_key": make_key(TOOL_GITHUB, day, norm),
-            })
-    warnings = []
-    if clamped:
-        warnings.append(f"{clamped} record(s) had more acceptances than generations: failures set to 0")
-    return FormatRead(usage_frame(rows), quarantine, len(records), warnings=warnings,
-                      personal_columns={"user_login"})
