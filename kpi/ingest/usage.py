@@ -91,7 +91,7 @@ READERS = 2  # files read and pseudonymised at once (DuckDB and polars release t
 def _prepare(sources: list[InputFile], ingested: dict[str, str], cfg, key: bytes,
              checks: InputChecks, known: set[str] | frozenset = frozenset()) -> Iterator[_PendingFile]:
     """Hash, read and pseudonymise each file not ingested before (pure: no warehouse access), in
-    the order given; ``READERS`` files are read at a time, a few files ahead.
+    the order given; ``READERS`` files are read at a time, one more queued.
     ``ingested``: sha256 -> the file first read with that content (earlier runs, then this one).
     A source row whose tool or action holds an identifier (an e-mail, or one of ``known``, the HR
     list's: swapped columns) is quarantined as ``out_of_range``: staging stores no raw identifier."""
