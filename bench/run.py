@@ -3,8 +3,9 @@
     .venv/bin/python bench/run.py [--sizes 1000,10000,50000] [--detail-sizes 1000,10000] [--runs 3]
                                   [--scale-runs 1] [--out docs/benchmarks.md]
 
-(`make bench`; `make bench-large` adds 100,000 employees.) The detail sizes get every measure below;
-the other sizes of the scale curve only `kpi run --no-report` and the floors. A scale table per size
+(`make bench`; `make bench-large` adds 99,999 employees, the generator's largest company.) The
+detail sizes get every measure below; the other sizes of the scale curve only `kpi run --no-report`
+and the floors (`--merge` keeps the sizes of out/bench/results.json this run does not measure). A scale table per size
 (time, peak memory, ratio to the floor over every usage file, seconds per million usage rows) and a
 chart of time and memory against size (docs/benchmarks-scale.svg, Altair) are written too.
 
@@ -369,7 +370,7 @@ def run_size(employees: int, runs: int, incremental: bool, roi_runs: int, detail
         repeat("floor_all", "floor: DuckDB over every usage file",
                lambda i: [sys.executable, str(REPO / "bench" / "floor_duckdb.py"), str(inputs), "--all-formats",
                           "--json", str(floor_all_json)], n=max(runs, 3))
-        remove_warehouse(warehouse)  # a 100,000-employee warehouse is several GB
+        remove_warehouse(warehouse)  # a 99,999-employee warehouse is several GB
         return result
     repeat("kpi_run_with_report", "kpi run with the report", lambda i: run_cmd, n=1, note="1 run",
            before=lambda i: remove_warehouse(warehouse))
@@ -527,10 +528,10 @@ def targets(results: list[SizeResult]) -> list[tuple[str, str, bool]]:
         run = fifty.measures["kpi_run"]
         out.append(("50,000: `kpi run --no-report` under 60 s", fmt_s(run.wall), run.wall < 60))
         out.append(("50,000: peak RSS under 2 GiB", fmt_mem(run.rss), run.rss < 2 * GIB))
-    hundred = _size(results, 100_000)
+    hundred = next((r for r in results if r.employees >= 99_999), None)  # the generator's largest: 99,999
     if hundred is not None:
         run = hundred.measures["kpi_run"]
-        out.append(("100,000: completes under the default memory limit (warehouse.memory_limit 1.5 GiB)",
+        out.append((f"{hundred.employees:,}: completes under the default memory limit (warehouse.memory_limit 1.5 GiB)",
                     f"{fmt_s(run.wall)}, peak RSS {fmt_mem(run.rss)}", True))
     if ten is not None and len(results) > 1:
         largest = max(results, key=lambda r: r.employees)
@@ -637,7 +638,7 @@ def render(results: list[SizeResult], mach: dict, vers: dict, started: dt.dateti
         "  interactions) of the canonical-only warehouse; floor per-quarter interactions = the canonical tools'",
         "  rows (chat-gateway, claude) of `marts.kpi_usage` in the full warehouse.",
         "- **scale**: the sizes beyond 10,000 employees (`--sizes`) measure `kpi run --no-report` and the floor only",
-        "  (fewer runs, see the table); `make bench-large` adds 100,000 employees.",
+        "  (fewer runs, see the table); `make bench-large` adds 99,999 employees (the generator's largest).",
         "",
         *scale_section(results, chart),
     ]
@@ -694,6 +695,14 @@ def render(results: list[SizeResult], mach: dict, vers: dict, started: dt.dateti
     return "\n".join(lines)
 
 
+def _size_from_json(size: dict) -> SizeResult:
+    """A size as an earlier run wrote it to results.json (`--merge`)."""
+    measures = {key: Measure(m["label"], [Sample(**sample) for sample in m["samples"]], m["note"])
+                for key, m in size["measures"].items()}
+    return SizeResult(size["employees"], size["inputs"], measures, size["checks"], size["mismatches"],
+                      size["incremental"])
+
+
 def profile(employees: int) -> None:
     """One `kpi run` under pyinstrument (sampling profiler; Python-heavy code looks slower than it is)."""
     import importlib.util
@@ -722,6 +731,8 @@ def main() -> None:
     parser.add_argument("--detail-sizes", default="1000,10000",
                         help="the sizes measured in full; the others only for the scale curve (kpi run and floor)")
     parser.add_argument("--scale-runs", type=int, default=1, help="runs of kpi run per size of the scale curve")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the sizes of out/bench/results.json that this run does not measure")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--roi-runs", type=int, default=5)
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental-quarter runs")
@@ -741,9 +752,20 @@ def main() -> None:
     results = [run_size(int(s), args.runs if int(s) in detail else args.scale_runs, not args.no_incremental,
                         args.roi_runs, detail=int(s) in detail) for s in args.sizes.split(",")]
     elapsed = time.perf_counter() - t0
+    merged_from = None
+    if args.merge and (BENCH_OUT / "results.json").is_file():
+        earlier = json.loads((BENCH_OUT / "results.json").read_text())
+        measured = {r.employees for r in results}
+        kept = [_size_from_json(size) for size in earlier["sizes"] if size["employees"] not in measured]
+        if kept:
+            merged_from = earlier["date"]
+            results = sorted([*results, *kept], key=lambda r: r.employees)
     chart = args.out.parent / "benchmarks-scale.svg"
     write_chart(results, chart)
     text = render(results, mach, vers, started, elapsed, args.runs, chart=chart.name)
+    if merged_from:
+        text = text.replace("\n\n## Method\n", f"\n- sizes not measured in this run are kept from the run of "
+                            f"{merged_from[:16].replace('T', ' ')} (`--merge`)\n\n## Method\n", 1)
     old = args.out.read_text() if args.out.is_file() else ""
     if PROFILE_HEADING in old:
         text += "\n" + old[old.index(PROFILE_HEADING):]
