@@ -147,10 +147,11 @@ def test_floor_and_pandas_agree_on_a_tiny_generated_company(tmp_path: Path):
     assert all(a <= headcount[d] for (_, d), (a, _) in floor.items())
 
 
-M365_HEADER = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,Copilot Chat Last Activity Date,"
-               "Microsoft Teams Copilot Last Activity Date,Word Copilot Last Activity Date,Excel Copilot Last Activity "
-               "Date,PowerPoint Copilot Last Activity Date,Outlook Copilot Last Activity Date,OneNote Copilot Last "
-               "Activity Date,Loop Copilot Last Activity Date,Report Period\n")
+M365_HEADER = ("Report Refresh Date,User Principal Name,Display Name,Last Activity Date,"
+               "Copilot Chat Last Activity Date,Microsoft Teams Copilot Last Activity Date,"
+               "Word Copilot Last Activity Date,Excel Copilot Last Activity Date,"
+               "PowerPoint Copilot Last Activity Date,Outlook Copilot Last Activity Date,"
+               "OneNote Copilot Last Activity Date,Loop Copilot Last Activity Date,Report Period\n")
 CHATGPT_HEADER = ("cadence,period_start,period_end,email,first_day_active_in_period,last_day_active_in_period,"
                   "messages\n")
 
