@@ -82,7 +82,7 @@ def render(demo_warehouse, tmp_path_factory):
 
 
 @pytest.mark.parametrize("language, quarter", [("nl", "2026-Q3"), ("de", "2026-Q3"), ("nl", "2025-Q1"),
-                                               ("de", "2025"), ("nl", "2026")])
+                                               ("de", "2025")])
 def test_no_english_sentence_is_left(render, names, language, quarter):
     page = render(quarter, language)
     assert f'<html lang="{language}">' in page
@@ -99,15 +99,13 @@ def test_no_english_sentence_is_left(render, names, language, quarter):
     # months, NPV €141,974; 2026-Q3 active-user rate as in the golden English report.
     ("nl", ["46,5\u00a0%", "februari 2026", "13,1", "€\u00a0141.974"]),
     ("de", ["46,5\u00a0%", "Februar 2026", "13,1", "141.974\u00a0€"]),
-    ("en", ["46.5 %", "February 2026", "13.1", "€141,974"]),
 ])
 def test_figures_are_written_in_the_language_s_format(render, language, expected):
     page = render("2026-Q3", language)
     roi = page[page.index('<section id="roi"'):]
     for text in expected:
         assert text in roi, (language, text)
-    if language != "en":
-        assert "€141,974" not in page and "46.5 %" not in roi
+    assert "€141,974" not in page and "46.5 %" not in roi  # the English figures (golden report)
 
 
 def test_every_message_is_translated_with_the_same_placeholders():
