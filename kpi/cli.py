@@ -29,7 +29,9 @@ def _language_option(language: str | None) -> str | None:
     try:
         return check_language(language)
     except UserError as exc:
-        raise UserError(f"--language {language}: not available; use one of en, nl, de") from exc
+        from kpi.config import LANGUAGES
+
+        raise UserError(f"--language {language}: not available; use one of {', '.join(LANGUAGES)}") from exc
 
 
 @app.command()

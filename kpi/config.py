@@ -22,7 +22,7 @@ import unicodedata
 import warnings
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -57,6 +57,7 @@ __all__ = [
     "CANONICAL_COLUMNS",
     "CONSTRUCTS",
     "COST_CATEGORIES",
+    "LANGUAGES",
     "LABEL_PRESETS",
     "LABEL_PRESET_VARIANTS",
     "ROLLOUT_KINDS",
@@ -81,6 +82,9 @@ __all__ = [
 # The one definition of each vocabulary: the config's models, the input readers
 # (kpi.adapters.tables), the quality suites and the synthetic company import them from here.
 
+#: company.language: the report's languages (kpi/report/locale holds a catalogue for each but en).
+Language = Literal["en", "nl", "de"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
 #: employees.csv target_group; the keys of rates.hourly_cost_eur.
 TARGET_GROUPS: tuple[str, ...] = ("executive", "manager", "champion", "user")
 #: survey.items.*.construct.
@@ -363,8 +367,8 @@ class CompanyConfig(_Section):
         "EUR", pattern=r"^[A-Z]{3}$"
     )
     decimal_separator: Literal[".", ","] = "."
-    #: the report's language (kpi.report.i18n.LANGUAGES; kpi run / kpi report --language overrides it)
-    language: Literal["en", "nl", "de"] = "en"
+    #: the report's language (LANGUAGES; kpi run / kpi report --language overrides it)
+    language: Language = "en"
 
     @field_validator("timezone")
     @classmethod

@@ -30,12 +30,10 @@ from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-LANGUAGES: tuple[str, ...] = ("en", "nl", "de")
-Language = Literal["en", "nl", "de"]
-#: What each language is called (in the CLI's help and the docs).
-LANGUAGE_NAMES = {"en": "English", "nl": "Nederlands", "de": "Deutsch"}
+from kpi.config import LANGUAGES  # the vocabulary is defined once, in kpi.config
+
 #: The Babel locale of each language: the Netherlands' and Germany's conventions (Flanders reads nl).
 LOCALES = {"en": "en", "nl": "nl_NL", "de": "de_DE"}
 DOMAIN = "report"
