@@ -25,6 +25,7 @@ import hashlib
 import json
 import math
 import os
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -270,6 +271,7 @@ def _suite(name: str) -> _Suite:
 # --------------------------------------------------------------------------------------------
 
 _GX: dict[str, Any] = {}
+_GX_LOCK = threading.Lock()  # one import and one context, whichever thread asks first
 
 
 def _gxe():
@@ -280,17 +282,21 @@ def _gxe():
 
 
 def _context():
-    if "context" not in _GX:
-        import great_expectations as gx
-        import great_expectations.expectations  # noqa: F401 - the suites need it; imported with the rest
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+    with _GX_LOCK:
+        return _new_context() if "context" not in _GX else _GX["context"]
 
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        _GX["context"] = context
-        _GX["source"] = context.data_sources.add_pandas(name="kpi_staging")
-        _GX["batches"] = {}
-    return _GX["context"]
+
+def _new_context():
+    import great_expectations as gx
+    import great_expectations.expectations  # noqa: F401 - the suites need it; imported with the rest
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    _GX["source"] = context.data_sources.add_pandas(name="kpi_staging")
+    _GX["batches"] = {}
+    _GX["context"] = context  # last: the context's presence says the rest is there
+    return context
 
 
 _WORKER: dict[str, Any] = {}
@@ -325,9 +331,14 @@ def validation_worker():
 
 
 def _worker_start(parent: int) -> None:
-    """In the validation worker: watch the parent, then import Great Expectations."""
+    """In the validation worker: watch the parent, and import Great Expectations in a background
+    thread. The worker is ready at once: a task waits for the import where it needs GX
+    (`_context`), and a run that validates nothing (nothing new) stops the worker without waiting
+    for an import it never used (up to 3 s of CPU; the daemon thread ends with the process)."""
+    import threading
+
     _exit_with_parent(parent)
-    _context()
+    threading.Thread(target=_context, name="kpi-gx-import", daemon=True).start()
 
 
 def _exit_with_parent(parent: int, interval: float = 0.2) -> None:

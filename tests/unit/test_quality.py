@@ -272,3 +272,20 @@ def test_the_validation_worker_gives_the_same_outcomes(con):
         there = validate_table(con, "employees")
     assert not there.success and there.outcomes == here.outcomes
     assert failures(there) == {("expect_column_values_to_be_between", "fte"): 1}
+
+
+def _gx_import_running() -> bool:
+    """In the validation worker: is Great Expectations still being imported in the background?"""
+    import threading
+
+    return any(thread.name == "kpi-gx-import" and thread.is_alive() for thread in threading.enumerate())
+
+
+def test_the_validation_worker_answers_while_it_imports_great_expectations():
+    """The worker imports GX (3 s of CPU) in a background thread: a run that needs no validation
+    (nothing new) ends without waiting for the import, and the first task is served as soon as the
+    worker is up (it then waits for the import itself)."""
+    from kpi.quality import validation_worker
+
+    with validation_worker() as pool:
+        assert pool.submit(_gx_import_running).result() is True
