@@ -65,8 +65,9 @@ def families(spec: TableSpec, present: set[str] | None = None) -> dict[str, list
 
 
 def _present(con, spec: TableSpec) -> set[str]:
-    return {r[0] for r in con.sql("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-                                  "AND table_name = ?", params=[spec.schema, spec.short_name]).fetchall()}
+    """The table's columns (from the relation's binding: information_schema.columns costs ~2 ms a
+    query, which a quarter's audit paid twice per mart)."""
+    return set(con.sql(f"SELECT * FROM {spec.name} LIMIT 0").columns)
 
 
 def _segment_rows(con, spec: TableSpec, quarter: str, fams: dict[str, list[str]]) -> list[dict]:
@@ -76,10 +77,10 @@ def _segment_rows(con, spec: TableSpec, quarter: str, fams: dict[str, list[str]]
     return [dict(zip(columns, row)) for row in con.sql(query, params=[quarter]).fetchall()]
 
 
-def _audit_segments(con, spec: TableSpec, quarter: str, k: int) -> list[Finding]:
+def _audit_segments(con, spec: TableSpec, quarter: str, k: int, present: set[str]) -> list[Finding]:
     findings: list[Finding] = []
     groups: dict[tuple, list[dict]] = {}
-    fams = families(spec, _present(con, spec))
+    fams = families(spec, present)
     for row in _segment_rows(con, spec, quarter, fams):
         base = tuple(row[c] for c in spec.suppression_partition if c != "segment_type")
         groups.setdefault(base, []).append(row)
@@ -114,12 +115,11 @@ def _audit_segments(con, spec: TableSpec, quarter: str, k: int) -> list[Finding]
     return findings
 
 
-def _audit_linked(con, spec: TableSpec, quarter: str, k: int) -> list[Finding]:
+def _audit_linked(con, spec: TableSpec, quarter: str, k: int, present: set[str]) -> list[Finding]:
     """Figures about a department's people in a table without segments of its own: shown only
     where the department's own row is, and a pay rate only when pooled or over k people."""
     findings: list[Finding] = []
     linked: dict[str, list[str]] = {}
-    present = _present(con, spec)
     for column in spec.columns:
         if column.role == "figure" and (column.population or "").startswith("marts.") and column.name in present:
             linked.setdefault(column.population, []).append(column.name)
@@ -149,18 +149,19 @@ def _audit_linked(con, spec: TableSpec, quarter: str, k: int) -> list[Finding]:
 
 def audit(con, k: int, quarters: list[str] | None = None) -> list[Finding]:
     """Every recoverable statistic about fewer than k people in the published marts."""
-    from kpi.warehouse import table_exists
-
     findings: list[Finding] = []
+    existing = {f"{schema}.{name}" for schema, name in con.sql(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
     for spec in load().kpi_marts:
-        if not table_exists(con, spec.name):
+        if spec.name not in existing:
             continue
         wanted = quarters if quarters is not None else [
             q for (q,) in con.sql(f"SELECT DISTINCT quarter FROM {spec.name} ORDER BY 1").fetchall()]
+        present = _present(con, spec)
         for quarter in wanted:
             if spec.suppression_partition is not None:
-                findings += _audit_segments(con, spec, quarter, k)
-            findings += _audit_linked(con, spec, quarter, k)
+                findings += _audit_segments(con, spec, quarter, k, present)
+            findings += _audit_linked(con, spec, quarter, k, present)
     return findings
 
 
