@@ -204,7 +204,7 @@ def roi_to_date_pct(con, cfg: Config, quarter: str) -> float | None:
     from kpi.roi import Assumptions, build_monthly_series, summary
 
     _, last = quarter_bounds(quarter)
-    series = build_monthly_series(con, cfg)
+    series = build_monthly_series(con, cfg, estimated=False)  # the ROI does not read the estimate
     months = [mo.m for mo in series if mo.month <= last]
     if not months:
         return None

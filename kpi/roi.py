@@ -626,16 +626,20 @@ def plan_vs_actual(
 # --------------------------------------------------------------------------------------------
 
 
-def load_roi_parts(con: Any, cfg: Any) -> None:
+def load_roi_parts(con: Any, cfg: Any, estimated: bool = True) -> None:
     """The temporary table ``roi_parts`` (``sql/intermediate/int_roi_parts.sql``): every cost and
     benefit of every programme month, by part, department and process, with the savings from the
     temporary table ``roi_benefit_lines`` (``int_roi_benefit_lines.sql``, loaded first). Works on a
-    read-only connection (temporary tables of the session)."""
+    read-only connection (temporary tables of the session).
+
+    ``estimated=False`` leaves out the estimated (interaction-based) benefits, as when
+    ``benefits.time_saved_minutes_per_interaction`` is empty: no other part changes (they never
+    read the usage), and the usage, the costliest input by far, is not read."""
     from kpi.paths import read_sql
 
     cpe = dict(cfg.benefits.cost_per_error_eur)
     default_cpe = float(cpe.pop("default", 50.0))
-    minutes = dict(cfg.benefits.time_saved_minutes_per_interaction)
+    minutes = dict(cfg.benefits.time_saved_minutes_per_interaction) if estimated else {}
     params = {
         "program_start": cfg.program.start,
         "baseline_months": int(cfg.program.baseline_months),
@@ -659,15 +663,19 @@ def load_roi_parts(con: Any, cfg: Any) -> None:
                 {k: v for k, v in params.items() if k in sql_params(query)})
 
 
-def build_monthly_series(con: Any, cfg: Any) -> list[Month]:
+def build_monthly_series(con: Any, cfg: Any, estimated: bool = True) -> list[Month]:
     """The monthly series from the warehouse's staging tables and ``intermediate.usage_activity``
     (``sql/intermediate/int_roi_parts.sql`` summed per month by
     ``sql/intermediate/int_roi_monthly_inputs.sql``); ``cfg`` is a :class:`kpi.config.Config`.
-    Works on a read-only connection."""
+    Works on a read-only connection.
+
+    ``estimated=False``: every month's ``estimated_benefits`` is None and the usage is not read
+    (:func:`load_roi_parts`); every other field is the same, and so is every figure of
+    :func:`summary` but ``cum_estimated_benefits`` (what ``kpi.marts.roi_to_date_pct`` needs)."""
     from kpi.paths import read_sql
 
-    minutes = dict(cfg.benefits.time_saved_minutes_per_interaction)
-    load_roi_parts(con, cfg)
+    minutes = dict(cfg.benefits.time_saved_minutes_per_interaction) if estimated else {}
+    load_roi_parts(con, cfg, estimated)
     cur = con.execute(read_sql("intermediate/int_roi_monthly_inputs.sql"), {"has_minutes": bool(minutes)})
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, row)) for row in cur.fetchall()]
