@@ -163,10 +163,11 @@ T_QUANTILE_DF = 1000
 
 @functools.cache
 def t975() -> list[float]:
-    """Student's t 97.5 % quantiles for 1..T_QUANTILE_DF degrees of freedom (scipy)."""
-    from scipy.stats import t
+    """Student's t 97.5 % quantiles for 1..T_QUANTILE_DF degrees of freedom: scipy's, from the
+    table kpi/t_quantiles.py (importing scipy would cost a run ~0.7 s)."""
+    from kpi.t_quantiles import T975
 
-    return [float(t.ppf(0.975, df)) for df in range(1, T_QUANTILE_DF + 1)]
+    return list(T975[:T_QUANTILE_DF])
 
 
 def _learning_params(cfg: Config, quarter: str) -> dict[str, Any]:

@@ -20,3 +20,15 @@ def test_series_without_the_estimate_is_the_series_less_its_estimate(warehouse):
         for n in range(1, len(full) + 1):
             expected = dataclasses.replace(summary(full, a, as_of_month=n), cum_estimated_benefits=None)
             assert summary(light, a, as_of_month=n) == expected
+
+
+def test_t_quantile_table_is_scipys():
+    """kpi_learning's 95 % intervals read t(0.975, df) from a table, not from scipy at run time:
+    every entry is scipy's double exactly, for every df the mart can ask (1..T_QUANTILE_DF)."""
+    from scipy.stats import t
+
+    from kpi.marts import T_QUANTILE_DF, t975
+
+    table = t975()
+    assert len(table) == T_QUANTILE_DF
+    assert table == [float(t.ppf(0.975, df)) for df in range(1, T_QUANTILE_DF + 1)]
