@@ -31,7 +31,7 @@ from kpi.adapters.textio import (
     CsvTable,
     DateRange,
     default_date_range,
-    normalise_identifier,
+    normalise_identifier_series,
     parse_bool,
     parse_date,
     parse_int,
@@ -40,6 +40,7 @@ from kpi.adapters.textio import (
     read_csv_records,
 )
 from kpi.adapters.usage_common import qrow
+from kpi.adapters.vectorised import per_distinct, python_strip
 from kpi.config import (
     COST_CATEGORIES,
     TARGET_GROUPS,
@@ -97,7 +98,9 @@ class TableSpec:
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
-    checks: tuple[tuple[str, RowCheck], ...] = ()  # (description, check) -> out_of_range
+    # (description, check) -> out_of_range. A check with a ``mask()`` (a polars expression over the
+    # typed columns, `Compare`) is evaluated column-wise; any other callable row by row.
+    checks: tuple[tuple[str, RowCheck], ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -119,23 +122,33 @@ class TableSpec:
         return {"row_number": pl.Int64(), **{c.name: c.dtype for c in self.columns}}
 
 
-def _score_within_max(row: dict[str, Any]) -> str | None:
-    if row.get("score") is not None and row.get("max_score") is not None and row["score"] > row["max_score"]:
-        return "score"
-    return None
+@dataclass(frozen=True)
+class Compare:
+    """A row check: the row is ``out_of_range``, named by ``column``, when both values are given and
+    ``column`` is ``op`` (``<`` or ``>``) than ``other``. Callable on one typed row (a dict), and
+    `mask` is the same test as a polars expression over the typed columns."""
+
+    column: str
+    op: str
+    other: str
+
+    def __post_init__(self) -> None:
+        assert self.op in ("<", ">"), self.op
+
+    def __call__(self, row: dict[str, Any]) -> str | None:
+        value, other = row.get(self.column), row.get(self.other)
+        if value is None or other is None:
+            return None
+        return self.column if (value < other if self.op == "<" else value > other) else None
+
+    def mask(self) -> pl.Expr:
+        value, other = pl.col(self.column), pl.col(self.other)
+        return (value < other if self.op == "<" else value > other).fill_null(False)
 
 
-def _exit_after_hire(row: dict[str, Any]) -> str | None:
-    if row.get("exit_date") is not None and row.get("hire_date") is not None and row["exit_date"] < row["hire_date"]:
-        return "exit_date"
-    return None
-
-
-def _completed_after_start(row: dict[str, Any]) -> str | None:
-    if row.get("completed_on") is not None and row.get("started_on") is not None \
-            and row["completed_on"] < row["started_on"]:
-        return "completed_on"
-    return None
+_score_within_max = Compare("score", ">", "max_score")
+_exit_after_hire = Compare("exit_date", "<", "hire_date")
+_completed_after_start = Compare("completed_on", "<", "started_on")
 
 
 EMPLOYEES = TableSpec(
@@ -405,60 +418,66 @@ def read_table(
 
 def table_from_records(table: CsvTable, spec: TableSpec, column_map: dict[str, str] | None = None,
                        dates: DateRange | None = None) -> TableRead:
+    """Type ``table``'s rows by ``spec`` (the rules are the module's), column by column (issue 18):
+    a text cell is trimmed by polars, a cell of any other type is typed by `parse_cell` once per
+    distinct text of its column; a row's first problem, the row checks and the repeated keys are
+    polars expressions. The same rows, quarantine and counts as typing cell by cell."""
     dates = dates or default_date_range()
     found = resolve_columns(table.header, spec, column_map, table.name)
-    quarantine = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
-    data: dict[str, list[Any]] = {"row_number": [], **{c.name: [] for c in spec.columns}}
-    seen: set[tuple] = set()
-    order = [c for c in spec.columns]
-    idx = [found.get(c.name) for c in order]
-    cols = ["row_number", *sorted({f"c{i}" for i in idx if i is not None}, key=lambda s: int(s[1:]))]
-    positions = {int(c[1:]): k for k, c in enumerate(cols) if c != "row_number"}
-    problems: dict[str, dict[str, int]] = {}
-    identifiers: set[str] = set()
-    for rec in table.frame.select(cols).iter_rows():
-        number = rec[0]
-        row: dict[str, Any] = {}
-        problem = None
-        for column, i in zip(order, idx):
-            text = rec[positions[i]] if i is not None else None
-            if column.identifier and text and text.strip():
-                identifiers.add(normalise_identifier(text))
-            value, reason = parse_cell(column, text, table.decimal, dates)
-            if reason:
-                # every cell is checked (the sanity gates count unusable cells per column); the
-                # row is quarantined with its first problem
-                counts = problems.setdefault(column.name, {})
-                counts[reason] = counts.get(reason, 0) + 1
-                if problem is None:
-                    problem = qrow(number, table.header[i] if i is not None else column.name, text, reason)
-                continue
-            row[column.name] = value
-        if problem is None:
-            for _, check in spec.checks:
-                bad = check(row)
-                if bad:
-                    i = found.get(bad)
-                    problem = qrow(number, table.header[i] if i is not None else bad,
-                                   rec[positions[i]] if i is not None else None, "out_of_range")
-                    break
-        if problem is None and spec.key:
-            key = tuple(_key_part(spec.column(k), row[k]) for k in spec.key)
-            if key in seen:
-                # named by one key column, the first that is not a personal identifier (its value
-                # can be shown as is); the whole key is what repeats
-                name = next((k for k in spec.key if not spec.column(k).identifier), spec.key[0])
-                i = found[name]
-                problem = qrow(number, table.header[i], rec[positions[i]], "duplicate")
-            else:
-                seen.add(key)
-        if problem is not None:
-            quarantine.append(problem)
+    frame = table.frame
+    height = frame.height
+    # the typed value of every cell (column `name`), its reason (`_r<k>`) and its text (`_t<k>`)
+    typed: dict[str, pl.Series] = {"row_number": frame.get_column("row_number")}
+    mapped: list[int] = []  # positions (in spec order) of the columns the file has
+    for k, column in enumerate(spec.columns):
+        i = found.get(column.name)
+        if i is None:  # an optional column the file does not have: its default (never a reason)
+            value, _ = parse_cell(column, None, table.decimal, dates)
+            typed[column.name] = pl.repeat(value, height, dtype=column.dtype, eager=True)
             continue
-        data["row_number"].append(number)
-        for c in order:
-            data[c.name].append(row[c.name])
-    rows = pl.DataFrame(data, schema=spec.schema)
+        mapped.append(k)
+        texts = frame.get_column(f"c{i}")
+        typed[column.name], typed[f"_r{k}"] = _type_column(column, texts, table.decimal, dates)
+        typed[f"_t{k}"] = texts
+    work = pl.DataFrame(typed).with_row_index("_i")
+    reasons = [pl.col(f"_r{k}") for k in mapped]
+    work = work.with_columns(
+        pl.coalesce([pl.when(r.is_not_null()).then(pl.lit(k, pl.Int32)) for k, r in zip(mapped, reasons)]
+                    or [pl.lit(None, pl.Int32)]).alias("_first"))
+    header = table.header
+    quarantine = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
+
+    # every cell is checked (the sanity gates count unusable cells per column); a row is
+    # quarantined with its first problem
+    problems = _column_problems(work, spec, mapped)
+    for k in mapped:
+        column = spec.columns[k]
+        bad = work.filter(pl.col("_first") == k).select("row_number", f"_t{k}", f"_r{k}")
+        quarantine += [qrow(n, header[found[column.name]], text, reason) for n, text, reason in bad.iter_rows()]
+    work = work.filter(pl.col("_first").is_null())
+
+    for _, check in spec.checks:  # in order: a row is named by its first failing check
+        work = work.with_columns(_check_flags(work, spec, check))
+        for row in work.filter(pl.col("_bad").is_not_null()).iter_rows(named=True):
+            name = row["_bad"]
+            i = found.get(name)
+            text = row[f"_t{spec.names.index(name)}"] if i is not None else None
+            quarantine.append(qrow(row["row_number"], header[i] if i is not None else name, text, "out_of_range"))
+        work = work.filter(pl.col("_bad").is_null())
+
+    if spec.key and work.height:
+        parts = [_key_part(spec.column(k), work.get_column(k)) for k in spec.key]
+        repeated = ~pl.DataFrame(parts).select(pl.struct(pl.all()).is_first_distinct()).to_series()
+        # named by one key column, the first that is not a personal identifier (its value can be
+        # shown as is); the whole key is what repeats
+        name = next((k for k in spec.key if not spec.column(k).identifier), spec.key[0])
+        i = found[name]
+        text_column = f"_t{spec.names.index(name)}"
+        for n, text in work.filter(repeated).select("row_number", text_column).iter_rows():
+            quarantine.append(qrow(n, header[i], text, "duplicate"))
+        work = work.filter(~repeated)
+
+    rows = work.select("row_number", *spec.names).cast(spec.schema)
     quarantine.sort(key=lambda q: q["row_number"])
     return TableRead(
         file=table.name,
@@ -471,14 +490,67 @@ def table_from_records(table: CsvTable, spec: TableSpec, column_map: dict[str, s
         delimiter=table.delimiter,
         decimal=table.decimal,
         column_problems=problems,
-        rows_parsed=table.frame.height,
-        identifier_values=identifiers,
+        rows_parsed=height,
+        identifier_values=_identifier_values(frame, spec, found),
     )
 
 
-def _key_part(column: Column, value: Any) -> Any:
-    if isinstance(value, str):
-        return normalise_identifier(value) if column.identifier or column.type == "text" else value
-    return value
+def _type_column(column: Column, texts: pl.Series, decimal: str,
+                 dates: DateRange) -> tuple[pl.Series, pl.Series]:
+    """(typed values, reasons) of one column's cells: `parse_cell` once per distinct text; a text
+    column by polars (the trimmed text, or what `parse_cell` gives an empty cell)."""
+    if column.type == "text":
+        empty_value, empty_reason = parse_cell(column, "", decimal, dates)
+        if empty_value is None or isinstance(empty_value, str):
+            stripped = python_strip(pl.col("t"))
+            empty = stripped == ""
+            typed = pl.DataFrame({"t": texts}).select(
+                pl.when(empty).then(pl.lit(empty_value, pl.String)).otherwise(stripped).alias("v"),
+                pl.when(empty).then(pl.lit(empty_reason, pl.String)).alias("r"))
+            return typed.get_column("v"), typed.get_column("r")
+    values, reasons = per_distinct(texts, lambda text: parse_cell(column, text, decimal, dates),
+                                   (column.dtype, pl.String()))
+    return values, reasons
 
 
+def _column_problems(work: pl.DataFrame, spec: TableSpec, mapped: list[int]) -> dict[str, dict[str, int]]:
+    """column -> reason -> unusable cells, in the order a row by row walk meets them (columns by
+    their first problem cell, row-major; reasons by their first cell)."""
+    parts = [work.filter(pl.col(f"_r{k}").is_not_null()).select("_i", pl.lit(k, pl.Int32).alias("k"),
+                                                               pl.col(f"_r{k}").alias("reason")) for k in mapped]
+    parts = [p for p in parts if p.height]
+    if not parts:
+        return {}
+    counts = (pl.concat(parts).group_by("k", "reason").agg(pl.len().alias("n"), pl.col("_i").min().alias("first"))
+              .with_columns(pl.col("first").min().over("k").alias("column_first"))
+              .sort("column_first", "k", "first"))
+    problems: dict[str, dict[str, int]] = {}
+    for k, reason, n, _, _ in counts.iter_rows():
+        problems.setdefault(spec.columns[k].name, {})[reason] = n
+    return problems
+
+
+def _check_flags(work: pl.DataFrame, spec: TableSpec, check: RowCheck) -> pl.Series:
+    """The column a row check names per row (null: the row passes)."""
+    mask = getattr(check, "mask", None)
+    if mask is not None:
+        return work.select(pl.when(mask()).then(pl.lit(check.column, pl.String)).alias("_bad")).to_series()
+    rows = work.select(spec.names).iter_rows(named=True)  # a plain callable: row by row
+    return pl.Series("_bad", [check(row) for row in rows], dtype=pl.String)
+
+
+def _key_part(column: Column, values: pl.Series) -> pl.Series:
+    """A key column as keys compare: text (and identifiers) in their matching form."""
+    if values.dtype == pl.String and (column.identifier or column.type == "text"):
+        return normalise_identifier_series(values).alias(column.name)
+    return values
+
+
+def _identifier_values(frame: pl.DataFrame, spec: TableSpec, found: dict[str, int]) -> set[str]:
+    """The matching forms of the non-blank cells of the identifier columns."""
+    identifiers: set[str] = set()
+    for name in spec.identifier_columns:
+        if name in found:
+            texts = frame.select(pl.col(f"c{found[name]}").unique().alias("t")).filter(python_strip(pl.col("t")) != "")
+            identifiers.update(normalise_identifier_series(texts.get_column("t")).to_list())
+    return identifiers
