@@ -32,3 +32,28 @@ def test_t_quantile_table_is_scipys():
     table = t975()
     assert len(table) == T_QUANTILE_DF
     assert table == [float(t.ppf(0.975, df)) for df in range(1, T_QUANTILE_DF + 1)]
+
+
+def test_newcombe_interval_is_statsmodels_to_the_last_bit():
+    """Culture's favorability-change intervals are computed without statsmodels (whose import
+    takes scipy and pandas along): the same doubles as confint_proportions_2indep(newcomb), on
+    the edge cases and on random waves (favorability = favourable / responses, or any share)."""
+    import random
+
+    from scipy import stats
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from kpi.marts import _Z975, _Z975_SQUARED, newcombe_interval
+
+    crit = stats.norm.isf(0.025)
+    assert (_Z975, _Z975_SQUARED) == (float(crit), float(crit**2))
+    rng = random.Random(18)
+    cases = [(f1, n1, f2, n2) for n1 in (1, 2, 5, 10) for n2 in (1, 3, 10) for f1 in (0.0, 0.5, 1.0)
+             for f2 in (0.0, 1 / 3, 1.0)]
+    for _ in range(3000):
+        n1, n2 = (rng.choice([rng.randint(1, 60), rng.randint(1, 10_000)]) for _ in range(2))
+        f1, f2 = ((rng.randint(0, n) / n if rng.random() < 0.7 else rng.random()) for n in (n1, n2))
+        cases.append((f1, n1, f2, n2))
+    for f1, n1, f2, n2 in cases:
+        low, high = confint_proportions_2indep(f1 * n1, n1, f2 * n2, n2, method="newcomb", compare="diff")
+        assert newcombe_interval(f1 * n1, n1, f2 * n2, n2) == (float(low), float(high)), (f1, n1, f2, n2)
