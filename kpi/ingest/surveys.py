@@ -83,8 +83,10 @@ def parse_answer(raw: str, labels: dict[str, int], scale_max: int) -> tuple[int 
     if text == "":
         return None, None
     if re.fullmatch(r"[+-]?\d+(\.0+)?", text):
-        value = int(float(text))
-        return (value, None) if 1 <= value <= scale_max else (None, "out_of_range")
+        digits = text.split(".")[0]
+        # a number of hundreds of digits is out of range too (float() would overflow)
+        value = int(digits) if len(digits.lstrip("+-0")) <= 6 else None
+        return (value, None) if value is not None and 1 <= value <= scale_max else (None, "out_of_range")
     key = normalise_label(text)
     if key in labels:
         return labels[key], None

@@ -575,9 +575,14 @@ def test_same_survey_errors(tmp_path, survey_cfg):
     assert "none of the configured survey items" in str(same_survey(path, survey_cfg))
     path.write_text(f"response_id,{ITEMS[0]}\nr1,Agree\n", encoding="utf-8")
     assert "no submission date column" in str(same_survey(path, survey_cfg))
-    # kept from the per-row reader: an answer of hundreds of digits overflows parse_answer
-    path.write_text(f"response_id,submitted_at,{ITEMS[0]}\nr1,2025-03-10,{'9' * 400}\n", encoding="utf-8")
-    assert isinstance(same_survey(path, survey_cfg), OverflowError)
+    # the per-row reader stopped with OverflowError on an answer of hundreds of digits: now it is
+    # out_of_range like any other number off the scale (the reference still raises)
+    path.write_text(f"response_id,submitted_at,{ITEMS[0]}\nr1,2025-03-10,{'9' * 400}\nr2,2025-03-10,+004\n",
+                    encoding="utf-8")
+    source = InputFile(path, "surveys/pulse.csv", "survey")
+    responses, answers, quarantine = surveys.read_survey(source, survey_cfg, KEY, DATES)[:3]
+    assert [(q["row_number"], q["reason"]) for q in quarantine] == [(1, "out_of_range")]
+    assert answers.get_column("answer_points").to_list() == [4] and responses.height == 2
 
 
 def test_submitted_series_equals_parse_submitted():
