@@ -146,54 +146,50 @@ def _report_facts(table: CsvTable) -> tuple[dict[str, Any], list[str], set[str],
 
 
 # ----------------------------------------------------------------------------------------------
-# the mapping: one DuckDB query per file (issue 18); Python only per distinct cell text,
-# report window and user text
+# the mapping: one DuckDB query per file (issue 18); Python only per distinct cell text and
+# report window
 
 _M365_SQL = """
-WITH win AS (
-    SELECT r.row_number, r.user_text, w.problem_col, w.problem_text, w.reason AS window_reason, w.lo, w.hi
-    FROM rows_ AS r INNER JOIN windows_ AS w ON r.window_text = w.window_text
+WITH dates_ AS ({dates}),
+windows_ AS (
+    SELECT unnest($window_key::VARCHAR[]) AS window_key, unnest($problem_col::INTEGER[]) AS problem_col,
+           unnest($problem_text::VARCHAR[]) AS problem_text, unnest($window_reason::VARCHAR[]) AS reason,
+           unnest($lo::DATE[]) AS lo, unnest($hi::DATE[]) AS hi
 ),
-cell AS (
-    SELECT c.row_number, c.pos, c.col, i.app, c.text, d.day, d.reason
-    FROM cells_ AS c INNER JOIN columns_ AS i ON c.pos = i.pos INNER JOIN dates_ AS d ON c.text = d.text
+report AS (  -- each row with its report window (or the window's problem) and its date cells in check order
+    SELECT t.row_number, w.problem_col, w.problem_text, w.reason, w.lo, w.hi, [{cells}] AS texts
+    FROM t INNER JOIN windows_ AS w ON w.window_key = {window_key}
 ),
-first_problem AS (  -- the first cell with a problem, in the order the columns are checked
-    SELECT row_number, arg_min(col, pos) AS col, arg_min(text, pos) AS text, arg_min(reason, pos) AS reason
-    FROM cell WHERE reason IS NOT NULL GROUP BY row_number
+cell AS (  -- the cells that hold a date or a problem (a missing date is in no lookup row)
+    SELECT c.row_number, c.pos, c.text, d.day, d.reason, ($apps::VARCHAR[])[c.pos] AS app,
+           d.reason IS NULL AND (c.lo IS NULL OR d.day >= c.lo) AND (c.hi IS NULL OR d.day <= c.hi) AS in_window
+    FROM (SELECT row_number, lo, hi, unnest(texts) AS text, generate_subscripts(texts, 1) AS pos
+          FROM report WHERE reason IS NULL) AS c
+    INNER JOIN dates_ AS d ON c.text = d.text
 ),
-ok_rows AS (
-    SELECT w.* FROM win AS w
-    WHERE w.window_reason IS NULL AND w.row_number NOT IN (SELECT f.row_number FROM first_problem AS f)
+problem AS (  -- the first cell with a problem, in the order the columns are checked
+    SELECT row_number, min(pos) AS pos FROM cell WHERE reason IS NOT NULL GROUP BY row_number
 ),
-in_window AS (
-    SELECT c.row_number, c.app, c.day,
-           bool_or(c.app IS NOT NULL) OVER same_day AS app_has_day,
-           coalesce(bool_or(c.app = 'copilot-chat') OVER same_day, false) AS chat_has_day
-    FROM cell AS c INNER JOIN ok_rows AS w ON c.row_number = w.row_number
-    WHERE c.day IS NOT NULL AND (w.lo IS NULL OR c.day >= w.lo) AND (w.hi IS NULL OR c.day <= w.hi)
-    WINDOW same_day AS (PARTITION BY c.row_number, c.day)
-),
+days AS (  -- the apps of each day inside the report window
+    SELECT row_number, day, list(DISTINCT app) FILTER (WHERE app IS NOT NULL) AS apps
+    FROM cell WHERE in_window AND row_number NOT IN (SELECT row_number FROM problem)
+    GROUP BY row_number, day
+)
+SELECT 'q' AS kind, row_number, problem_col AS col, problem_text AS text, reason, NULL::DATE AS day,
+       NULL::VARCHAR AS app
+FROM report WHERE reason IS NOT NULL
+UNION ALL
+SELECT 'q', c.row_number, ($columns::INTEGER[])[c.pos], c.text, c.reason, NULL, NULL
+FROM cell AS c INNER JOIN problem AS p ON c.row_number = p.row_number AND c.pos = p.pos
+UNION ALL
 -- the overall date adds 'other' only when no app has that day; the plain Copilot Chat column
 -- already covers its (work)/(web) parts
-kept AS (
-    SELECT DISTINCT row_number, coalesce(app, 'other') AS app, day FROM in_window
-    WHERE (app IS NOT NULL OR NOT app_has_day)
-      AND NOT coalesce(app IN ('copilot-chat-work', 'copilot-chat-web') AND chat_has_day, false)
-)
-SELECT 'q' AS kind, row_number, NULL::DATE AS day, NULL::VARCHAR AS app, problem_col AS col,
-       problem_text AS text, window_reason AS reason, NULL::VARCHAR AS user_text
-FROM win WHERE window_reason IS NOT NULL
-UNION ALL
-SELECT 'q', f.row_number, NULL, NULL, f.col, f.text, f.reason, NULL
-FROM first_problem AS f INNER JOIN win AS w ON f.row_number = w.row_number WHERE w.window_reason IS NULL
-UNION ALL
-SELECT 'inactive', row_number, NULL, NULL, NULL, NULL, NULL, NULL
-FROM ok_rows WHERE row_number NOT IN (SELECT k.row_number FROM kept AS k)
-UNION ALL
-SELECT 'active', k.row_number, k.day, k.app, NULL, NULL, NULL, w.user_text
-FROM kept AS k INNER JOIN ok_rows AS w ON k.row_number = w.row_number
-ORDER BY row_number, app, day
+SELECT 'active', row_number, NULL, NULL, NULL, day,
+       unnest(CASE WHEN apps IS NULL OR len(apps) = 0 THEN ['other']
+                   WHEN list_contains(apps, 'copilot-chat')
+                   THEN [a FOR a IN apps IF a NOT IN ('copilot-chat-work', 'copilot-chat-web')]
+                   ELSE apps END)
+FROM days
 """
 
 
@@ -206,7 +202,7 @@ def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
     report window is looked up per distinct (refresh, period) pair, and the users of active rows
     are trimmed and normalised as columns (``normalise_identifier_series``, the vectorised
     ``kpi.privacy.normalise_identifier``)."""
-    from kpi.adapters.sqlmap import date_lookup, query
+    from kpi.adapters.sqlmap import DATES_SQL, parsed_dates, query
 
     cols, header, personal, warnings, quarantine = _report_facts(table)
     user_i = cols["user"]
@@ -222,31 +218,26 @@ def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
     checked = [(i, app) for i, app in cols["apps"]]
     if cols["overall"] is not None:
         checked.append((cols["overall"], None))
-    columns = pl.DataFrame({"pos": list(range(len(checked))), "app": [app for _, app in checked]},
-                           schema={"pos": pl.Int32, "app": pl.String})
-    cells = pl.concat([frame.select("row_number", pl.lit(pos, pl.Int32).alias("pos"),
-                                    pl.lit(i, pl.Int32).alias("col"), pl.col(f"c{i}").alias("text"))
-                       for pos, (i, _) in enumerate(checked)]) if checked else pl.DataFrame(
-        schema={"row_number": pl.Int64, "pos": pl.Int32, "col": pl.Int32, "text": pl.String})
-    dates_ = date_lookup(cells.get_column("text").unique().to_list(), dates).select(
-        "text", "day", pl.when(~pl.col("ok")).then(pl.lit("invalid_date"))
-        .when(pl.col("outside")).then(pl.lit("out_of_range")).alias("reason"))
-    # a missing date (most cells of a report) neither proves a day nor fails: leave it out
-    dates_ = dates_.filter(pl.col("day").is_not_null() | pl.col("reason").is_not_null())
-    cells = cells.join(dates_.select("text"), on="text", how="semi")
     window_columns = [i for i in (cols["refresh"], cols["period"]) if i is not None]
-    window_text = (pl.concat_list([pl.col(f"c{i}") for i in window_columns]) if window_columns
-                   else pl.lit([], dtype=pl.List(pl.String)))
-    user_text = pl.col(f"c{user_i}") if user_i is not None else pl.lit("")
-    rows_ = frame.select("row_number", window_text.list.join("\x00").alias("window_text"),
-                         user_text.alias("user_text"))
-    windows_ = _window_lookup(rows_.get_column("window_text").unique().to_list(), cols, dates)
-    out = query(_M365_SQL, rows_=rows_, windows_=windows_, cells_=cells, columns_=columns, dates_=dates_)
-    for number, col, text, reason in out.filter(pl.col("kind") == "q").select(
-            "row_number", "col", "text", "reason").iter_rows():
+    texts = (pl.concat([frame.get_column(f"c{i}") for i, _ in checked]).unique().to_list() if checked else [])
+    keys = (frame.select(pl.concat_str([pl.col(f"c{i}") for i in window_columns], separator="\x00")
+                         .unique()).to_series().to_list() if window_columns else [""])
+    params = {**parsed_dates(texts, dates), **_window_lookup(keys, cols, dates),
+              "apps": [app for _, app in checked], "columns": [i for i, _ in checked]}
+    sql = _M365_SQL.format(
+        dates=DATES_SQL, cells=", ".join(f"t.c{i}" for i, _ in checked),
+        window_key=" || chr(0) || ".join(f"t.c{i}" for i in window_columns) if window_columns else "''")
+    used = dict.fromkeys(f"c{i}" for i in (*window_columns, *(i for i, _ in checked)))
+    out = query(sql, params, t=frame.select("row_number", *used))
+    problems = out.filter(pl.col("kind") == "q")
+    for number, col, text, reason in problems.select("row_number", "col", "text", "reason").iter_rows():
         quarantine.append(qrow(number, header[col], text, reason))
-    inactive = out.filter(pl.col("kind") == "inactive").get_column("row_number").to_list()
-    active = out.filter(pl.col("kind") == "active").with_columns(
+    active = out.filter(pl.col("kind") == "active").select("row_number", "day", "app").sort("row_number", "app", "day")
+    inactive = frame.select("row_number").join(problems, on="row_number", how="anti").join(
+        active, on="row_number", how="anti").get_column("row_number").to_list()
+    user = pl.col(f"c{user_i}") if user_i is not None else pl.lit("")
+    user_text = frame.select("row_number", user.alias("user_text"))
+    active = active.join(user_text, on="row_number", how="left", maintain_order="left").with_columns(
         pl.col("user_text").str.strip_chars(PYTHON_WHITESPACE).alias("user"))  # = str.strip()
     active = active.with_columns(normalise_identifier_series(active.get_column("user")).alias("user_norm"))
     active = active.with_columns(pl.col("user_norm").is_in(sorted(MISSING_TOKENS)).alias("missing"))  # is_missing
@@ -269,20 +260,20 @@ def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
                       personal_columns=personal, concealed_rows=concealed)
 
 
-def _window_lookup(keys: list[str], cols: dict[str, Any], dates: DateRange | None) -> pl.DataFrame:
-    """Each distinct (refresh, period) pair (joined by NUL): its problem or its window."""
-    out: dict[str, list] = {c: [] for c in ("window_text", "problem_col", "problem_text", "reason", "lo", "hi")}
+def _window_lookup(keys: list[str], cols: dict[str, Any], dates: DateRange | None) -> dict[str, list]:
+    """Each distinct (refresh, period) pair (joined by NUL): its problem or its window, as list
+    parameters (``window_key``, ``problem_col``, ``problem_text``, ``window_reason``, ``lo``, ``hi``)."""
+    out: dict[str, list] = {c: [] for c in ("window_key", "problem_col", "problem_text", "window_reason", "lo", "hi")}
     for key in keys:
         problem, window = _window_texts(tuple(key.split("\x00")) if key or cols["refresh"] is not None
                                         or cols["period"] is not None else (), cols, dates)
-        out["window_text"].append(key)
+        out["window_key"].append(key)
         out["problem_col"].append(problem[0] if problem else None)
         out["problem_text"].append(problem[1] if problem else None)
-        out["reason"].append(problem[2] if problem else None)
+        out["window_reason"].append(problem[2] if problem else None)
         out["lo"].append(window[0] if window else None)
         out["hi"].append(window[1] if window else None)
-    return pl.DataFrame(out, schema={"window_text": pl.String, "problem_col": pl.Int32, "problem_text": pl.String,
-                                     "reason": pl.String, "lo": pl.Date, "hi": pl.Date})
+    return out
 
 
 FORMAT = UsageFormat(
