@@ -57,3 +57,69 @@ def test_newcombe_interval_is_statsmodels_to_the_last_bit():
     for f1, n1, f2, n2 in cases:
         low, high = confint_proportions_2indep(f1 * n1, n1, f2 * n2, n2, method="newcomb", compare="diff")
         assert newcombe_interval(f1 * n1, n1, f2 * n2, n2) == (float(low), float(high)), (f1, n1, f2, n2)
+
+
+def _attribution_tables(con) -> list:
+    from kpi.attribution import ESTIMATE_TABLE, EVENT_STUDY_TABLE
+
+    return [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in (ESTIMATE_TABLE, EVENT_STUDY_TABLE)]
+
+
+def test_attribution_is_estimated_again_only_when_its_inputs_or_tables_changed(monkeypatch):
+    """build_attribution leaves the tables as they are when the panel, the threshold, the code
+    and the libraries are those of the stored estimate and the tables hold what was written;
+    anything else (a changed process figure or config, a table changed since) estimates again,
+    giving what a first build on those inputs gives."""
+    import duckdb
+
+    import kpi.attribution as attribution
+    from kpi.config import load_config
+    from kpi.paths import DEMO_DIR
+    from tests.unit.test_attribution import _stage
+
+    cfg = load_config(DEMO_DIR / "config.yaml")
+    fits = []
+    real = attribution.estimate_outcome
+    monkeypatch.setattr(attribution, "estimate_outcome", lambda *a, **k: fits.append(a[0]) or real(*a, **k))
+    with duckdb.connect() as con:
+        _stage(con, DEMO_DIR)
+        first = attribution.build_attribution(con, cfg)
+        built = _attribution_tables(con)
+        assert len(fits) == 2 and first["marts.roi_attribution_estimate"] == 2
+        assert attribution.build_attribution(con, cfg) == first  # nothing changed: not estimated
+        assert len(fits) == 2 and _attribution_tables(con) == built
+        con.execute("UPDATE marts.roi_attribution_estimate SET estimate = 0.5")  # the table changed
+        attribution.build_attribution(con, cfg)
+        assert len(fits) == 4 and _attribution_tables(con) == built
+        con.execute("UPDATE staging.process_metrics SET handling_minutes = handling_minutes * 1.01 "
+                    "WHERE month = (SELECT min(month) FROM staging.process_metrics)")  # an input changed
+        attribution.build_attribution(con, cfg)
+        assert len(fits) == 6
+        changed = _attribution_tables(con)
+        assert changed != built
+        other = cfg.model_copy(update={"benefits": cfg.benefits.model_copy(
+            update={"attribution_treatment_share": cfg.benefits.attribution_treatment_share / 2})})
+        attribution.build_attribution(con, other)  # the config changed
+        assert len(fits) == 8
+    with duckdb.connect() as con:  # the estimate kept is the one a first build gives
+        _stage(con, DEMO_DIR)
+        con.execute("UPDATE staging.process_metrics SET handling_minutes = handling_minutes * 1.01 "
+                    "WHERE month = (SELECT min(month) FROM staging.process_metrics)")
+        attribution.build_attribution(con, cfg)
+        assert _attribution_tables(con) == changed
+
+
+def test_segments_read_the_parts_the_series_loaded():
+    """The roi asset builds the segments from the parts build_roi_tables' series just loaded on
+    the same connection (parts_loaded=True): the rows of loading them again."""
+    from kpi.roi_segments import segment_rows
+    from tests.unit.test_roi_segments import config
+    from tests.unit.test_roi_segments import warehouse as segments_warehouse
+
+    for cfg in (config(), config(cost_allocation="participant_time")):
+        con = segments_warehouse()
+        a = Assumptions.from_config(cfg)
+        loaded = segment_rows(con, cfg, a)
+        build_monthly_series(con, cfg)
+        assert segment_rows(con, cfg, a, parts_loaded=True) == loaded
+        con.close()
