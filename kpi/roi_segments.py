@@ -80,11 +80,16 @@ def _series(months: Sequence[tuple[int, Any]], amounts: Mapping[tuple[int, str],
         *_CATEGORIES, "cost_participant_time", "time_savings_eur", "quality_savings_eur")}) for m, month in months]
 
 
-def segment_rows(con: Any, cfg: Any, assumptions: Any) -> list[dict[str, Any]]:
-    """The rows of ``marts.roi_by_segment`` (the company first, then departments and processes)."""
+def segment_rows(con: Any, cfg: Any, assumptions: Any, parts_loaded: bool = False) -> list[dict[str, Any]]:
+    """The rows of ``marts.roi_by_segment`` (the company first, then departments and processes).
+
+    ``parts_loaded``: the temporary table ``roi_parts`` of ``con`` holds the parts of ``cfg`` for
+    the staging tables as they are (``kpi.roi.build_monthly_series(con, cfg)`` loaded it in the
+    same transaction, as the roi asset does): they are not loaded again."""
     from kpi.roi import load_roi_parts, summary
 
-    load_roi_parts(con, cfg)
+    if not parts_loaded:
+        load_roi_parts(con, cfg)
     parts = _parts(con)
     months = sorted({(m, month) for m, month, *_ in parts})
     headcount = _headcount_at_start(con, cfg.program.start)
@@ -219,13 +224,15 @@ def _suppress(rows: list[dict[str, Any]], k: int, headcount: Mapping[str, int]) 
                     r[c] = None
 
 
-def build_segments(con: Any, cfg: Any, assumptions: Any) -> int:
-    """Replace every row of ``marts.roi_by_segment``; the number of rows written."""
+def build_segments(con: Any, cfg: Any, assumptions: Any, parts_loaded: bool = False) -> int:
+    """Replace every row of ``marts.roi_by_segment``; the number of rows written
+    (``parts_loaded``: see :func:`segment_rows`)."""
     from kpi.migrations import prepare
     from kpi.roi_marts import _replace
 
     prepare(con, SEGMENT_TABLE)
-    return _replace(con, SEGMENT_TABLE, SEGMENT_COLUMNS, segment_rows(con, cfg, assumptions), sort_order=True)
+    return _replace(con, SEGMENT_TABLE, SEGMENT_COLUMNS, segment_rows(con, cfg, assumptions, parts_loaded),
+                    sort_order=True)
 
 
 USE_CASE_TABLE = "marts.roi_use_cases"

@@ -73,7 +73,8 @@ def roi(context: dg.AssetExecutionContext, warehouse: WarehouseResource, program
             built = build_roi_tables(con, cfg)
             built.counts[ROLLOUT_TABLE] = build_rollout(con, cfg)
             built.counts[BENCHMARK_TABLE] = build_benchmarks(con, built.summary)
-            built.counts[SEGMENT_TABLE] = build_segments(con, cfg, built.summary.assumptions)
+            # the series' parts (temp.roi_parts) were loaded by build_roi_tables on this connection
+            built.counts[SEGMENT_TABLE] = build_segments(con, cfg, built.summary.assumptions, parts_loaded=True)
             built.counts[USE_CASE_TABLE] = build_use_cases(con, cfg)
             built.counts.update(build_attribution(con, cfg))  # marts.roi_attribution_*
             statuses = dict(con.execute(f"SELECT status, count(*) FROM {ROLLOUT_TABLE} GROUP BY status").fetchall())
