@@ -169,30 +169,36 @@ def _clamp_warning(clamped: int) -> list[str]:
 # plain NDJSON (what GitHub serves): the records mapped by one DuckDB query per file
 
 _SIMPLE_SQL = """
-WITH parsed AS (  -- each line parsed once: its keys and the five fields (NULL: not JSON)
-    SELECT row_number, json_keys(j) AS keys,
-           json_extract(j, ['$.day', '$.user_login', '$.user_initiated_interaction_count',
-                            '$.code_generation_activity_count', '$.code_acceptance_activity_count']) AS f
-    FROM (SELECT row_number, CASE WHEN json_valid(line) THEN line END AS j FROM lines_)
+WITH parsed AS (  -- each line parsed once: the five fields as JSON values, NULL when the line is not
+                  -- a JSON object holding each of them exactly once (json_transform_strict refuses a
+                  -- duplicate or missing key: Python's json keeps the last of duplicates, DuckDB the first)
+    SELECT row_number, TRY(json_transform_strict(line, '{"day": "JSON", "user_login": "JSON",
+        "user_initiated_interaction_count": "JSON", "code_generation_activity_count": "JSON",
+        "code_acceptance_activity_count": "JSON"}')) AS f
+    FROM lines_
 ),
 typed AS (
-    SELECT row_number, keys, f[1] ->> '$' AS day_text, f[2] ->> '$' AS login,
-           json_type(f[1]) AS day_type, json_type(f[2]) AS login_type,
-           [json_type(c) FOR c IN f[3:5]] AS count_types,
-           [TRY_CAST(c ->> '$' AS BIGINT) FOR c IN f[3:5]] AS counts
+    SELECT row_number, f IS NOT NULL AS one_each, f.day ->> '$' AS day_text, f.user_login ->> '$' AS login,
+           json_type(f.day) AS day_type, json_type(f.user_login) AS login_type,
+           -- a JSON null is SQL NULL here (a missing count has no row of its own: f is NULL)
+           coalesce(json_type(f.user_initiated_interaction_count), 'NULL') AS t1,
+           coalesce(json_type(f.code_generation_activity_count), 'NULL') AS t2,
+           coalesce(json_type(f.code_acceptance_activity_count), 'NULL') AS t3,
+           TRY_CAST(f.user_initiated_interaction_count ->> '$' AS BIGINT) AS n1,
+           TRY_CAST(f.code_generation_activity_count ->> '$' AS BIGINT) AS n2,
+           TRY_CAST(f.code_acceptance_activity_count ->> '$' AS BIGINT) AS n3
     FROM parsed
 )
 SELECT row_number,
-       -- the records GitHub writes (an object, each key once, day and login strings, the three
-       -- counts present as whole numbers >= 0 or null); the others go through map_record
-       coalesce(len(keys) = len(list_distinct(keys)) AND day_type = 'VARCHAR' AND login_type = 'VARCHAR'
-                -- (an absent count is SQL NULL here, not 'NULL': map_record sums it from totals_by_feature)
-                AND list_bool_and([coalesce(count_types[i] = 'NULL'
-                                            OR (count_types[i] = 'UBIGINT' AND counts[i] IS NOT NULL), false)
-                                   FOR i IN range(1, 4)]), false) AS simple,
-       day_text, login,
-       coalesce(counts[1], 0) AS initiated, coalesce(counts[2], 0) AS generations,
-       coalesce(counts[3], 0) AS acceptances
+       -- the records GitHub writes (an object, each of the five keys once, day and login strings,
+       -- the three counts present as whole numbers >= 0 or null); the others go through map_record
+       -- (a count absent from the record is summed there from totals_by_feature)
+       coalesce(one_each AND day_type = 'VARCHAR' AND login_type = 'VARCHAR'
+                AND (t1 = 'NULL' OR (t1 = 'UBIGINT' AND n1 IS NOT NULL))
+                AND (t2 = 'NULL' OR (t2 = 'UBIGINT' AND n2 IS NOT NULL))
+                AND (t3 = 'NULL' OR (t3 = 'UBIGINT' AND n3 IS NOT NULL)), false) AS simple,
+       day_text, login, coalesce(n1, 0) AS initiated, coalesce(n2, 0) AS generations,
+       coalesce(n3, 0) AS acceptances
 FROM typed
 """
 
@@ -209,7 +215,7 @@ def read_github(source) -> FormatRead:
         return read_github_records(source.records(RECORD_KEYS), source.dates)
     from kpi.adapters.sqlmap import date_lookup, query
 
-    parsed = query(_SIMPLE_SQL, lines_=lines)
+    parsed = query(_SIMPLE_SQL, lines_=lines.select("row_number", "line"))
     simple = parsed.filter(pl.col("simple"))
     days = date_lookup(simple.get_column("day_text").unique().to_list(), source.dates)
     simple = simple.join(days, left_on="day_text", right_on="text", how="left").with_columns(

@@ -156,6 +156,14 @@ HOSTILE_RECORDS = [
     '{"day": "2025-03-07", "user_login": "t", "user_initiated_interaction_count": 1, '  # acceptances summed
     '"code_generation_activity_count": 5, "totals_by_feature": [{"code_acceptance_activity_count": 4}]}',
     '{}',
+    # a duplicate key: Python's json keeps the last, DuckDB the first, so such a record goes through
+    # map_record (also written with an escape); a duplicate of a key the mapping does not read does not matter
+    '{"day": "2025-03-08", "\\u0064ay": "2025-03-09", "user_login": "esc", "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
+    '{"day": "2025-03-08", "user_login": "dupcount", "user_initiated_interaction_count": 1, '
+    '"user_initiated_interaction_count": 7, "code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
+    '{"day": "2025-03-08", "user_login": "other", "x": 1, "x": 2, "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1, "totals_by_ide": [{"a": 1, "a": 2}]}',
 ]
 
 
