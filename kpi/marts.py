@@ -203,10 +203,10 @@ def roi_to_date_pct(con, cfg: Config, quarter: str) -> float | None:
     figure as ``marts.roi_quarterly.roi_pct``, with the configured assumptions); None before the
     programme's first month or while no cost is booked. Read from the staging tables, so a
     quarter's maturity is built before the ROI marts."""
-    from kpi.roi import Assumptions, build_monthly_series, summary
+    from kpi.roi import Assumptions, series_without_estimate, summary
 
     _, last = quarter_bounds(quarter)
-    series = build_monthly_series(con, cfg, estimated=False)  # the ROI does not read the estimate
+    series = series_without_estimate(con, cfg)  # the ROI does not read the estimate; once per run
     months = [mo.m for mo in series if mo.month <= last]
     if not months:
         return None

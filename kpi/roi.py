@@ -47,6 +47,7 @@ __all__ = [
     "quarterly_table",
     "sensitivity",
     "series_from_rows",
+    "series_without_estimate",
     "summary",
     "year1_roi_pct",
 ]
@@ -635,12 +636,30 @@ def load_roi_parts(con: Any, cfg: Any, estimated: bool = True) -> None:
     ``estimated=False`` leaves out the estimated (interaction-based) benefits, as when
     ``benefits.time_saved_minutes_per_interaction`` is empty: no other part changes (they never
     read the usage), and the usage, the costliest input by far, is not read."""
+    from kpi.catalog import sql_params
+
+    lines, query = _parts_sql()
+    params = _parts_params(cfg, estimated)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_benefit_lines AS {lines}",
+                {**{k: v for k, v in params.items() if k in sql_params(lines)},
+                 "last_month": params["horizon_months"]})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_parts AS {query}",
+                {k: v for k, v in params.items() if k in sql_params(query)})
+
+
+def _parts_sql() -> tuple[str, str]:
+    """The SQL of the benefit lines and of the parts (sql/intermediate)."""
     from kpi.paths import read_sql
 
+    return read_sql("intermediate/int_roi_benefit_lines.sql"), read_sql("intermediate/int_roi_parts.sql")
+
+
+def _parts_params(cfg: Any, estimated: bool) -> dict[str, Any]:
+    """The parameters of the parts' SQL for a config (``estimated``: see :func:`load_roi_parts`)."""
     cpe = dict(cfg.benefits.cost_per_error_eur)
     default_cpe = float(cpe.pop("default", 50.0))
     minutes = dict(cfg.benefits.time_saved_minutes_per_interaction) if estimated else {}
-    params = {
+    return {
         "program_start": cfg.program.start,
         "baseline_months": int(cfg.program.baseline_months),
         "horizon_months": int(cfg.roi.horizon_months),
@@ -652,15 +671,6 @@ def load_roi_parts(con: Any, cfg: Any, estimated: bool = True) -> None:
         "minutes_tool": list(minutes),
         "minutes_per_interaction": [float(v) for v in minutes.values()],
     }
-    from kpi.catalog import sql_params
-
-    lines = read_sql("intermediate/int_roi_benefit_lines.sql")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_benefit_lines AS {lines}",
-                {**{k: v for k, v in params.items() if k in sql_params(lines)},
-                 "last_month": params["horizon_months"]})
-    query = read_sql("intermediate/int_roi_parts.sql")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE roi_parts AS {query}",
-                {k: v for k, v in params.items() if k in sql_params(query)})
 
 
 def build_monthly_series(con: Any, cfg: Any, estimated: bool = True) -> list[Month]:
@@ -687,6 +697,51 @@ def build_monthly_series(con: Any, cfg: Any, estimated: bool = True) -> list[Mon
             if row["m"] in purged:
                 row["estimated_benefits"] = (row["estimated_benefits"] or 0.0) + purged[row["m"]]
     return series_from_rows(rows)
+
+
+#: The table only the estimated benefits read (int_roi_parts.sql joins it to the minutes per
+#: interaction, none without the estimate).
+_USAGE_TABLE = "intermediate.usage_activity"
+
+#: The series without the estimate by the digest of its inputs (at most one): every quarter of a
+#: run reads the same one (kpi.marts.roi_to_date_pct).
+_SERIES_WITHOUT_ESTIMATE: dict[str, list[Month]] = {}
+
+
+def series_without_estimate_digest(con: Any, cfg: Any) -> str:
+    """A digest of everything ``build_monthly_series(con, cfg, estimated=False)`` is computed
+    from: its three SQL models, their parameters, and every table the models name but the usage
+    (which only the estimate reads), each by its row count and the sum of its rows' hashes (as
+    kpi.freshness.table_content): one query over a few tens of thousands of rows."""
+    import hashlib
+    import re
+
+    from kpi.paths import read_sql
+
+    texts = [*_parts_sql(), read_sql("intermediate/int_roi_monthly_inputs.sql")]
+    tables = sorted({m.group(0) for text in texts for m in re.finditer(r"\b(?:staging|intermediate)\.\w+", text)}
+                    - {_USAGE_TABLE})
+    present = {f"{schema}.{name}" for schema, name in con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    sums = ", ".join(f"(SELECT count(*) || ':' || coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} AS t)"
+                     for table in tables if table in present)
+    contents = con.execute(f"SELECT {sums}").fetchall()[0] if sums else ()
+    parts = [*texts, repr(sorted(_parts_params(cfg, estimated=False).items())),
+             repr([t for t in tables if t in present]), repr(contents)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def series_without_estimate(con: Any, cfg: Any) -> list[Month]:
+    """``build_monthly_series(con, cfg, estimated=False)``, computed once for the same inputs
+    (:func:`series_without_estimate_digest`) however many times it is asked for: a run's quarters
+    ask for it one after the other, from unchanged staging tables. Every call checks the digest,
+    so changed tables or config give the new series, never a stale one."""
+    key = series_without_estimate_digest(con, cfg)
+    if key not in _SERIES_WITHOUT_ESTIMATE:
+        series = build_monthly_series(con, cfg, estimated=False)
+        _SERIES_WITHOUT_ESTIMATE.clear()
+        _SERIES_WITHOUT_ESTIMATE[key] = series
+    return list(_SERIES_WITHOUT_ESTIMATE[key])
 
 
 def headcount_at_start(con: Any, start: dt.date) -> int:

@@ -123,3 +123,33 @@ def test_segments_read_the_parts_the_series_loaded():
         build_monthly_series(con, cfg)
         assert segment_rows(con, cfg, a, parts_loaded=True) == loaded
         con.close()
+
+
+def test_series_without_the_estimate_is_computed_once_for_the_same_inputs(warehouse, monkeypatch):  # noqa: F811
+    """Every quarter's maturity reads the ROI to date from the series without the estimate,
+    computed once per digest of its inputs: asked again it is not computed again, and any change
+    to a table it reads or to the config gives the series of the changed inputs. The usage is
+    left out of the digest: the series without the estimate does not read it."""
+    import kpi.roi as roi
+
+    calls = []
+    real = roi.build_monthly_series
+    monkeypatch.setattr(roi, "build_monthly_series", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cfg = sql_config()
+    first = roi.series_without_estimate(warehouse, cfg)
+    assert first == real(warehouse, cfg, estimated=False) and len(calls) == 1
+    assert roi.series_without_estimate(warehouse, cfg) == first and len(calls) == 1
+    warehouse.execute("DELETE FROM intermediate.usage_activity")
+    assert roi.series_without_estimate(warehouse, cfg) == first and len(calls) == 1
+    assert real(warehouse, cfg, estimated=False) == first
+    for change in ("UPDATE staging.costs SET amount_eur = amount_eur + 1 WHERE category = 'licenses'",
+                   "UPDATE staging.employees SET hourly_cost_eur = 70 WHERE employee_key = 'e1'",
+                   "UPDATE staging.trainings SET hours = 5 WHERE employee_key = 'e1'",
+                   "UPDATE staging.process_metrics SET cases = 101 WHERE month = DATE '2025-01-01'"):
+        warehouse.execute(change)
+        before = len(calls)
+        assert roi.series_without_estimate(warehouse, cfg) == real(warehouse, cfg, estimated=False)
+        assert len(calls) == before + 1
+    other, before = sql_config(k=5), len(calls)
+    assert roi.series_without_estimate(warehouse, other) == real(warehouse, other, estimated=False)
+    assert len(calls) == before + 1
