@@ -1,25 +1,50 @@
-"""The Microsoft 365 reader as it was before issue 18 (rows walked in Python), frozen as the
-reference the SQL mapping is tested against, row for row, quarantine included
-(tests/ingest/test_reader_equivalence.py). Not used by the pipeline. (The GitHub reader keeps its
-per-record rules in production, ``github.map_record``, which serves as its reference.)"""
+"""The usage readers as they were before their mapping moved to DuckDB SQL (issue 18), frozen as
+the reference the SQL mappings are tested against, row for row, quarantine included
+(tests/ingest/test_reader_equivalence.py). Not used by the pipeline.
+
+* ``read_m365``: Microsoft 365 user detail, rows walked in Python;
+* ``read_chatgpt``: ChatGPT Enterprise user engagement, rows walked in Python;
+* ``map_canonical``: the canonical logs' mapping in polars (frame of row_number + canonical string
+  columns to canonical rows and quarantine).
+
+(The GitHub reader keeps its per-record rules in production, ``github.map_record``, which serves as
+its reference.)"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 
+from kpi.adapters.canonical import CANONICAL_COLUMNS, COUNT_COLUMNS, OUTCOMES
+from kpi.adapters.chatgpt import REQUIRED
 from kpi.adapters.m365 import _CHAT_PARTS, _report_facts, _window_texts
-from kpi.adapters.textio import CsvTable, DateRange, is_missing, normalise_identifier, parse_date
+from kpi.adapters.textio import (
+    CsvTable,
+    DateRange,
+    is_missing,
+    missing_expr,
+    normalise_identifier,
+    normalise_identifier_series,
+    parse_date,
+    parse_int,
+    with_parsed_int,
+    with_parsed_timestamp,
+)
 from kpi.adapters.usage_common import (
     KEY_SEP,
+    TOOL_CHATGPT,
     TOOL_M365,
     USAGE_COLUMNS,
     USAGE_SCHEMA,
     FormatRead,
     empty_usage_frame,
+    make_key,
     qrow,
+    usage_frame,
 )
+from kpi.errors import InputError
 
 
 def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
@@ -126,3 +151,225 @@ def _frame(out: dict[str, list]) -> pl.DataFrame:
                 "period_start": None, "period_end": None, "cadence": None}
     data = {c: out[c] if c in out else [constant[c]] * n for c in USAGE_COLUMNS}
     return pl.DataFrame(data, schema=USAGE_SCHEMA)
+
+
+# -- ChatGPT Enterprise, as kpi/adapters/chatgpt.py had it
+
+
+def read_chatgpt(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
+    """Activity rows, quarantine, inactive rows, warnings and personal columns of a user engagement
+    CSV (a date outside ``dates`` is ``out_of_range``)."""
+    idx = {c: table.column_index(c) for c in (*REQUIRED, "cadence")}
+    missing = [c for c in REQUIRED if idx[c] is None]
+    if missing:
+        raise InputError(
+            f"{table.name}: ChatGPT Enterprise export lacks column '{missing[0]}' "
+            f"(found: {', '.join(table.header[:30])}); export the user engagement report again"
+        )
+    header = table.header
+    name = {c: header[i] for c, i in idx.items() if i is not None}
+    personal = {name["email"]}
+    for extra in ("name", "public_id", "account_id"):
+        i = table.column_index(extra)
+        if i is not None:
+            personal.add(header[i])
+    records: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
+    inactive: list[int] = []
+    dropped_messages = 0
+    cols = ["row_number", *[f"c{idx[c]}" for c in (*REQUIRED, "cadence") if idx[c] is not None]]
+    keys = [c for c in (*REQUIRED, "cadence") if idx[c] is not None]
+    for rec in table.frame.select(cols).iter_rows():
+        number, cells = rec[0], dict(zip(keys, rec[1:]))
+
+        def bad(column: str, reason: str, number=number, cells=cells) -> None:
+            quarantine.append(qrow(number, name[column], cells.get(column), reason))
+
+        def implausible(column: str, day) -> bool:
+            if day is not None and dates is not None and day not in dates:
+                bad(column, "out_of_range")
+                return True
+            return False
+
+        start, ok = parse_date(cells["period_start"])
+        if not ok or start is None:
+            bad("period_start", "invalid_date" if not ok else "missing_required")
+            continue
+        if implausible("period_start", start):
+            continue
+        end, ok = parse_date(cells["period_end"])
+        if not ok or end is None:
+            bad("period_end", "invalid_date" if not ok else "missing_required")
+            continue
+        if implausible("period_end", end):
+            continue
+        if end < start:
+            bad("period_end", "out_of_range")
+            continue
+        messages, ok = parse_int(cells["messages"], table.decimal)
+        if not ok or (messages is not None and messages < 0):
+            bad("messages", "out_of_range")
+            continue
+        messages = messages or 0
+        first, ok = parse_date(cells["first_day_active_in_period"])
+        if not ok:
+            bad("first_day_active_in_period", "invalid_date")
+            continue
+        if implausible("first_day_active_in_period", first):
+            continue
+        last, ok = parse_date(cells["last_day_active_in_period"])
+        if not ok:
+            bad("last_day_active_in_period", "invalid_date")
+            continue
+        if implausible("last_day_active_in_period", last):
+            continue
+        if first is not None and last is not None and first > last:
+            bad("first_day_active_in_period", "out_of_range")
+            continue
+        first_in = first if first is not None and start <= first <= end else None
+        last_in = last if last is not None and start <= last <= end else None
+        if messages == 0 or (first_in is None and last_in is None):
+            if messages > 0:
+                dropped_messages += 1
+            inactive.append(number)
+            continue
+        email = (cells["email"] or "").strip()
+        if is_missing(email):
+            bad("email", "missing_required")
+            continue
+        cadence_text = (cells.get("cadence") or "").strip().casefold()
+        cadence = cadence_text or ("weekly" if (end - start).days <= 7 else "monthly")
+        norm = normalise_identifier(email)
+        if first_in is not None and last_in is not None and first_in != last_in:
+            parts = [("first", first_in, messages // 2), ("last", last_in, messages - messages // 2)]
+        elif last_in is not None:
+            parts = [("last", last_in, messages)]
+        else:
+            parts = [("first", first_in, messages)]
+        for slot, day, count in parts:
+            records.append({
+                "row_number": number, "day": day, "event_time": None, "user": email,
+                "user_norm": norm, "tool": TOOL_CHATGPT, "action": None, "interactions": count,
+                "successes": 0, "failures": 0,
+                "natural_key": make_key(TOOL_CHATGPT, start, end, norm, slot),
+                "period_start": start, "period_end": end, "cadence": cadence,
+            })
+    warnings = []
+    if dropped_messages:
+        warnings.append(
+            f"{dropped_messages} row(s) report messages but no active day inside their period: no activity recorded"
+        )
+    return FormatRead(usage_frame(records), quarantine, table.rows_read, inactive_row_numbers=inactive,
+                      warnings=warnings, personal_columns=personal)
+
+
+# -- the canonical logs' mapping, as kpi/adapters/canonical.py had it
+
+
+def map_canonical(
+    src: pl.DataFrame, kind: str, tz: str, decimal: str, file_names: dict[str, str],
+    dates: DateRange | None = None,
+) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Canonical rows and quarantine from a frame of row_number + canonical string columns; an
+    event_time outside ``dates`` is ``out_of_range``."""
+    if src.height == 0:
+        return empty_usage_frame(), []
+    df = src.with_columns(
+        [pl.lit(None, dtype=pl.String).alias(c) for c in CANONICAL_COLUMNS if c not in src.columns]
+    )
+    df = with_parsed_timestamp(df, "event_time", tz, prefix="_ts")
+    df = df.with_columns(
+        _user_missing=missing_blank(pl.col("user")),
+        _tool_missing=missing_blank(pl.col("tool")),
+    )
+    checks: list[tuple[pl.Expr, str, str]] = [
+        (pl.col("_ts_missing"), "event_time", "missing_required"),
+        (~pl.col("_ts_ok"), "event_time", "invalid_date"),
+        *([(dates.outside(pl.col("_ts_day")), "event_time", "out_of_range")] if dates is not None else []),
+        (pl.col("_user_missing"), "user", "missing_required"),
+        (pl.col("_tool_missing"), "tool", "missing_required"),
+    ]
+    if kind == "canonical_events":
+        df = df.with_columns(
+            _outcome=pl.when(missing_blank(pl.col("outcome"))).then(pl.lit(""))
+            .otherwise(pl.col("outcome").str.strip_chars().str.to_lowercase())
+        )
+        checks.append((~pl.col("_outcome").is_in(["", *OUTCOMES]), "outcome", "out_of_range"))
+        df = df.with_columns(
+            _interactions=pl.lit(1, dtype=pl.Int64),
+            _successes=(pl.col("_outcome") == "success").cast(pl.Int64),
+            _failures=(pl.col("_outcome") == "failure").cast(pl.Int64),
+        )
+    else:
+        defaults = {"interactions": 1, "successes": 0, "failures": 0}
+        for name in COUNT_COLUMNS:
+            df = with_parsed_int(df, name, decimal, prefix=f"_{name}")
+            checks.append(
+                (~pl.col(f"_{name}_ok") | (pl.col(f"_{name}_value") < 0).fill_null(False), name, "out_of_range")
+            )
+            df = df.with_columns(
+                pl.when(pl.col(f"_{name}_missing")).then(defaults[name])
+                .otherwise(pl.col(f"_{name}_value")).alias(f"_{name}")
+            )
+    reason = pl.lit(None, dtype=pl.String)
+    column = pl.lit(None, dtype=pl.String)
+    for cond, col, why in reversed(checks):
+        reason = pl.when(cond).then(pl.lit(why)).otherwise(reason)
+        column = pl.when(cond).then(pl.lit(col)).otherwise(column)
+    df = df.with_columns(_reason=reason, _column=column)
+
+    bad = df.filter(pl.col("_reason").is_not_null())
+    quarantine = []
+    if bad.height:
+        bad = bad.with_columns(
+            _value=pl.coalesce([pl.when(pl.col("_column") == c).then(pl.col(c)) for c in CANONICAL_COLUMNS])
+        )
+        quarantine = [
+            qrow(n, file_names.get(c, c), v, r)
+            for n, c, v, r in bad.select("row_number", "_column", "_value", "_reason").iter_rows()
+        ]
+    good = df.filter(pl.col("_reason").is_null())
+    if good.height == 0:
+        return empty_usage_frame(), quarantine
+    good = good.with_columns(
+        user=pl.col("user").str.strip_chars(),
+        tool=pl.col("tool").str.strip_chars(),
+        action=pl.when(missing_blank(pl.col("action"))).then(None).otherwise(pl.col("action").str.strip_chars()),
+    )
+    good = good.with_columns(user_norm=normalise_identifier_series(good["user"]))
+    time_text = pl.col("_ts_time").dt.to_string("%Y-%m-%dT%H:%M:%S%.f")
+    day_text = pl.col("_ts_day").dt.to_string("%Y-%m-%d")
+    action_text = pl.col("action").fill_null("")
+    if kind == "canonical_events":
+        parts = [pl.col("user_norm"), pl.col("tool"), action_text, pl.col("_outcome")]
+        good = good.with_columns(_prefix=pl.concat_str([day_text, *parts], separator=KEY_SEP))
+        occurrence = (pl.int_range(pl.len(), dtype=pl.Int64).over("_prefix") + 1).cast(pl.String)
+        key = (
+            pl.when(pl.col("_ts_time").is_not_null())
+            .then(pl.concat_str([time_text, *parts], separator=KEY_SEP))
+            .otherwise(pl.concat_str([pl.col("_prefix"), pl.lit("#") + occurrence], separator=KEY_SEP))
+        )
+    else:
+        when = pl.when(pl.col("_ts_time").is_not_null()).then(time_text).otherwise(day_text)
+        key = pl.concat_str([when, pl.col("user_norm"), pl.col("tool"), action_text], separator=KEY_SEP)
+    rows = good.select(
+        pl.col("row_number").cast(pl.Int64),
+        pl.col("_ts_day").alias("day"),
+        pl.col("_ts_time").alias("event_time"),
+        pl.col("user"),
+        pl.col("user_norm"),
+        pl.col("tool"),
+        pl.col("action"),
+        pl.col("_interactions").alias("interactions"),
+        pl.col("_successes").alias("successes"),
+        pl.col("_failures").alias("failures"),
+        key.alias("natural_key"),
+        pl.lit(None, dtype=pl.Date).alias("period_start"),
+        pl.lit(None, dtype=pl.Date).alias("period_end"),
+        pl.lit(None, dtype=pl.String).alias("cadence"),
+    ).cast(USAGE_SCHEMA)
+    return rows.select(USAGE_COLUMNS), quarantine
+
+
+def missing_blank(col: pl.Expr) -> pl.Expr:
+    return missing_expr(col)

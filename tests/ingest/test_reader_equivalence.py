@@ -15,12 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from kpi.adapters import github, m365
+from kpi.adapters import chatgpt, github, m365
 from kpi.adapters.textio import DateRange, parse_csv_text, read_text
 from kpi.adapters.usage_common import UsageSource, json_records
 from kpi.paths import DEMO_DIR
 from tests.ingest import reference_readers as reference
 from tests.ingest.test_ingest_properties import (
+    CHATGPT,
     GITHUB,
     M365,
     PROPS,
@@ -101,7 +102,67 @@ def same_github(path: Path, dates: DateRange = DATES) -> None:
     assert_same_read(old, new)
 
 
-CORPORA = {"m365": (M365, same_m365), "github": (GITHUB, same_github)}
+# -- ChatGPT Enterprise user engagement
+
+
+def same_chatgpt(path: Path, dates: DateRange = DATES) -> None:
+    text, replaced = read_text(path, path.name)
+    table = parse_csv_text(text, path.name, chars_replaced=replaced)
+    assert_same_read(reference.read_chatgpt(table, dates), chatgpt.read_chatgpt(table, dates))
+
+
+def test_chatgpt_demo_exports():
+    files = sorted((DEMO_DIR / "usage" / "chatgpt").glob("*.csv"))
+    assert files
+    for path in files[::3]:
+        same_chatgpt(path, DateRange.around(dt.date(2026, 11, 1)))
+
+
+CHATGPT_HOSTILE = [
+    # period, e-mail, first and last active day, messages, cadence
+    ("2025-03-01", "2025-03-31", "  Ada@Example.com\u00a0", "2025-03-02", "2025-03-09", "5", " Monthly "),
+    ("2025-03-01", "2025-03-07", "\u3000ADA@example.com", "2025-03-02", "2025-03-02", "1", ""),
+    ("2025-03-01", "2025-03-31", "\x1cada@example.com\x1f", "", "2025-03-09", "4", "WEEKLY"),
+    ("2025-03-01", "2025-03-31", "d@example.com", "", "2025-03-09", "4,0", ""),  # a decimal comma in a comma file
+    ("2025-03-01", "2025-03-31", "NULL", "2025-03-02", "", "3", ""),
+    ("2025-03-01", "2025-03-31", "none", "", "", "3", ""),  # messages, no active day: inactive, warned
+    ("2025-03-01", "2025-03-31", "Straße@example.com", "2025-02-02", "2025-04-09", "3", ""),  # outside the period
+    ("2025-03-31", "2025-03-01", "b@example.com", "", "", "3", ""),  # end before start
+    ("2025-03-01", "2025-03-31", "b@example.com", "2025-03-09", "2025-03-02", "3", ""),  # first after last
+    ("2025-03-01", "2025-03-31", "b@example.com", "2025-03-02", "2025-03-09", "-1", ""),
+    ("2025-03-01", "2025-03-31", "b@example.com", "2025-03-02", "2025-03-09", "1.5", ""),
+    ("2025-03-01", "2025-03-31", "b@example.com", "2025-03-02", "2025-03-09", "null", ""),
+    ("1900-03-01", "2025-03-31", "b@example.com", "2025-03-02", "2025-03-09", "2", ""),
+    ("2025-03-01", "2999-03-31", "b@example.com", "2025-03-02", "2025-03-09", "2", ""),
+    ("2025-03-01", "2025-03-31", "b@example.com", "1900-03-02", "2025-03-09", "2", ""),
+    ("2025-03-01", "2025-03-31", "b@example.com", "2025-03-02", "2999-03-09", "2", ""),
+    ("2025-03-01T10:00:00Z", " 2025-03-31 ", "İlker@example.com", "2025-03-31", "2025-03-31", "7", "weekly"),
+    ("", "2025-03-31", "c@example.com", "", "", "", ""),
+    ("2025-03-01", "yesterday", "c@example.com", "", "", "", ""),
+    ("2025-03-01", "2025-03-31", "c@example.com", "2025-02-30", "", "2", ""),
+    ("2025-03-01", "2025-03-31", "c@example.com", "", "2025-02-30", "2", ""),
+    ("2025-03-01", "2025-03-31", "", "2025-03-05", "", "2", ""),
+]
+
+
+def test_chatgpt_hostile_values(tmp_path):
+    path = tmp_path / "chatgpt.csv"
+    columns = ["period_start", "period_end", "email", "first_day_active_in_period", "last_day_active_in_period",
+               "messages", "cadence"]
+    for keep in (columns, columns[:-1], columns[::-1]):  # with and without cadence, in another order
+        rows = [dict(zip(columns, row)) for row in CHATGPT_HOSTILE]
+        text = "\n".join([",".join(keep), *(",".join(f'"{r[c]}"' if "," in r[c] else r[c] for c in keep)
+                                            for r in rows)]) + "\n"
+        path.write_text(text, encoding="utf-8")
+        same_chatgpt(path)
+    # a semicolon file with decimal commas: "4,0" messages is a whole number
+    path.write_text("period_start;period_end;email;first_day_active_in_period;last_day_active_in_period;messages\n"
+                    "2025-03-01;2025-03-31;a@example.com;2025-03-02;2025-03-09;4,0\n"
+                    "2025-03-01;2025-03-31;b@example.com;2025-03-02;2025-03-09;1,5\n", encoding="utf-8")
+    same_chatgpt(path)
+
+
+CORPORA = {"m365": (M365, same_m365), "github": (GITHUB, same_github), "chatgpt": (CHATGPT, same_chatgpt)}
 
 
 @pytest.mark.parametrize("name", list(CORPORA))
