@@ -22,8 +22,11 @@ prompts AS (                -- every prompt_quality row in q
     FROM staging.assessments
     WHERE instrument = 'prompt_quality' AND assessed_on BETWEEN $quarter_start AND $quarter_end
 ),
-activity AS (
-    SELECT * FROM intermediate.activity_in($quarter_start, $quarter_end)
+outcomes AS (               -- successes and failures per employee in q (no day or week level needed)
+    SELECT employee_key, sum(successes)::BIGINT AS successes, sum(failures)::BIGINT AS failures
+    FROM intermediate.usage_activity
+    WHERE day BETWEEN $quarter_start AND $quarter_end
+    GROUP BY employee_key
 ),
 trained AS (                -- >= 1 completed training, completed by the end of q
     SELECT DISTINCT employee_key
@@ -48,7 +51,7 @@ per_person AS (
     FROM members AS m
     LEFT JOIN literacy AS l USING (employee_key)
     LEFT JOIN literacy_to_date AS ld USING (employee_key)
-    LEFT JOIN activity AS a USING (employee_key)
+    LEFT JOIN outcomes AS a USING (employee_key)
     LEFT JOIN trained  AS t USING (employee_key)
     GROUP BY m.segment_type, m.segment
 ),
