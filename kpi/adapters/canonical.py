@@ -33,6 +33,7 @@ from kpi.adapters.usage_common import (
     UsageFormat,
     UsageSource,
     empty_usage_frame,
+    plain_ndjson_lines,
     qrow,
 )
 from kpi.errors import InputError
@@ -61,109 +62,165 @@ def _resolve(names: list[str]) -> dict[str, str]:
     return out
 
 
+_CANONICAL_SQL = """
+WITH mapped AS (
+    SELECT t.row_number, t.event_time AS event_time_text, t."user" AS user_text, t.tool AS tool_text,
+           t.outcome AS outcome_text, t.interactions AS interactions_text, t.successes AS successes_text,
+           t.failures AS failures_text,
+           -- the first problem, in the order the columns are checked (a value in no lookup row is null)
+           CASE WHEN coalesce(ts.missing, true) OR NOT ts.ok OR ts.outside THEN 'event_time'
+                WHEN coalesce(u.missing, true) THEN 'user'
+                WHEN coalesce(tl.missing, true) THEN 'tool'
+                {count_columns} END AS problem_column,
+           CASE WHEN coalesce(ts.missing, true) THEN 'missing_required'
+                WHEN NOT ts.ok THEN 'invalid_date'
+                WHEN ts.outside THEN 'out_of_range'
+                WHEN coalesce(u.missing, true) OR coalesce(tl.missing, true) THEN 'missing_required'
+                {count_reasons} END AS reason,
+           ts.id AS ts_id, ts.day_text, ts.time_text, u.id AS user_id, u.norm AS user_norm, tl.id AS tool_id,
+           tl.text_value AS tool, a.id AS action_id, a.text_value AS action, {counts}
+    FROM t
+    LEFT JOIN ts_ AS ts ON ts.text = t.event_time
+    LEFT JOIN values_ AS u ON u.col = 'user' AND u.text = t."user"
+    LEFT JOIN values_ AS tl ON tl.col = 'tool' AND tl.text = t.tool
+    LEFT JOIN values_ AS a ON a.col = 'action' AND a.text = t.action
+    {count_joins}
+)
+"""
+# The values of a usable row are returned as the lookup rows they come from (ids): DuckDB hands
+# strings back to polars at about the cost of the whole mapping, so the rows' texts and natural
+# keys are gathered from the lookups in polars (``_assemble``).
+_SELECT = """
+SELECT row_number, problem_column, reason,
+       CASE problem_column WHEN 'event_time' THEN event_time_text WHEN 'user' THEN user_text WHEN 'tool' THEN tool_text
+            WHEN 'outcome' THEN outcome_text WHEN 'interactions' THEN interactions_text
+            WHEN 'successes' THEN successes_text WHEN 'failures' THEN failures_text END AS value,
+       ts_id, user_id, tool_id, action_id, interactions, successes, failures, {extra}
+FROM mapped
+"""
+
+#: the events' checks and counts: one interaction per row, its outcome; a row with a date only is
+#: numbered among the file's usable rows of its day, user, tool, action and outcome (the key's
+#: fields: so the n-th identical row of a re-export lines up with the n-th of the earlier file)
+_EVENTS = {
+    "count_columns": "WHEN o.text_value NOT IN ('', 'success', 'failure') THEN 'outcome'",
+    "count_reasons": "WHEN o.text_value NOT IN ('', 'success', 'failure') THEN 'out_of_range'",
+    "counts": "1 AS interactions, (o.text_value = 'success')::BIGINT AS successes, "
+              "(o.text_value = 'failure')::BIGINT AS failures, o.id AS outcome_id, o.text_value AS outcome",
+    "count_joins": "LEFT JOIN values_ AS o ON o.col = 'outcome' AND o.text IS NOT DISTINCT FROM t.outcome",
+}
+_OCCURRENCE = ("row_number() OVER (PARTITION BY problem_column IS NULL, concat(day_text, $sep, user_norm, $sep, tool, "
+               "$sep, action, $sep, outcome) ORDER BY row_number)")
+_COUNTS = {
+    "count_columns": " ".join(f"WHEN NOT coalesce(n{i}.ok, true) OR coalesce(n{i}.number < 0, false) THEN '{name}'"
+                              for i, name in enumerate(COUNT_COLUMNS)),
+    "count_reasons": "WHEN " + " OR ".join(f"NOT coalesce(n{i}.ok, true) OR coalesce(n{i}.number < 0, false)"
+                                           for i in range(len(COUNT_COLUMNS))) + " THEN 'out_of_range'",
+    "counts": ", ".join(f"CASE WHEN coalesce(n{i}.missing, true) THEN {default} ELSE n{i}.number END AS {name}"
+                        for i, (name, default) in enumerate(zip(COUNT_COLUMNS, (1, 0, 0)))),
+    "count_joins": " ".join(f"LEFT JOIN values_ AS n{i} ON n{i}.col = '{name}' AND n{i}.text = t.{name}"
+                            for i, name in enumerate(COUNT_COLUMNS)),
+}
+
+
 def map_canonical(
     src: pl.DataFrame, kind: str, tz: str, decimal: str, file_names: dict[str, str],
     dates: DateRange | None = None,
 ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
     """Canonical rows and quarantine from a frame of row_number + canonical string columns; an
-    event_time outside ``dates`` is ``out_of_range``."""
+    event_time outside ``dates`` is ``out_of_range``. One DuckDB query per file (issue 18): each
+    distinct timestamp, user, tool, action, outcome and count text is parsed once, vectorised in
+    polars (``with_parsed_timestamp``, ``with_parsed_int``, ``missing_expr``,
+    ``normalise_identifier_series``), and the checks, counts and natural keys are SQL."""
+    from kpi.adapters.sqlmap import query
+
     if src.height == 0:
         return empty_usage_frame(), []
     df = src.with_columns(
         [pl.lit(None, dtype=pl.String).alias(c) for c in CANONICAL_COLUMNS if c not in src.columns]
-    )
-    df = with_parsed_timestamp(df, "event_time", tz, prefix="_ts")
-    df = df.with_columns(
-        _user_missing=missing_blank(pl.col("user")),
-        _tool_missing=missing_blank(pl.col("tool")),
-    )
-    checks: list[tuple[pl.Expr, str, str]] = [
-        (pl.col("_ts_missing"), "event_time", "missing_required"),
-        (~pl.col("_ts_ok"), "event_time", "invalid_date"),
-        *([(dates.outside(pl.col("_ts_day")), "event_time", "out_of_range")] if dates is not None else []),
-        (pl.col("_user_missing"), "user", "missing_required"),
-        (pl.col("_tool_missing"), "tool", "missing_required"),
-    ]
+    ).select("row_number", *CANONICAL_COLUMNS)
+    ts = with_parsed_timestamp(df.select(pl.col("event_time").unique().drop_nulls()), "event_time", tz, prefix="_ts")
+    ts = ts.select(
+        pl.col("event_time").alias("text"), pl.col("_ts_missing").alias("missing"), pl.col("_ts_ok").alias("ok"),
+        (dates.outside(pl.col("_ts_day")) if dates is not None else pl.lit(False)).alias("outside"),
+        pl.col("_ts_day").alias("day"), pl.col("_ts_time").alias("time"),
+        pl.col("_ts_day").dt.to_string("%Y-%m-%d").alias("day_text"),
+        pl.col("_ts_time").dt.to_string("%Y-%m-%dT%H:%M:%S%.f").alias("time_text"))
+    values = [_distinct(df, "user").with_columns(pl.col("text_value").str.strip_chars()),
+              _distinct(df, "tool").with_columns(pl.col("text_value").str.strip_chars()),
+              _distinct(df, "action").with_columns(
+                  pl.when(pl.col("missing")).then(None).otherwise(pl.col("text_value").str.strip_chars())
+                  .alias("text_value"))]
+    values[0] = values[0].with_columns(normalise_identifier_series(values[0].get_column("text_value")).alias("norm"))
     if kind == "canonical_events":
-        df = df.with_columns(
-            _outcome=pl.when(missing_blank(pl.col("outcome"))).then(pl.lit(""))
-            .otherwise(pl.col("outcome").str.strip_chars().str.to_lowercase())
-        )
-        checks.append((~pl.col("_outcome").is_in(["", *OUTCOMES]), "outcome", "out_of_range"))
-        df = df.with_columns(
-            _interactions=pl.lit(1, dtype=pl.Int64),
-            _successes=(pl.col("_outcome") == "success").cast(pl.Int64),
-            _failures=(pl.col("_outcome") == "failure").cast(pl.Int64),
-        )
+        values.append(_distinct(df, "outcome", nulls=True).with_columns(
+            pl.when(pl.col("missing")).then(pl.lit("")).otherwise(
+                pl.col("text_value").str.strip_chars().str.to_lowercase()).alias("text_value")))
     else:
-        defaults = {"interactions": 1, "successes": 0, "failures": 0}
-        for name in COUNT_COLUMNS:
-            df = with_parsed_int(df, name, decimal, prefix=f"_{name}")
-            checks.append(
-                (~pl.col(f"_{name}_ok") | (pl.col(f"_{name}_value") < 0).fill_null(False), name, "out_of_range")
-            )
-            df = df.with_columns(
-                pl.when(pl.col(f"_{name}_missing")).then(defaults[name])
-                .otherwise(pl.col(f"_{name}_value")).alias(f"_{name}")
-            )
-    reason = pl.lit(None, dtype=pl.String)
-    column = pl.lit(None, dtype=pl.String)
-    for cond, col, why in reversed(checks):
-        reason = pl.when(cond).then(pl.lit(why)).otherwise(reason)
-        column = pl.when(cond).then(pl.lit(col)).otherwise(column)
-    df = df.with_columns(_reason=reason, _column=column)
-
-    bad = df.filter(pl.col("_reason").is_not_null())
-    quarantine = []
-    if bad.height:
-        bad = bad.with_columns(
-            _value=pl.coalesce([pl.when(pl.col("_column") == c).then(pl.col(c)) for c in CANONICAL_COLUMNS])
-        )
-        quarantine = [
-            qrow(n, file_names.get(c, c), v, r)
-            for n, c, v, r in bad.select("row_number", "_column", "_value", "_reason").iter_rows()
-        ]
-    good = df.filter(pl.col("_reason").is_null())
+        for name in COUNT_COLUMNS:  # each column parsed on its own, as the reader did (its fast path is per column)
+            numbers = with_parsed_int(df.select(pl.col(name).unique().drop_nulls()), name, decimal, prefix="_n")
+            values.append(numbers.select(pl.lit(name).alias("col"), pl.col(name).alias("text"),
+                                         pl.col("_n_missing").alias("missing"), pl.col("_n_ok").alias("ok"),
+                                         pl.col("_n_value").alias("number")))
+    values_ = pl.concat(values, how="diagonal_relaxed").with_row_index("id")
+    ts = ts.with_row_index("id")
+    out = query(_canonical_sql(kind), {"sep": KEY_SEP} if kind == "canonical_events" else None,
+                t=df, ts_=ts, values_=values_)
+    if not out.get_column("row_number").is_sorted():
+        out = out.sort("row_number")
+    bad = out.filter(pl.col("problem_column").is_not_null())
+    quarantine = [qrow(n, file_names.get(c, c), v, r)
+                  for n, c, v, r in bad.select("row_number", "problem_column", "value", "reason").iter_rows()]
+    good = out.filter(pl.col("problem_column").is_null())
     if good.height == 0:
         return empty_usage_frame(), quarantine
-    good = good.with_columns(
-        user=pl.col("user").str.strip_chars(),
-        tool=pl.col("tool").str.strip_chars(),
-        action=pl.when(missing_blank(pl.col("action"))).then(None).otherwise(pl.col("action").str.strip_chars()),
-    )
-    good = good.with_columns(user_norm=normalise_identifier_series(good["user"]))
-    time_text = pl.col("_ts_time").dt.to_string("%Y-%m-%dT%H:%M:%S%.f")
-    day_text = pl.col("_ts_day").dt.to_string("%Y-%m-%d")
-    action_text = pl.col("action").fill_null("")
+    return _assemble(good, kind, ts, values_), quarantine
+
+
+def _assemble(good: pl.DataFrame, kind: str, ts: pl.DataFrame, values: pl.DataFrame) -> pl.DataFrame:
+    """The usable rows as canonical rows: their texts gathered from the lookups by the ids the query
+    chose, and the natural key of those texts (the time, or the day and for events the row's
+    occurrence number; the normalised user, the tool, the action, for events the outcome)."""
+    def texts(frame: pl.DataFrame, column: str, ids: str) -> pl.Series:
+        return frame.get_column(column).gather(good.get_column(ids))
+
+    rows = good.select("row_number", "interactions", "successes", "failures").with_columns(
+        texts(ts, "day", "ts_id").alias("day"), texts(ts, "time", "ts_id").alias("event_time"),
+        texts(ts, "day_text", "ts_id").alias("_day_text"), texts(ts, "time_text", "ts_id").alias("_time_text"),
+        texts(values, "text_value", "user_id").alias("user"), texts(values, "norm", "user_id").alias("user_norm"),
+        texts(values, "text_value", "tool_id").alias("tool"), texts(values, "text_value", "action_id").alias("action"))
+    action = pl.col("action").fill_null("")
     if kind == "canonical_events":
-        parts = [pl.col("user_norm"), pl.col("tool"), action_text, pl.col("_outcome")]
-        good = good.with_columns(_prefix=pl.concat_str([day_text, *parts], separator=KEY_SEP))
-        occurrence = (pl.int_range(pl.len(), dtype=pl.Int64).over("_prefix") + 1).cast(pl.String)
-        key = (
-            pl.when(pl.col("_ts_time").is_not_null())
-            .then(pl.concat_str([time_text, *parts], separator=KEY_SEP))
-            .otherwise(pl.concat_str([pl.col("_prefix"), pl.lit("#") + occurrence], separator=KEY_SEP))
-        )
+        rows = rows.with_columns(texts(values, "text_value", "outcome_id").alias("_outcome"),
+                                 good.get_column("occurrence").alias("_occurrence"))
+        parts = [pl.col("user_norm"), pl.col("tool"), action, pl.col("_outcome")]
+        occurrence = pl.lit("#") + pl.col("_occurrence").cast(pl.String)
+        key = (pl.when(pl.col("event_time").is_not_null())
+               .then(pl.concat_str([pl.col("_time_text"), *parts], separator=KEY_SEP))
+               .otherwise(pl.concat_str([pl.col("_day_text"), *parts, occurrence], separator=KEY_SEP)))
     else:
-        when = pl.when(pl.col("_ts_time").is_not_null()).then(time_text).otherwise(day_text)
-        key = pl.concat_str([when, pl.col("user_norm"), pl.col("tool"), action_text], separator=KEY_SEP)
-    rows = good.select(
-        pl.col("row_number").cast(pl.Int64),
-        pl.col("_ts_day").alias("day"),
-        pl.col("_ts_time").alias("event_time"),
-        pl.col("user"),
-        pl.col("user_norm"),
-        pl.col("tool"),
-        pl.col("action"),
-        pl.col("_interactions").alias("interactions"),
-        pl.col("_successes").alias("successes"),
-        pl.col("_failures").alias("failures"),
-        key.alias("natural_key"),
-        pl.lit(None, dtype=pl.Date).alias("period_start"),
-        pl.lit(None, dtype=pl.Date).alias("period_end"),
-        pl.lit(None, dtype=pl.String).alias("cadence"),
-    ).cast(USAGE_SCHEMA)
-    return rows.select(USAGE_COLUMNS), quarantine
+        when = pl.when(pl.col("event_time").is_not_null()).then(pl.col("_time_text")).otherwise(pl.col("_day_text"))
+        key = pl.concat_str([when, pl.col("user_norm"), pl.col("tool"), action], separator=KEY_SEP)
+    return rows.with_columns(key.alias("natural_key"), pl.lit(None, dtype=pl.Date).alias("period_start"),
+                             pl.lit(None, dtype=pl.Date).alias("period_end"),
+                             pl.lit(None, dtype=pl.String).alias("cadence")).select(USAGE_COLUMNS).cast(USAGE_SCHEMA)
+
+
+def _canonical_sql(kind: str) -> str:
+    """The mapping query of a kind. The events' occurrence numbers run over the usable rows only
+    (as the polars reader's did): the window's partitions keep rows with a problem apart."""
+    if kind != "canonical_events":
+        return _CANONICAL_SQL.format(**_COUNTS) + _SELECT.format(extra="NULL::BIGINT AS occurrence")
+    return _CANONICAL_SQL.format(**_EVENTS) + _SELECT.format(extra=f"outcome_id, {_OCCURRENCE} AS occurrence")
+
+
+def _distinct(df: pl.DataFrame, column: str, nulls: bool = False) -> pl.DataFrame:
+    """The distinct texts of a column (null too when ``nulls``) with ``missing`` (``missing_expr``)."""
+    values = df.select(pl.col(column).unique())
+    if not nulls:
+        values = values.drop_nulls()
+    return values.select(pl.lit(column).alias("col"), pl.col(column).alias("text"),
+                         missing_expr(pl.col(column)).alias("missing"), pl.col(column).alias("text_value"))
 
 
 def missing_blank(col: pl.Expr) -> pl.Expr:
@@ -209,10 +266,21 @@ def json_kind(records: list[tuple[int, Any, str]]) -> str | None:
 def read_canonical_json(
     records: list[tuple[int, Any, str]], kind: str, tz: str, dates: DateRange | None = None
 ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """A JSON document's records (an array, a wrapper object, pretty-printed), converted one by one
+    (plain NDJSON goes through ``read_canonical_lines``)."""
+    src, quarantine, first = _json_columns(records)
+    rows, q = map_canonical(src, kind, tz, ".", {c: name for c, (_, name) in first.items()}, dates)
+    return rows, quarantine + q
+
+
+def _json_columns(records: list[tuple[int, Any, str]]):
+    """(row_number + the canonical columns as text, the quarantine of records that are not objects,
+    canonical column -> (first record holding it, the key's spelling there)). A key matches its
+    column trimmed and casefolded; the first such key of a record gives the value."""
     quarantine: list[dict[str, Any]] = []
     numbers: list[int] = []
     cols: dict[str, list[str | None]] = {c: [] for c in CANONICAL_COLUMNS}
-    file_names: dict[str, str] = {}
+    first: dict[str, tuple[int, str]] = {}
     for number, obj, raw in records:
         if not isinstance(obj, dict):
             quarantine.append(qrow(number, None, raw, "malformed_row"))
@@ -222,7 +290,7 @@ def read_canonical_json(
             key = str(k).strip().casefold()
             if key in cols and key not in lowered:
                 lowered[key] = v
-                file_names.setdefault(key, str(k))
+                first.setdefault(key, (number, str(k)))
         numbers.append(number)
         for c in CANONICAL_COLUMNS:
             cols[c].append(_to_text(lowered.get(c)))
@@ -232,7 +300,63 @@ def read_canonical_json(
             **{c: pl.Series(v, dtype=pl.String) for c, v in cols.items()},
         }
     )
-    rows, q = map_canonical(src, kind, tz, ".", file_names, dates)
+    return src, quarantine, first
+
+
+_NAMES = ", ".join(f"'{c}'" for c in CANONICAL_COLUMNS)
+_FIELDS = ", ".join(f'"{c}": "JSON"' for c in CANONICAL_COLUMNS)
+_TYPES = " AND ".join(f"""coalesce(json_type(f."{c}") IN ('VARCHAR', 'BIGINT', 'UBIGINT'), true)"""
+                      for c in CANONICAL_COLUMNS)
+_TEXTS = ", ".join(f"f.\"{c}\" ->> '$' AS \"{c}\"" for c in CANONICAL_COLUMNS)
+_HOLDS = ", ".join(f"list_contains(keys, '{c}') AS has_{c}" for c in CANONICAL_COLUMNS)
+_LINES_SQL = f"""
+WITH parsed AS (  -- each line parsed for its keys and the canonical fields as JSON values
+    SELECT row_number, line, TRY(json_keys(line)) AS keys, TRY(json_transform(line, '{{{_FIELDS}}}')) AS f
+    FROM lines_
+)
+SELECT row_number,
+       -- what the per-record conversion would read the same way: an object whose keys are the
+       -- canonical names as written (each once) or keys no trimming or case makes one (printable
+       -- ASCII), values strings, whole numbers or null, no escape (a backslash) and no trailing
+       -- comma, which DuckDB reads and Python's json refuses; the other lines are converted in Python
+       coalesce(keys IS NOT NULL AND f IS NOT NULL AND NOT contains(line, '\\')
+                AND NOT regexp_matches(line, ',[ \\t\\r\\n]*[\\]}}]')
+                AND len([k FOR k IN keys IF k NOT IN ({_NAMES}) AND (NOT regexp_full_match(k, '[ -~]*')
+                                                                      OR lower(trim(k)) IN ({_NAMES}))]) = 0
+                AND len([k FOR k IN keys IF k IN ({_NAMES})]) = len(list_distinct([k FOR k IN keys IF k IN ({_NAMES})]))
+                AND {_TYPES}, false) AS simple,
+       {_TEXTS},
+       {_HOLDS}
+FROM parsed
+"""
+
+
+def read_canonical_lines(lines: pl.DataFrame, kind: str, tz: str, dates: DateRange | None = None
+                         ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """Plain NDJSON (``plain_ndjson_lines``): each line parsed by DuckDB's JSON functions; the
+    records whose fields read the same as Python's (string, whole-number or null values under the
+    canonical names) are taken as columns, any other line is converted in Python like a JSON
+    document's records (``_json_columns``), then everything is mapped by ``map_canonical``."""
+    import json
+
+    from kpi.adapters.sqlmap import query
+
+    parsed = query(_LINES_SQL, lines_=lines.select("row_number", "line"))
+    simple = parsed.filter(pl.col("simple"))
+    others = parsed.filter(~pl.col("simple")).join(lines, on="row_number").select("row_number", "raw", "line")
+    records = []
+    for number, raw, line in others.iter_rows():
+        try:
+            records.append((number, json.loads(line), raw))
+        except ValueError:
+            records.append((number, None, raw))
+    src, quarantine, first = _json_columns(records)
+    for c in CANONICAL_COLUMNS:  # the column's name in the file: the first record holding it
+        holding = simple.filter(pl.col(f"has_{c}")).get_column("row_number")
+        if holding.len() and (c not in first or holding.min() < first[c][0]):
+            first[c] = (holding.min(), c)
+    src = pl.concat([simple.select("row_number", *CANONICAL_COLUMNS), src]).sort("row_number")
+    rows, q = map_canonical(src, kind, tz, ".", {c: name for c, (_, name) in first.items()}, dates)
     return rows, quarantine + q
 
 
@@ -280,6 +404,10 @@ def read_canonical(source: UsageSource, kind: str) -> FormatRead:
                                                              source.dates)
         return FormatRead(rows, quarantine, rows_read, personal_columns={"user"})
     if source.container == "json":
+        lines = plain_ndjson_lines(source.text or "")
+        if lines is not None:
+            rows, quarantine = read_canonical_lines(lines, kind, source.tz, source.dates)
+            return FormatRead(rows, quarantine, lines.height, personal_columns={"user"})
         records = source.records(REQUIRED)
         rows, quarantine = read_canonical_json(records, kind, source.tz, source.dates)
         return FormatRead(rows, quarantine, len(records), personal_columns={"user"})

@@ -38,6 +38,7 @@ from kpi.adapters.usage_common import (
     FormatRead,
     UsageFormat,
     make_key,
+    plain_ndjson_lines,
     qrow,
     usage_frame,
 )
@@ -172,13 +173,16 @@ _SIMPLE_SQL = """
 WITH parsed AS (  -- each line parsed once: the five fields as JSON values, NULL when the line is not
                   -- a JSON object holding each of them exactly once (json_transform_strict refuses a
                   -- duplicate or missing key: Python's json keeps the last of duplicates, DuckDB the first)
-    SELECT row_number, TRY(json_transform_strict(line, '{"day": "JSON", "user_login": "JSON",
+    SELECT row_number, line, TRY(json_transform_strict(line, '{"day": "JSON", "user_login": "JSON",
         "user_initiated_interaction_count": "JSON", "code_generation_activity_count": "JSON",
         "code_acceptance_activity_count": "JSON"}')) AS f
     FROM lines_
 ),
 typed AS (
-    SELECT row_number, f IS NOT NULL AS one_each, f.day ->> '$' AS day_text, f.user_login ->> '$' AS login,
+    -- DuckDB also reads a trailing comma ({"a": 1,}) that Python's json refuses: such lines go to
+    -- map_record (so does a string holding such text: the test is on the line)
+    SELECT row_number, f IS NOT NULL AND NOT regexp_matches(line, ',[ \\t\\r\\n]*[\\]}]') AS one_each,
+           f.day ->> '$' AS day_text, f.user_login ->> '$' AS login,
            json_type(f.day) AS day_type, json_type(f.user_login) AS login_type,
            -- a JSON null is SQL NULL here (a missing count has no row of its own: f is NULL)
            coalesce(json_type(f.user_initiated_interaction_count), 'NULL') AS t1,
@@ -210,7 +214,7 @@ def read_github(source) -> FormatRead:
     mapped as columns; a record of another shape, or a line that does not parse, goes through
     ``map_record`` (the same rules in Python). Any other document (an array, a wrapper object,
     pretty-printed) is read record by record (``read_github_records``)."""
-    lines = _plain_ndjson_lines(source.text or "")
+    lines = plain_ndjson_lines(source.text or "")
     if lines is None:
         return read_github_records(source.records(RECORD_KEYS), source.dates)
     from kpi.adapters.sqlmap import date_lookup, query
@@ -259,29 +263,6 @@ def read_github(source) -> FormatRead:
         clamped += rest_clamped
     return FormatRead(pl.concat(rows).sort("row_number").select(USAGE_COLUMNS), quarantine, lines.height,
                       warnings=_clamp_warning(clamped), personal_columns={"user_login"})
-
-
-def _plain_ndjson_lines(text: str) -> pl.DataFrame | None:
-    """The records of plain NDJSON as (row_number = physical line, raw line, line stripped), or
-    None when the text is another JSON document (it parses as one: an array, a wrapper object, a
-    single record) or has a line that is not one object on its own (pretty-printed, an array's
-    lines): ``json_records`` decides those."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return None
-    try:
-        json.loads(stripped)
-    except ValueError:
-        pass
-    else:
-        return None
-    raw = pl.Series("raw", text.replace("\r\n", "\n").split("\n"), dtype=pl.String)
-    frame = pl.DataFrame([pl.int_range(1, raw.len() + 1, eager=True, dtype=pl.Int64).alias("row_number"), raw])
-    frame = frame.with_columns(pl.col("raw").str.strip_chars(PYTHON_WHITESPACE).alias("line")).filter(
-        pl.col("line") != "")
-    plain = frame.select((pl.col("line").str.starts_with("{") & pl.col("line").str.ends_with("}")
-                          & (pl.col("line").str.len_chars() >= 2)).all()).item()
-    return frame if plain else None
 
 
 FORMAT = UsageFormat(

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from kpi.adapters.textio import CsvTable, DateRange, default_date_range, parse_csv_text
+from kpi.adapters.textio import PYTHON_WHITESPACE, CsvTable, DateRange, default_date_range, parse_csv_text
 from kpi.errors import InputError
 
 USAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -329,3 +329,26 @@ def _items_of(doc: Any, name: str, record_keys: tuple[str, ...]) -> list[Any]:
         f"{name}: the JSON document holds no list of records; export it as NDJSON "
         "(one JSON object per line) or as a JSON array"
     )
+
+
+def plain_ndjson_lines(text: str) -> pl.DataFrame | None:
+    """The records of plain NDJSON as (row_number = physical line, raw line, line stripped), or
+    None when the text is another JSON document (it parses as one: an array, a wrapper object, a
+    single record) or has a line that is not one object on its own (pretty-printed, an array's
+    lines): ``json_records`` decides those."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        json.loads(stripped)
+    except ValueError:
+        pass
+    else:
+        return None
+    raw = pl.Series("raw", text.replace("\r\n", "\n").split("\n"), dtype=pl.String)
+    frame = pl.DataFrame([pl.int_range(1, raw.len() + 1, eager=True, dtype=pl.Int64).alias("row_number"), raw])
+    frame = frame.with_columns(pl.col("raw").str.strip_chars(PYTHON_WHITESPACE).alias("line")).filter(
+        pl.col("line") != "")
+    plain = frame.select((pl.col("line").str.starts_with("{") & pl.col("line").str.ends_with("}")
+                          & (pl.col("line").str.len_chars() >= 2)).all()).item()
+    return frame if plain else None

@@ -13,12 +13,15 @@ its reference.)"""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from kpi.adapters.canonical import CANONICAL_COLUMNS, COUNT_COLUMNS, OUTCOMES
-from kpi.adapters.chatgpt import REQUIRED
+from kpi.adapters.canonical import CANONICAL_COLUMNS, COUNT_COLUMNS, OUTCOMES, REQUIRED, _resolve, canonical_kind
+from kpi.adapters.chatgpt import REQUIRED as CHATGPT_REQUIRED
 from kpi.adapters.m365 import _CHAT_PARTS, _report_facts, _window_texts
 from kpi.adapters.textio import (
     CsvTable,
@@ -39,6 +42,7 @@ from kpi.adapters.usage_common import (
     USAGE_COLUMNS,
     USAGE_SCHEMA,
     FormatRead,
+    UsageSource,
     empty_usage_frame,
     make_key,
     qrow,
@@ -159,8 +163,8 @@ def _frame(out: dict[str, list]) -> pl.DataFrame:
 def read_chatgpt(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
     """Activity rows, quarantine, inactive rows, warnings and personal columns of a user engagement
     CSV (a date outside ``dates`` is ``out_of_range``)."""
-    idx = {c: table.column_index(c) for c in (*REQUIRED, "cadence")}
-    missing = [c for c in REQUIRED if idx[c] is None]
+    idx = {c: table.column_index(c) for c in (*CHATGPT_REQUIRED, "cadence")}
+    missing = [c for c in CHATGPT_REQUIRED if idx[c] is None]
     if missing:
         raise InputError(
             f"{table.name}: ChatGPT Enterprise export lacks column '{missing[0]}' "
@@ -177,8 +181,8 @@ def read_chatgpt(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
     quarantine: list[dict[str, Any]] = [qrow(n, None, raw, "malformed_row") for n, raw in table.malformed]
     inactive: list[int] = []
     dropped_messages = 0
-    cols = ["row_number", *[f"c{idx[c]}" for c in (*REQUIRED, "cadence") if idx[c] is not None]]
-    keys = [c for c in (*REQUIRED, "cadence") if idx[c] is not None]
+    cols = ["row_number", *[f"c{idx[c]}" for c in (*CHATGPT_REQUIRED, "cadence") if idx[c] is not None]]
+    keys = [c for c in (*CHATGPT_REQUIRED, "cadence") if idx[c] is not None]
     for rec in table.frame.select(cols).iter_rows():
         number, cells = rec[0], dict(zip(keys, rec[1:]))
 
@@ -373,3 +377,123 @@ def map_canonical(
 
 def missing_blank(col: pl.Expr) -> pl.Expr:
     return missing_expr(col)
+
+
+# -- the canonical logs' three containers, as kpi/adapters/canonical.py had them (JSON records
+# converted one by one in Python)
+
+
+def read_canonical_csv(table: CsvTable, kind: str, tz: str,
+                       dates: DateRange | None = None) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    names = _resolve(table.header)
+    index = {c: table.header.index(n) for c, n in names.items()}
+    src = table.named_frame(index)
+    rows, quarantine = map_canonical(src, kind, tz, table.decimal, names, dates)
+    quarantine.extend(qrow(n, None, raw, "malformed_row") for n, raw in table.malformed)
+    return rows, quarantine
+
+
+def _to_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 2**63:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def json_kind(records: list[tuple[int, Any, str]]) -> str | None:
+    keys: set[str] = set()
+    for _, obj, _ in records:
+        if isinstance(obj, dict):
+            keys.update(str(k) for k in obj)
+    return canonical_kind(keys)
+
+
+def read_canonical_json(
+    records: list[tuple[int, Any, str]], kind: str, tz: str, dates: DateRange | None = None
+) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    quarantine: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    cols: dict[str, list[str | None]] = {c: [] for c in CANONICAL_COLUMNS}
+    file_names: dict[str, str] = {}
+    for number, obj, raw in records:
+        if not isinstance(obj, dict):
+            quarantine.append(qrow(number, None, raw, "malformed_row"))
+            continue
+        lowered: dict[str, Any] = {}
+        for k, v in obj.items():
+            key = str(k).strip().casefold()
+            if key in cols and key not in lowered:
+                lowered[key] = v
+                file_names.setdefault(key, str(k))
+        numbers.append(number)
+        for c in CANONICAL_COLUMNS:
+            cols[c].append(_to_text(lowered.get(c)))
+    src = pl.DataFrame(
+        {
+            "row_number": pl.Series(numbers, dtype=pl.Int64),
+            **{c: pl.Series(v, dtype=pl.String) for c, v in cols.items()},
+        }
+    )
+    rows, q = map_canonical(src, kind, tz, ".", file_names, dates)
+    return rows, quarantine + q
+
+
+def read_canonical_parquet(
+    path: str | Path, name: str, kind: str, tz: str, dates: DateRange | None = None
+) -> tuple[pl.DataFrame, list[dict[str, Any]], int]:
+    try:
+        raw = pl.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{name}: not a valid Parquet file ({type(exc).__name__}); export it again") from exc
+    names = _resolve(raw.columns)
+    exprs = [pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row_number")]
+    for canon, col in names.items():
+        dtype = raw.schema[col]
+        e = pl.col(col)
+        if isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is not None:
+                e = e.dt.convert_time_zone(tz).dt.replace_time_zone(None)
+            e = e.dt.to_string("%Y-%m-%dT%H:%M:%S%.f")
+        elif dtype == pl.Date:
+            e = e.dt.to_string("%Y-%m-%d")
+        elif dtype == pl.Boolean:
+            e = pl.when(e).then(pl.lit("true")).when(~e).then(pl.lit("false"))
+        elif dtype.is_float():
+            whole = e.is_finite() & (e == e.round(0))
+            e = pl.when(whole).then(e.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(e.cast(pl.String))
+        elif dtype.is_nested() or dtype == pl.Object:
+            e = e.map_elements(lambda v: json.dumps(v, default=str), return_dtype=pl.String)
+        else:
+            e = e.cast(pl.String, strict=False)
+        exprs.append(e.alias(canon))
+    src = raw.select(exprs)
+    rows, quarantine = map_canonical(src, kind, tz, ".", names, dates)
+    return rows, quarantine, raw.height
+
+
+# ----------------------------------------------------------------------------------------------
+# the two formats
+
+
+def read_canonical(source: UsageSource, kind: str) -> FormatRead:
+    """A canonical log in any of its containers as ``kind`` (canonical_events/canonical_counts)."""
+    if source.container == "parquet":
+        rows, quarantine, rows_read = read_canonical_parquet(source.path, source.name, kind, source.tz,
+                                                             source.dates)
+        return FormatRead(rows, quarantine, rows_read, personal_columns={"user"})
+    if source.container == "json":
+        records = source.records(REQUIRED)
+        rows, quarantine = read_canonical_json(records, kind, source.tz, source.dates)
+        return FormatRead(rows, quarantine, len(records), personal_columns={"user"})
+    table = source.table()
+    rows, quarantine = read_canonical_csv(table, kind, source.tz, source.dates)
+    user_i = table.column_index("user")
+    return FormatRead(rows, quarantine, table.rows_read,
+                      personal_columns={table.header[user_i]} if user_i is not None else set())

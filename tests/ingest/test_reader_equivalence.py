@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from kpi.adapters import chatgpt, github, m365
+from kpi.adapters import canonical, chatgpt, github, m365
 from kpi.adapters.textio import DateRange, parse_csv_text, read_text
 from kpi.adapters.usage_common import UsageSource, json_records
 from kpi.paths import DEMO_DIR
@@ -25,6 +25,7 @@ from tests.ingest.test_ingest_properties import (
     GITHUB,
     M365,
     PROPS,
+    USAGE,
     Duplicate,
     build_lines,
     plan_strategy,
@@ -162,7 +163,8 @@ def test_chatgpt_hostile_values(tmp_path):
     same_chatgpt(path)
 
 
-CORPORA = {"m365": (M365, same_m365), "github": (GITHUB, same_github), "chatgpt": (CHATGPT, same_chatgpt)}
+CORPORA = {"m365": (M365, same_m365), "github": (GITHUB, same_github), "chatgpt": (CHATGPT, same_chatgpt),
+           "canonical": (USAGE, lambda path: same_canonical(path))}
 
 
 @pytest.mark.parametrize("name", list(CORPORA))
@@ -225,6 +227,11 @@ HOSTILE_RECORDS = [
     '"user_initiated_interaction_count": 7, "code_generation_activity_count": 2, "code_acceptance_activity_count": 1}',
     '{"day": "2025-03-08", "user_login": "other", "x": 1, "x": 2, "user_initiated_interaction_count": 1, '
     '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1, "totals_by_ide": [{"a": 1, "a": 2}]}',
+    # a trailing comma: DuckDB's JSON reads it, Python's json does not (a malformed row)
+    '{"day": "2025-03-09", "user_login": "comma", "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1, "totals_by_ide": [{"a": 1},]}',
+    '{"day": "2025-03-09", "user_login": "comma2", "user_initiated_interaction_count": 1, '
+    '"code_generation_activity_count": 2, "code_acceptance_activity_count": 1 ,\t}',
 ]
 
 
@@ -252,3 +259,130 @@ def test_one_normalisation_on_hostile_identifiers():
     assert normalise_identifier_series(series).to_list() == [normalise_identifier(v) for v in values]
     assert series.str.strip_chars(PYTHON_WHITESPACE).to_list() == [v.strip() for v in values]
     assert sorted(PYTHON_WHITESPACE) == blanks
+
+
+# -- the canonical logs (CSV, JSON lines, Parquet)
+
+
+def same_canonical(path: Path, dates: DateRange = DATES, tz: str = "Europe/Berlin") -> None:
+    from kpi.adapters.usage import recognise, sniff
+
+    text, replaced = read_text(path, path.name) if path.suffix != ".parquet" else (None, 0)
+    sniffed = sniff(path, text, path.name)
+    kind = recognise(sniffed, path.name).name
+    source = UsageSource(path=path, name=path.name, container=sniffed.container, tz=tz, text=text,
+                         chars_replaced=replaced, dates=dates)
+    new = canonical.read_canonical(source, kind)
+    old = reference.read_canonical(source, kind)
+    assert_same_read(old, new)
+
+
+def test_canonical_demo_exports():
+    files = sorted((DEMO_DIR / "usage" / "gateway").iterdir())
+    assert any(p.suffix == ".csv" for p in files) and any(p.suffix == ".jsonl" for p in files)
+    for path in files[::4] + files[1::8]:
+        same_canonical(path, DateRange.around(dt.date(2026, 11, 1)))
+
+
+CANONICAL_HOSTILE = [
+    # event_time, user, tool, action, outcome, interactions, successes, failures
+    ("2025-03-01", "  Ada@Example.com\u00a0", " chat-gateway ", "chat", " Success ", "3", "2", "1"),
+    ("2025-03-01", "\u3000ADA@example.com", "chat-gateway", "chat", "success", "3", "2", "1"),
+    ("2025-03-01", "ada@example.com", "chat-gateway", "chat", "success", "3", "2", "1"),  # the same event again
+    ("2025-03-01T10:00:00Z", "ada@example.com", "chat-gateway", "", "FAILURE", "", "", ""),
+    ("2025-03-01T10:00:00+01:00", "ada@example.com", "chat-gateway", "null", "", "+4", "0", "0"),
+    ("2025-03-01 09:00", "ada@example.com", "chat-gateway", " None ", "maybe", "4.0", "x", "0"),
+    ("2025-03-01T23:30:00.123456789-05:30", "\x1cada@example.com\x1f", "chat-gateway", "draft", "", "-1", "0", "0"),
+    ("2025-03-30T01:30:00Z", "NULL", "chat-gateway", "draft", "", "1", "0", "0"),
+    ("2025-03-30T02:30:00", "bob", "", "draft", "", "1", "-1", "0"),
+    ("2025-02-30", "bob", "chat-gateway", "draft", "", "1", "0", "-2"),
+    ("yesterday", "bob", "chat-gateway", "draft", "", "1", "0", "0"),
+    ("", "bob", "chat-gateway", "draft", "", "1", "0", "0"),
+    ("none", "", "", "draft", "", "abc", "0", "0"),
+    ("1900-01-01", "bob", "chat-gateway", "draft", "", "1", "0", "0"),
+    ("2025-03-01T25:00:00", "bob", "chat-gateway", "draft", "", "1", "0", "0"),
+    ("2025-03-01T10:00:00+24:00", "bob", "chat-gateway", "draft", "", "1", "0", "0"),
+    ("2025-03-01", "İlker", "chat-gateway", "draft", "success", "1000000000000000000", "0", "0"),
+    ("2025-03-01", "straße", "chat-gateway", "draft", "success", "99999999999999999999", "0", "0"),
+    ("2025-03-01", "bob", "chat-gateway", "draft", "success", "1,0", "0", "0"),
+    # the key's separator inside values: the same key, so the events are numbered #1 and #2
+    ("2025-03-02", "a\x1fb", "c", "draft", "", "1", "0", "0"),
+    ("2025-03-02", "a", "b\x1fc", "draft", "", "1", "0", "0"),
+]
+CANONICAL_COLUMNS = ["event_time", "user", "tool", "action", "outcome", "interactions", "successes", "failures"]
+
+
+def _canonical_csv(columns: list[str], rows, delimiter: str = ",") -> str:
+    def cell(value: str) -> str:
+        return f'"{value}"' if delimiter in value or '"' in value else value
+
+    lines = [delimiter.join(columns)] + [delimiter.join(cell(dict(zip(CANONICAL_COLUMNS, r))[c]) for c in columns)
+                                         for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def test_canonical_hostile_values(tmp_path):
+    events = [c for c in CANONICAL_COLUMNS if c not in ("interactions", "successes", "failures")]
+    counts = [c for c in CANONICAL_COLUMNS if c != "outcome"]
+    required = ["event_time", "user", "tool"]
+    for columns, delimiter in ((events, ","), (counts, ","), (counts[::-1], ";"), (required, ",")):
+        path = tmp_path / "log.csv"
+        path.write_text(_canonical_csv(columns, CANONICAL_HOSTILE, delimiter), encoding="utf-8")
+        for tz in ("Europe/Berlin", "UTC", "America/New_York"):
+            same_canonical(path, tz=tz)
+    # one column of counts parsed on the fast path (every value a whole number), the others not
+    path.write_text(_canonical_csv(counts, [r for r in CANONICAL_HOSTILE if r[5].strip("-+").isdigit()]),
+                    encoding="utf-8")
+    same_canonical(path)
+
+
+def test_canonical_json_lines_and_parquet(tmp_path):
+    import json
+
+    import polars as pl
+
+    records = [dict(zip(CANONICAL_COLUMNS, r)) for r in CANONICAL_HOSTILE]
+    for columns in (CANONICAL_COLUMNS[:5], [c for c in CANONICAL_COLUMNS if c != "outcome"]):
+        path = tmp_path / "log.jsonl"
+        path.write_text("\n".join(json.dumps({c: r[c] for c in columns}) for r in records) + "\n", encoding="utf-8")
+        same_canonical(path)
+        path = tmp_path / "log.parquet"
+        pl.DataFrame([{c: r[c] for c in columns} for r in records]).write_parquet(path)
+        same_canonical(path)
+
+
+CANONICAL_LINES = [
+    '{"event_time": "2025-03-01T10:00:00Z", "user": "Ada@Example.com", "tool": "claude", "action": "chat", '
+    '"outcome": "success"}',
+    '{"event_time": "2025-03-01", "user": "ada@example.com", "tool": "claude", "outcome": null, "extra": {"a": [1]}}',
+    '{"User": "bob", "event_time": "2025-03-01", "user": "carl", "tool": "claude"}',  # another spelling first
+    '{"event_time": "2025-03-01", "user": "dan", "user": "eve", "tool": "claude"}',  # a repeated key: the last
+    '{"event_time": "2025-03-01", " user ": "fay", "tool": "claude"}',  # trimmed: the user column
+    '{"event_time": "2025-03-01", "uſer": "gus", "tool": "claude"}',  # casefolded (long s): the user column
+    '{"event_time": "2025-03-01", "user": "h\\u00e9", "tool": "claude", "action": "a\\"b"}',  # escapes
+    '{"event_time": "2025-03-01", "user": "ivy", "tool": "claude", "interactions": 3, "successes": 1.0, '
+    '"failures": true}',
+    '{"event_time": "2025-03-01", "user": "jo", "tool": "claude", "interactions": -0, "successes": 1e2, '
+    '"failures": 12345678901234567890}',
+    '{"event_time": "2025-03-01", "user": "kim", "tool": "claude", "action": ["x"], "outcome": {"o": 1}}',
+    '{"event_time": "2025-03-01", "user": "lee", "tool": "claude",}',  # a trailing comma: malformed
+    '{"event_time": "2025-03-01", "user": "lee", "tool": NaN}',
+    '{"event_time": 20250301, "user": 42, "tool": "claude"}',
+    '{"event_time": "2025-03-01", "user": "max", "tool": "claude", "note": "a, }"}',  # looks like a trailing comma
+    '{"user": "ned", "tool": "claude"}',
+    '{}',
+    '{"event_time": "2025-03-01" "user": "x"}',  # not JSON
+    '{"event_time": "2025-03-02", "user": "ada@example.com", "tool": "claude", "outcome": "SUCCESS"}',
+    '{"event_time": "2025-03-02", "user": "ADA@example.com ", "tool": "claude", "outcome": " success"}',
+]
+
+
+def test_canonical_hostile_json_lines(tmp_path):
+    path = tmp_path / "events.jsonl"
+    for lines in (CANONICAL_LINES, CANONICAL_LINES[::-1], CANONICAL_LINES[2:]):
+        for body in ("\n".join(lines) + "\n", "\r\n".join(lines), "\n\n" + "\n \n".join(lines)):
+            path.write_text(body, encoding="utf-8")
+            same_canonical(path)
+    counts = [line.replace('"outcome"', '"interactions"') for line in CANONICAL_LINES]
+    path.write_text("\n".join(counts) + "\n", encoding="utf-8")
+    same_canonical(path)
