@@ -49,6 +49,7 @@ from kpi.adapters.usage_common import (
     usage_frame,
 )
 from kpi.errors import InputError
+from kpi.privacy import pseudonym_map
 
 
 def read_m365(table: CsvTable, dates: DateRange | None = None) -> FormatRead:
@@ -497,3 +498,38 @@ def read_canonical(source: UsageSource, kind: str) -> FormatRead:
     user_i = table.column_index("user")
     return FormatRead(rows, quarantine, table.rows_read,
                       personal_columns={table.header[user_i]} if user_i is not None else set())
+
+
+# -- pseudonyms, as kpi/ingest/usage.py computed them (a map per file, the natural key rewritten
+# with polars' string functions)
+
+
+def pseudonymise_rows(rows: pl.DataFrame, fmt: str, rel: str, key: bytes) -> pl.DataFrame:
+    """Replace identifiers by pseudonyms; natural keys are rebuilt on the pseudonym.
+
+    (Event-level rows with a date only carry their occurrence number among identical rows in the
+    key, so the n-th identical row of a re-export lines up with the n-th of the earlier file.)
+    """
+    from kpi.adapters.usage import is_concealed_identity
+    from kpi.adapters.usage_common import KEY_SEP
+
+    users = rows.get_column("user_norm").unique().to_list()
+    mapping = pseudonym_map(users, key)
+    concealed = {u for u in users if u is not None and is_concealed_identity(u)}
+    rows = rows.with_columns(
+        pl.col("user_norm").replace_strict(mapping, default=None).alias("user_key"),
+        pl.col("user_norm").is_in(list(concealed)).alias("user_concealed"),
+    )
+    # The key's user field (a whole KEY_SEP-separated field) becomes the pseudonym.
+    padded = pl.lit(KEY_SEP) + pl.col("natural_key") + pl.lit(KEY_SEP)
+    field = pl.lit(KEY_SEP) + pl.col("user_norm") + pl.lit(KEY_SEP)
+    position = padded.str.find(field, literal=True)
+    rows = rows.with_columns(
+        pl.when(position.is_not_null())
+        .then(padded.str.slice(0, position) + pl.lit(KEY_SEP) + pl.col("user_key") + pl.lit(KEY_SEP)
+              + padded.str.slice(position + field.str.len_chars()))
+        .otherwise(padded)
+        .str.strip_chars(KEY_SEP)
+        .alias("natural_key")
+    )
+    return rows.with_columns(pl.lit(rel).alias("file"), pl.lit(fmt).alias("format"))

@@ -386,3 +386,45 @@ def test_canonical_hostile_json_lines(tmp_path):
     counts = [line.replace('"outcome"', '"interactions"') for line in CANONICAL_LINES]
     path.write_text("\n".join(counts) + "\n", encoding="utf-8")
     same_canonical(path)
+
+
+# -- pseudonyms: hashed once per identifier and run (a join), the same staged rows
+
+
+def test_pseudonymised_rows(tmp_path):
+    import polars as pl
+
+    from kpi.adapters.usage import read_usage_file
+    from kpi.adapters.usage_common import KEY_SEP, USAGE_SCHEMA
+    from kpi.ingest.usage import pseudonymise_rows
+
+    key = b"equivalence-key-0123456789"
+    files = [p for sub in ("m365", "github", "chatgpt", "gateway")
+             for p in sorted((DEMO_DIR / "usage" / sub).iterdir())[:2]]
+    reads = [read_usage_file(p, p.name, "Europe/Berlin", dates=DateRange.around(dt.date(2026, 11, 1))).rows
+             for p in files]
+    # identifiers that are also other fields of their key (a day, the tool), blank, concealed, null,
+    # a key ending in an empty field, non-ASCII before and after the user field
+    hostile = pl.DataFrame({
+        "row_number": [1, 2, 3, 4, 5, 6, 7, 8],
+        "day": [dt.date(2025, 3, 1)] * 8,
+        "user": ["x"] * 8,
+        "user_norm": ["2025-03-01", "chat-gateway", " ", "5a1b2c3d4e5f60718293a4b5c6d7e8f9", None, "ada", "straße",
+                      "\x1c"],
+        "tool": ["chat-gateway"] * 8,
+        "natural_key": [KEY_SEP.join(["2025-03-01", "2025-03-01", "chat-gateway", ""]),
+                        KEY_SEP.join(["2025-03-01", "chat-gateway", "chat-gateway", "a"]),
+                        KEY_SEP.join(["2025-03-01", " ", "chat-gateway", ""]),
+                        KEY_SEP.join(["m365", "2025-03-01", "5a1b2c3d4e5f60718293a4b5c6d7e8f9", "word"]),
+                        KEY_SEP.join(["2025-03-01", "", "chat-gateway"]),
+                        KEY_SEP.join(["", "ada", "é", ""]),
+                        KEY_SEP.join(["é", "straße", "ü"]),
+                        KEY_SEP.join(["2025-03-01", "\x1c", "t"])],
+    }, schema_overrides={"row_number": pl.Int64}).with_columns(
+        [pl.lit(None).cast(USAGE_SCHEMA[c]).alias(c) for c in USAGE_SCHEMA if c not in
+         ("row_number", "day", "user", "user_norm", "tool", "natural_key")]).select(list(USAGE_SCHEMA))
+    for rows in [*reads, hostile, hostile.reverse(), hostile.clear()]:
+        old = reference.pseudonymise_rows(rows, "f", "usage/x", key)
+        # (a file without one usable identifier: the old map was empty, its column of type Null)
+        old = old.with_columns(pl.col("user_key").cast(pl.String), pl.col("natural_key").cast(pl.String))
+        assert_frame_equal(old, pseudonymise_rows(rows, "f", "usage/x", key))
