@@ -67,18 +67,30 @@ def is_closed(con, quarter: str) -> bool:
     return quarter in closed_quarters(con, [quarter])
 
 
-def current_figures(con, quarter: str) -> dict[tuple, float | None]:
-    """(kpi_table, segment_type, segment, construct, process, department, metric) -> value."""
-    figures: dict[tuple, float | None] = {}
+def _figures_query() -> str:
+    """One query giving every figure of the quarter ``$quarter`` of every KPI mart, one row per
+    figure: kpi_table, the SNAPSHOT_KEY_COLUMNS (as VARCHAR; NULL where the mart has no such
+    key), metric and value (as DOUBLE), in the order of the marts, their rows and their metrics."""
+    parts = []
     for table, keys in ROW_KEYS.items():
         columns = SNAPSHOT_METRICS[table]
-        key_sql = ", ".join(f'CAST("{c}" AS VARCHAR)' if c in keys else "NULL" for c in SNAPSHOT_KEY_COLUMNS)
-        metric_sql = ", ".join(f'CAST("{c}" AS DOUBLE)' for c in columns)
-        for row in con.sql(f"SELECT {key_sql}, {metric_sql} FROM marts.{table} WHERE quarter = ?",
-                           params=[quarter]).fetchall():
-            for metric, value in zip(columns, row[len(SNAPSHOT_KEY_COLUMNS):]):
-                figures[(table, *row[: len(SNAPSHOT_KEY_COLUMNS)], metric)] = value
-    return figures
+        key_sql = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' if c in keys else f'NULL::VARCHAR AS "{c}"'
+                            for c in SNAPSHOT_KEY_COLUMNS)
+        names = ", ".join(f"'{c}'" for c in columns)
+        values = ", ".join(f'CAST("{c}" AS DOUBLE)' for c in columns)
+        parts.append(f"SELECT '{table}' AS kpi_table, {key_sql}, unnest([{names}]) AS metric, "
+                     f"unnest([{values}]::DOUBLE[]) AS value FROM marts.{table} WHERE quarter = $quarter")
+    return "\nUNION ALL ".join(parts)
+
+
+_FIGURES_QUERY = _figures_query()
+
+
+def current_figures(con, quarter: str) -> dict[tuple, float | None]:
+    """(kpi_table, *SNAPSHOT_KEY_COLUMNS, metric) -> value (every figure of the quarter, one
+    query)."""
+    rows = con.sql(_FIGURES_QUERY, params={"quarter": quarter}).fetchall()
+    return {tuple(row[:-1]): row[-1] for row in rows}
 
 
 _KEY_SQL = ", ".join(f'"{c}"' for c in ("kpi_table", *SNAPSHOT_KEY_COLUMNS, "metric"))
@@ -106,13 +118,13 @@ def snapshot_quarter(con, quarter: str, config_sha256: str, now: datetime | None
     ensure_snapshot_table(con)
     if not is_closed(con, quarter):
         return SnapshotOutcome(quarter, closed=False)
-    figures = current_figures(con, quarter)
     latest = con.sql(
         "SELECT max(version) FROM marts.kpi_snapshots WHERE quarter = ?", params=[quarter]
     ).fetchall()[0][0]
     now = now or datetime.now().replace(microsecond=0)
     changed: list[tuple] = []
     if latest is not None:
+        figures = current_figures(con, quarter)
         previous = snapshot_figures(con, quarter, latest)
         known = {(key[0], key[-1]) for key in previous}
         added = {key: value for key, value in figures.items() if (key[0], key[-1]) not in known}
@@ -126,8 +138,25 @@ def snapshot_quarter(con, quarter: str, config_sha256: str, now: datetime | None
                 _insert_snapshot(con, quarter, latest, added, now, inputs_sha256(con), config_sha256)
             return SnapshotOutcome(quarter, closed=True, added_figures=len(added))
     version = (latest or 0) + 1
-    _insert_snapshot(con, quarter, version, figures, now, inputs_sha256(con), config_sha256)
+    _insert_figures(con, quarter, version, now, inputs_sha256(con), config_sha256)
     return SnapshotOutcome(quarter, closed=True, version=version, changed_metrics=changed)
+
+
+def _insert_figures(con, quarter: str, version: int, now: datetime, inputs_hash: str, config_hash: str) -> None:
+    """Append one version holding every current figure of the quarter (those of
+    :func:`current_figures`), straight from the marts: the figures do not travel through Python
+    and back (~15 ms a quarter)."""
+    con.execute(
+        f"""
+        INSERT INTO marts.kpi_snapshots (snapshot_id, quarter, {_KEY_SQL}, value, computed_at, inputs_sha256,
+                                         config_sha256, version)
+        SELECT $snapshot_id, $quarter, {_KEY_SQL}, value, $computed_at::TIMESTAMP, $inputs_sha256,
+               $config_sha256, $version::INTEGER
+        FROM ({_FIGURES_QUERY})
+        """,
+        {"snapshot_id": f"{quarter}/v{version}", "quarter": quarter, "computed_at": now,
+         "inputs_sha256": inputs_hash, "config_sha256": config_hash, "version": version},
+    )
 
 
 def _insert_snapshot(con, quarter: str, version: int, figures: dict[tuple, float | None], now: datetime,
