@@ -291,6 +291,44 @@ def write_manifest(con, report: FileReport, now: datetime, *, state: bool) -> No
     )
 
 
+def write_warnings_of(con, reports: list[FileReport], now: datetime) -> None:
+    """``write_warnings`` of several file versions at once (one DELETE, one INSERT)."""
+    from kpi.migrations import ensure_tables
+
+    ensure_tables(con, "audit.input_warnings")
+    versions = pl.DataFrame({"file": [r.file for r in reports], "sha256": [r.sha256 for r in reports]},
+                            schema={"file": pl.String, "sha256": pl.String})
+    if versions.height:
+        con.from_arrow(versions.to_arrow()).query(
+            "_versions", "DELETE FROM audit.input_warnings AS w USING _versions AS v "
+                         "WHERE w.file = v.file AND w.sha256 = v.sha256")
+    warnings = pl.DataFrame(
+        [{"file": r.file, "sha256": r.sha256, "warning": w.warning, "detail": w.detail, "noted_at": now}
+         for r in reports for w in r.warnings],
+        schema={"file": pl.String, "sha256": pl.String, "warning": pl.String, "detail": pl.String,
+                "noted_at": pl.Datetime("us")})
+    insert_frame(con, "audit.input_warnings", warnings)
+
+
+MANIFEST_COLUMNS = ("file", "sha256", "format", "input_kind", "rows_read", "rows_loaded", "rows_quarantined",
+                    "rows_replaced", "cells_quarantined", "chars_replaced")
+
+
+def write_manifests(con, reports: list[FileReport], now: datetime) -> None:
+    """``write_manifest`` of several versions of accumulating files at once (one DELETE, one
+    INSERT; nothing is superseded)."""
+    if not reports:
+        return
+    rows = pl.DataFrame([{c: getattr(r, c) for c in MANIFEST_COLUMNS} for r in reports],
+                        schema={c: pl.String if c in ("file", "sha256", "format", "input_kind") else pl.Int64
+                                for c in MANIFEST_COLUMNS})
+    con.from_arrow(rows.select("file", "sha256").to_arrow()).query(
+        "_versions", "DELETE FROM audit.ingest_manifest AS m USING _versions AS v "
+                     "WHERE m.file = v.file AND m.sha256 = v.sha256")
+    insert_frame(con, "audit.ingest_manifest", rows.with_columns(
+        pl.lit(now, pl.Datetime("us")).alias("ingested_at"), pl.lit(False).alias("superseded")))
+
+
 def already_ingested(con, sha256: str) -> bool:
     return bool(con.sql("SELECT 1 FROM audit.ingest_manifest WHERE sha256 = ? LIMIT 1", params=[sha256]).fetchall())
 

@@ -24,9 +24,9 @@ from kpi.ingest.store import (
     quarantine_frame,
     reason_counts,
     reject_identifier_rows,
-    write_manifest,
+    write_manifests,
     write_quarantine,
-    write_warnings,
+    write_warnings_of,
 )
 
 VALUE_COLUMNS = ["day", "event_time", "tool", "action", "interactions", "successes", "failures",
@@ -292,62 +292,83 @@ def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport
             FROM versions
             WINDOW versions AS (PARTITION BY natural_key ORDER BY _order)
         )
-        SELECT _row, natural_key, duplicate, had_version AND NOT duplicate AS replaced, was_staged,
+        -- only the versions of repeated keys: a key seen once, in one file of this batch, is new,
+        -- loaded and staged (most rows of a first run), so its row is not sent back
+        SELECT _row, duplicate, had_version AND NOT duplicate AS replaced,
                NOT duplicate AND _order = max(_order) FILTER (WHERE NOT duplicate)
-                                          OVER (PARTITION BY natural_key) AS staged
+                                          OVER (PARTITION BY natural_key) AS staged,
+               CASE WHEN was_staged AND NOT duplicate THEN natural_key END AS replaces
         FROM flagged
         QUALIFY _order >= 0
-        UNION ALL  -- a key seen once, in one file of this batch: new, loaded and staged
-        SELECT _row, natural_key, false, false, false, true FROM _usage_batch
-        WHERE natural_key NOT IN (SELECT natural_key FROM repeated)
         """).pl()
-    gone = status.filter(pl.col("was_staged") & ~pl.col("duplicate")).select("natural_key").unique()
+    gone = status.select(pl.col("replaces").drop_nulls().unique().alias("natural_key"))
     if gone.height:  # staged rows that a batch row replaces
         con.from_arrow(gone.to_arrow()).query(
             "_replaced_keys",
             "DELETE FROM staging.usage_activity WHERE natural_key IN (SELECT natural_key FROM _replaced_keys)",
         )
-    staged = batch.join(status.filter("staged").select("_row"), on="_row", how="semi")
+    staged = batch.join(status.filter(~pl.col("staged")).select("_row"), on="_row", how="anti")
     insert_frame(con, "staging.usage_activity", staged.select(STAGED_COLUMNS))
-    status = status.join(batch.select("_row", "_order", "row_number"), on="_row").select(
-        "_order", "row_number", "duplicate", "replaced")
-    del batch, staged
-    by_order = {o[0]: part for o, part in status.partition_by("_order", as_dict=True).items()} if status.height else {}
+    del staged
+    status = status.join(batch.select("_row", "_order", "row_number"), on="_row")
+    duplicates = _duplicate_rows(batch.select("_row", "_order", "row_number"), status, pending)
+    del batch
+    replaced = dict(status.filter("replaced").group_by("_order").agg(pl.col("row_number").n_unique()).iter_rows())
+    quarantines = []
     for file in pending:
-        part = by_order.get(file.order, status.clear())
-        reports[file.order] = _account(con, file, part, key, now, checks, known)
+        report, frame = _account(file, duplicates.get(file.order, []), replaced.get(file.order, 0), key, checks, known)
+        reports[file.order] = report
+        quarantines.append(frame)
+    write_quarantine(con, pl.concat(quarantines))
+    done = [reports[file.order] for file in pending]
+    write_warnings_of(con, done, now)
+    write_manifests(con, done, now)
 
 
-def _account(con, file: _PendingFile, status: pl.DataFrame, key: bytes, now: datetime,
-             checks: InputChecks, known: set[str]) -> FileReport:
-    """Source-row accounting of one file: a source row is quarantined when it failed to parse, or
-    when every activity row it produced was a duplicate; otherwise it is loaded."""
+def _duplicate_rows(batch: pl.DataFrame, status: pl.DataFrame, pending: list[_PendingFile]) -> dict[int, list[int]]:
+    """file order -> its source rows every activity row of which is a duplicate: of an earlier
+    version (the staged row or an earlier file's) or of an earlier row of the same file."""
+    repeated = pl.DataFrame({"_order": [f.order for f in pending for _ in f.repeated_rows],
+                             "row_number": [n for f in pending for n in f.repeated_rows]},
+                            schema={"_order": pl.Int32, "row_number": pl.Int64})
+    duplicate = status.filter("duplicate")
+    candidates = pl.concat([duplicate.select("_order", "row_number"), repeated]).unique()
+    if candidates.height == 0:
+        return {}
+    # a candidate with one activity row that is not a duplicate is loaded
+    loaded = batch.join(candidates, on=["_order", "row_number"], how="semi").join(
+        duplicate.select("_row"), on="_row", how="anti").select("_order", "row_number")
+    rows = candidates.join(loaded, on=["_order", "row_number"], how="anti").sort("_order", "row_number")
+    return {order: part.get_column("row_number").to_list()
+            for (order,), part in rows.partition_by("_order", as_dict=True).items()}
+
+
+def _account(file: _PendingFile, duplicate_rows: list[int], rows_replaced: int, key: bytes,
+             checks: InputChecks, known: set[str]) -> tuple[FileReport, pl.DataFrame]:
+    """Source-row accounting of one file, and its quarantine as written: a source row is
+    quarantined when it failed to parse, or when every activity row it produced was a duplicate;
+    otherwise it is loaded."""
     read = file.read
     quarantine = list(read.quarantine)
     parse_rejected = {q["row_number"] for q in quarantine}
-    loaded_rows = set(status.filter(~pl.col("duplicate")).get_column("row_number").to_list())
-    duplicate_rows = set(status.filter(pl.col("duplicate")).get_column("row_number").to_list())
-    all_duplicate = (duplicate_rows | set(file.repeated_rows)) - loaded_rows - parse_rejected
-    for row_number in sorted(all_duplicate):
+    all_duplicate = [n for n in duplicate_rows if n not in parse_rejected]
+    for row_number in all_duplicate:
         quarantine.append({"row_number": row_number, "column": "(natural key)", "value": None, "reason": "duplicate"})
-    replaced_rows = set(status.filter(pl.col("replaced")).get_column("row_number").to_list())
     well_formed, by_column = _unusable_columns(read)
     # a column none of whose values is usable (swapped columns) is treated as holding identifiers
     swapped = {column for column, reasons in by_column.items() if well_formed and sum(reasons.values()) >= well_formed}
-    write_quarantine(con, quarantine_frame(quarantine, file.source.rel, file.sha256, "ingest", key,
-                                           personal_columns=read.personal_columns | swapped, known_identities=known))
-    rows_quarantined = len(parse_rejected | all_duplicate)
+    frame = quarantine_frame(quarantine, file.source.rel, file.sha256, "ingest", key,
+                             personal_columns=read.personal_columns | swapped, known_identities=known)
+    rows_quarantined = len(parse_rejected) + len(all_duplicate)
     report = FileReport(
         file=file.source.rel, sha256=file.sha256, format=read.format, input_kind="accumulating",
         rows_read=read.rows_read, rows_loaded=read.rows_read - rows_quarantined,
-        rows_quarantined=rows_quarantined, rows_replaced=len(replaced_rows),
+        rows_quarantined=rows_quarantined, rows_replaced=rows_replaced,
         chars_replaced=read.chars_replaced, quarantine_reasons=reason_counts(quarantine),
     )
     for warning in _warnings(report, file, well_formed, by_column, checks.max_quarantined_share):
         report.warnings.append(checks.warn(warning))
-    write_warnings(con, report, now)
-    write_manifest(con, report, now, state=False)
-    return report
+    return report, frame
 
 
 def _unusable_columns(read) -> tuple[int, dict[str, dict[str, int]]]:
