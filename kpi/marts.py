@@ -244,14 +244,15 @@ def mart_params(cfg: Config, table: str, quarter: str, con=None) -> dict[str, An
     return params
 
 
-def _insert(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> None:
-    """Insert the rows of ``sql/marts/<table>.sql`` for one quarter into ``target`` (default: the mart)."""
+def _insert(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> int:
+    """Insert the rows of ``sql/marts/<table>.sql`` for one quarter into ``target`` (default: the
+    mart); the number of rows inserted."""
     from kpi.catalog import sql_params
 
     query = read_sql(f"marts/{table.split('.')[-1]}.sql")
     used = sql_params(query)  # a model need not bind every built-in parameter
     params = {k: v for k, v in mart_params(cfg, table, quarter, con).items() if k in used}
-    con.execute(f"INSERT INTO {target or table} BY NAME {query}", params)
+    return int(con.execute(f"INSERT INTO {target or table} BY NAME {query}", params).fetchall()[0][0])
 
 
 def _suppress(con, cfg: Config, table: str, quarter: str, target: str | None = None) -> int:
@@ -553,11 +554,10 @@ def build_quarter(con, cfg: Config, quarter: str) -> dict[str, int]:
             if keep_history and spec.history_figures:
                 saved[table] = _history_values(con, spec, quarter)
             con.execute(f"DELETE FROM {table} WHERE quarter = $quarter", {"quarter": quarter})
-            _insert(con, cfg, table, quarter)
+            counts[table] = _insert(con, cfg, table, quarter)  # suppression only updates rows
             if table in SUPPRESSION_PARTITIONS:
                 _suppress(con, cfg, table, quarter)
             _follow(con, table, quarter)
-            counts[table] = con.sql(count, params={"quarter": quarter}).fetchall()[0][0]
         _culture_changes(con, cfg, quarter)
         for table, rows in saved.items():
             _restore_history(con, _spec(table), quarter, rows)
@@ -583,8 +583,10 @@ def data_quarters(con, cfg: Config) -> list[str]:
     ]
     first: dt.date | None = None
     last: dt.date | None = None
+    existing = {tuple(row) for row in con.sql(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
     for schema, table, column in sources:
-        if not table_exists(con, f"{schema}.{table}"):
+        if (schema, table) not in existing:
             continue
         low, high = con.sql(f"SELECT min({column}), max({column}) FROM {schema}.{table}").fetchall()[0]
         if low is not None:

@@ -153,3 +153,17 @@ def test_series_without_the_estimate_is_computed_once_for_the_same_inputs(wareho
     other, before = sql_config(k=5), len(calls)
     assert roi.series_without_estimate(warehouse, other) == real(warehouse, other, estimated=False)
     assert len(calls) == before + 1
+
+
+def test_build_quarter_counts_the_rows_it_inserted():
+    """build_quarter's counts are the rows each INSERT wrote (suppression only updates rows):
+    the rows of the quarter in each mart after the build."""
+    from kpi.marts import MART_TABLES, build_quarter, data_quarters
+    from tests.sql.test_kpi_marts import make_config, make_warehouse
+
+    con, cfg = make_warehouse(), make_config()
+    for quarter in data_quarters(con, cfg):
+        counts = build_quarter(con, cfg, quarter)
+        assert counts == {t: con.sql(f"SELECT count(*) FROM {t} WHERE quarter = ?", params=[quarter]).fetchall()[0][0]
+                          for t in MART_TABLES}
+        assert any(counts.values())
