@@ -357,15 +357,21 @@ def _inputs_digest(months: Sequence[dt.date], panel: dict[str, list[Series]], th
     (this module, and kpi.roi_marts which writes the rows) and the versions of the estimator and
     the libraries under it (diff-diff's is in ``method``)."""
     import hashlib
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
     from pathlib import Path
 
     import kpi.roi_marts
 
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:  # the estimator's import fails, and the note says so
+            return "not installed"
+
     series = {o: [(s.process, s.department, s.baseline, sorted(s.values.items()), s.treated_from) for s in panel[o]]
               for o in OUTCOMES}
     parts = [method, repr(list(months)), repr(threshold), repr(series),
-             *(f"{name} {version(name)}" for name in ("numpy", "pandas", "scipy")),
+             *(f"{name} {installed(name)}" for name in ("numpy", "pandas", "scipy")),
              Path(__file__).read_text(encoding="utf-8"), Path(kpi.roi_marts.__file__).read_text(encoding="utf-8")]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
