@@ -229,6 +229,33 @@ GROUP BY file, day
 ORDER BY file, day
 """
 
+#: The usage summary is computed for files of about this many staged rows at a time: its
+#: count(DISTINCT user_key) per file and day over the whole table (9 M rows at 50,000 employees)
+#: took 0.9 GiB above DuckDB's cached pages, the peak of the run (issue 18, docs/benchmarks.md).
+SUMMARY_CHUNK_ROWS = 2_000_000
+
+
+def _usage_summary_frame(con):
+    """``USAGE_SUMMARY_SQL``'s frame, computed for a few files at a time (whole files: the groups
+    are per file and day), concatenated in the query's order."""
+    import pandas as pd
+
+    chunks: list[list[str]] = [[]]
+    rows = 0
+    for file, count in con.sql("SELECT file, count(*) FROM staging.usage_activity GROUP BY file ORDER BY file"
+                               ).fetchall():
+        if chunks[-1] and rows + count > SUMMARY_CHUNK_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(file)
+        rows += count
+    if len(chunks) == 1:
+        return con.sql(USAGE_SUMMARY_SQL).df()
+    query = USAGE_SUMMARY_SQL.replace("GROUP BY file, day", "WHERE file IN (SELECT unnest($files::VARCHAR[]))\n"
+                                      "GROUP BY file, day")
+    return pd.concat([con.sql(query, params={"files": files}).df() for files in chunks], ignore_index=True)
+
+
 _SUITES: dict[str, _Suite] = {
     "employees": _Suite("staging.employees", True, "SELECT * FROM staging.employees", ("employee_key",),
                         _employees),
@@ -323,10 +350,12 @@ def validation_worker():
                                initializer=_worker_start, initargs=(os.getpid(),))
     pool.submit(int, 0)  # start the process (and its import) now
     _WORKER["pool"] = pool
+    _WORKER["validated"] = set()
     try:
         yield pool
     finally:
         _WORKER.pop("pool", None)
+        _WORKER.pop("validated", None)
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -376,10 +405,27 @@ def validate_table(con, name: str, **params) -> QualityResult:
     params: `scale_max` (survey_answers, default 5), `today` (usage_activity, default today).
     An empty table (an optional input absent) passes with rows_checked 0.
     """
+    from kpi.warehouse import release_cached_pages
+
+    release_cached_pages(con)  # the frame below is Python's memory: DuckDB's cached pages make room
     try:
         return _validate_table(con, name, **params)
     finally:  # the frame (a whole staged table for some suites) is gone: hand its memory back
         release_memory()
+        _worker_done_with(name)
+
+
+def _worker_done_with(name: str) -> None:
+    """Stop the validation worker once every suite has been validated: a run validates each staged
+    input once, and the worker (Great Expectations, 0.3 GiB or more) would otherwise live on through
+    matching and the quarters (issue 18: the peak of the process tree at 50,000 employees). A
+    validation after that runs in this process, as without a worker."""
+    if "pool" not in _WORKER:
+        return
+    done = _WORKER.setdefault("validated", set())
+    done.add(name)
+    if done >= set(SUITE_NAMES):
+        _WORKER.pop("pool").shutdown(wait=False)
 
 
 def _validate_table(con, name: str, **params) -> QualityResult:
@@ -391,17 +437,18 @@ def _validate_table(con, name: str, **params) -> QualityResult:
     if rows == 0:
         return QualityResult(name, True, suite.blocking, 0, [])
 
-    frame = con.sql(suite.query).df()
+    frame = _usage_summary_frame(con) if suite.query is USAGE_SUMMARY_SQL else con.sql(suite.query).df()
     # Each part (the whole frame, or one file's rows) that passed before is not validated again.
-    parts = ({file: part for file, part in frame.groupby("file", sort=True)} if name in PER_FILE_SUITES
-             else {None: frame})
-    hashes = {file: _frame_sha256(name, part, params) for file, part in parts.items()}
+    # (The parts are hashed one at a time: kept together they were a second copy of the frame,
+    # 1.45 M survey answers at 50,000 employees.)
+    hashes = ({file: _frame_sha256(name, part, params) for file, part in frame.groupby("file", sort=True)}
+              if name in PER_FILE_SUITES else {None: _frame_sha256(name, frame, params)})
     earlier = _earlier_passes(con, name, set(hashes.values()), params)
     todo = [file for file, digest in hashes.items() if digest not in earlier]
     if not todo:
         outcomes, validated_at = max(earlier.values(), key=lambda passed: passed[1])
         return QualityResult(name, True, suite.blocking, int(rows), outcomes, passed_before=validated_at)
-    if len(todo) < len(parts):
+    if len(todo) < len(hashes):
         frame = frame[frame["file"].isin(todo)]
 
     outcomes = _in_worker(name, frame, params)

@@ -244,7 +244,17 @@ def ingest_usage_files(con, sources: list[InputFile], cfg, key: bytes, now: date
             pending, held = [], 0
     if pending:
         _write_batch(con, pending, reports, key, now, checks, known)
+    _forget_pseudonyms()
     return [reports[order] for order in sorted(reports)]
+
+
+def _forget_pseudonyms() -> None:
+    """Drop the run's pseudonym table and hand the readers' freed memory back (glibc)."""
+    from kpi.quality import release_memory
+
+    with _PSEUDONYMS_LOCK:
+        _PSEUDONYMS.clear()
+    release_memory()
 
 
 def _write_batch(con, pending: list[_PendingFile], reports: dict[int, FileReport], key: bytes,
