@@ -159,7 +159,7 @@ def _build(defs, instance, con, cfg, warehouse: Path, quarter: str | None, say, 
     import dagster as dg
 
     from kpi.alerts import quarter_alerts
-    from kpi.freshness import up_to_date
+    from kpi.freshness import pinned_fingerprints, quarter_fingerprints, up_to_date
     from kpi.marts import data_quarters
     from kpi.snapshots import closed_quarters
     from pipelines.partitions import ensure_quarters
@@ -186,7 +186,8 @@ def _build(defs, instance, con, cfg, warehouse: Path, quarter: str | None, say, 
     # again (kpi/freshness.py): adding a quarter's exports rebuilds that quarter, not history.
     alerts: dict[str, list[str]] = {}
     with con.cursor() as cur:
-        unchanged = up_to_date(cur, cfg, found)
+        fingerprints = quarter_fingerprints(cur, cfg, found)
+        unchanged = up_to_date(cur, cfg, found, fingerprints)
         closed = closed_quarters(cur, sorted(unchanged))
         for label in unchanged:
             summary.snapshots[label] = QuarterStatus.not_rebuilt(closed=label in closed)
@@ -197,8 +198,9 @@ def _build(defs, instance, con, cfg, warehouse: Path, quarter: str | None, say, 
     ensure_quarters(instance, found)
     for label in stale:
         say(f"{label}: KPI marts, alerts and snapshot")
-        result = _materialize(defs, dg.AssetSelection.groups("kpis"), instance, partition_key=label,
-                              warehouse=warehouse)
+        with pinned_fingerprints(fingerprints):
+            result = _materialize(defs, dg.AssetSelection.groups("kpis"), instance, partition_key=label,
+                                  warehouse=warehouse)
         alerts[label] = []
         for evaluation in result.get_asset_check_evaluations():
             if not evaluation.passed:

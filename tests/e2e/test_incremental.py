@@ -57,7 +57,7 @@ def warehouses(tmp_path_factory):
     fresh = root / "fresh.duckdb"
     full = run_pipeline(inputs, inputs / "config.yaml", fresh, allow_development_key=True)
     return {"incremental": incremental, "fresh": fresh, "first": first, "second": second, "third": third,
-            "full": full}
+            "full": full, "inputs": inputs}
 
 
 def _same_digits(value):
@@ -118,3 +118,24 @@ def test_a_quarter_counts_as_built_only_once_its_snapshot_is_written():
     assert stored_fingerprint(con, "kpis/2025-Q1") == "abc"
     forget_build(con, "2025-Q1")
     assert stored_fingerprint(con, "kpis/2025-Q1") is None
+
+
+def test_the_fingerprints_a_run_pins_are_the_quarters_own(warehouses):
+    """`kpi run` computes every quarter's fingerprint once and pins it for the quarter steps
+    (kpi.freshness.pinned_fingerprints): what each warehouse recorded equals the fingerprint
+    computed afresh, quarter by quarter, outside any run."""
+    from kpi.config import load_config
+    from kpi.freshness import pinned_fingerprints, quarter_fingerprints
+
+    for name in ("incremental", "fresh"):
+        with duckdb.connect(str(warehouses[name]), read_only=True) as con:
+            stored = dict(con.sql("SELECT step, fingerprint FROM audit.build_fingerprints "
+                                  "WHERE step LIKE 'kpis/%' AND step NOT LIKE '%/marts'").fetchall())
+            quarters = sorted(step.removeprefix("kpis/") for step in stored)
+            cfg = load_config(Path(warehouses["inputs"]) / "config.yaml")
+            fresh = quarter_fingerprints(con, cfg, quarters)
+            assert len(quarters) >= 2 and {f"kpis/{q}": f for q, f in fresh.items()} == stored
+            with pinned_fingerprints({q: "pinned" for q in quarters}):
+                assert set(quarter_fingerprints(con, cfg, quarters[:1]).values()) == {"pinned"}
+                assert quarter_fingerprints(con, cfg, ["1999-Q1"]) != {"1999-Q1": "pinned"}
+            assert quarter_fingerprints(con, cfg, quarters) == fresh
