@@ -5,8 +5,9 @@ The per-row readers (Microsoft 365 and ChatGPT Enterprise walked in Python, the 
 polars mapping and per-record JSON conversion, the per-file pseudonym map) were kept in
 tests/ingest/reference_readers.py until the SQL mappings matched them; their outcome on a small
 corpus was then committed and the frozen readers deleted. The corpus
-(tests/fixtures/usage_equivalence/inputs, 260 KB; the expected outcomes 360 KB) holds the demo company's exports (cut to their
-first lines), the property-test catalogue of every corruption once then duplicated
+(tests/fixtures/usage_equivalence/inputs, 260 KB; the expected outcomes 360 KB) holds the demo
+company's exports (cut to their first lines), the property-test catalogue of every corruption once
+then duplicated
 (tests/ingest/test_ingest_properties.py), and hostile values: Unicode blanks, case folding and
 control characters in identifiers, missing report columns, periods and days out of order or out
 of range, decimal commas, timestamps with offsets in three time zones, JSON lines that DuckDB and
