@@ -2,9 +2,11 @@
 
 Event-level files (an ``outcome`` column or no count column) give one interaction per row
 (format ``canonical_events``); pre-aggregated files (``interactions``/``successes``/``failures``
-columns) carry counts (format ``canonical_counts``). Parsing is vectorised in polars, so a
-two-million-row CSV reads in a few seconds. This module declares both formats (``EVENTS``,
-``COUNTS``) since they differ only in the count columns.
+columns) carry counts (format ``canonical_counts``). Rows are mapped by one DuckDB query per file
+(``map_canonical``); each distinct timestamp, user, tool, action, outcome and count text is parsed
+once, vectorised in polars. Plain NDJSON is parsed by DuckDB's JSON functions
+(``read_canonical_lines``). This module declares both formats (``EVENTS``, ``COUNTS``) since they
+differ only in the count columns.
 """
 
 from __future__ import annotations
