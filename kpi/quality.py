@@ -235,21 +235,22 @@ ORDER BY file, day
 SUMMARY_CHUNK_ROWS = 2_000_000
 
 
-def _usage_summary_frame(con):
-    """``USAGE_SUMMARY_SQL``'s frame, computed for a few files at a time (whole files: the groups
-    are per file and day), concatenated in the query's order."""
+def _usage_summary_frame(con, files: list[str] | None = None):
+    """``USAGE_SUMMARY_SQL``'s frame (of these files only, or all), computed for a few files at a
+    time (whole files: the groups are per file and day), concatenated in the query's order."""
     import pandas as pd
 
     chunks: list[list[str]] = [[]]
     rows = 0
-    for file, count in con.sql("SELECT file, count(*) FROM staging.usage_activity GROUP BY file ORDER BY file"
-                               ).fetchall():
+    counts = con.sql("SELECT file, count(*) FROM staging.usage_activity GROUP BY file ORDER BY file").fetchall()
+    wanted = None if files is None else set(files)
+    for file, count in counts if wanted is None else [(f, c) for f, c in counts if f in wanted]:
         if chunks[-1] and rows + count > SUMMARY_CHUNK_ROWS:
             chunks.append([])
             rows = 0
         chunks[-1].append(file)
         rows += count
-    if len(chunks) == 1:
+    if len(chunks) == 1 and files is None:
         return con.sql(USAGE_SUMMARY_SQL).df()
     query = USAGE_SUMMARY_SQL.replace("GROUP BY file, day", "WHERE file IN (SELECT unnest($files::VARCHAR[]))\n"
                                       "GROUP BY file, day")
@@ -437,19 +438,16 @@ def _validate_table(con, name: str, **params) -> QualityResult:
     if rows == 0:
         return QualityResult(name, True, suite.blocking, 0, [])
 
-    frame = _usage_summary_frame(con) if suite.query is USAGE_SUMMARY_SQL else con.sql(suite.query).df()
-    # Each part (the whole frame, or one file's rows) that passed before is not validated again.
-    # (The parts are hashed one at a time: kept together they were a second copy of the frame,
-    # 1.45 M survey answers at 50,000 employees.)
-    hashes = ({file: _frame_sha256(name, part, params) for file, part in frame.groupby("file", sort=True)}
-              if name in PER_FILE_SUITES else {None: _frame_sha256(name, frame, params)})
+    # Each part (the whole table, or one file's rows) that passed before is not validated again.
+    # Parts are told apart by a digest DuckDB computes (`_part_digests`), so a run with nothing new
+    # reads no table into pandas; only the parts still to validate are fetched (issue 18).
+    hashes = _part_digests(con, name, params)
     earlier = _earlier_passes(con, name, set(hashes.values()), params)
     todo = [file for file, digest in hashes.items() if digest not in earlier]
     if not todo:
         outcomes, validated_at = max(earlier.values(), key=lambda passed: passed[1])
         return QualityResult(name, True, suite.blocking, int(rows), outcomes, passed_before=validated_at)
-    if len(todo) < len(hashes):
-        frame = frame[frame["file"].isin(todo)]
+    frame = _frame(con, name, todo if name in PER_FILE_SUITES else None)
 
     outcomes = _in_worker(name, frame, params)
     success = all(o.success for o in outcomes)
@@ -536,14 +534,39 @@ def _suite_code_sha256() -> str:
     return _GX["code"]
 
 
-def _frame_sha256(name: str, frame, params: dict) -> str:
-    import pandas as pd
+def _frame(con, name: str, files: list[str] | None):
+    """The pandas frame a suite validates: the whole query, or only these files' rows."""
+    suite = _suite(name)
+    if suite.query is USAGE_SUMMARY_SQL:
+        return _usage_summary_frame(con, files)
+    if files is None:
+        return con.sql(suite.query).df()
+    return con.sql(f"SELECT * FROM ({suite.query}) WHERE file IN (SELECT unnest($files::VARCHAR[])) ORDER BY ALL",
+                   params={"files": files}).df()
 
-    digest = hashlib.sha256(f"{name}\n{_suite_code_sha256()}\n".encode())
-    digest.update(json.dumps({k: v for k, v in params.items() if k != "today"}, sort_keys=True, default=str).encode())
-    digest.update(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
+
+def _part_digests(con, name: str, params: dict) -> dict[str | None, str]:
+    """file (None: the whole table) -> digest of what the suite would validate: the suite's name,
+    code and parameters, the columns and types, the row count and DuckDB's sum of row hashes
+    (order does not matter). The usage summary is a function of each file's staged rows, so its
+    digest is taken over those rows, without computing the summary. A DuckDB release that hashes
+    differently only validates everything once more."""
+    suite = _suite(name)
+    source = "SELECT * FROM staging.usage_activity" if suite.query is USAGE_SUMMARY_SQL else suite.query
+    relation = con.sql(source)
+    head = hashlib.sha256(f"{name}\n{_suite_code_sha256()}\n".encode())
+    head.update(json.dumps({k: v for k, v in params.items() if k != "today"}, sort_keys=True, default=str).encode())
+    head.update(json.dumps([[c, str(t)] for c, t in zip(relation.columns, relation.types, strict=True)]).encode())
+    if name in PER_FILE_SUITES:
+        rows = con.sql(f"SELECT file, count(*), sum(hash(q)::HUGEINT) FROM ({source}) q GROUP BY file").fetchall()
+    else:
+        rows = [(None, *con.sql(f"SELECT count(*), sum(hash(q)::HUGEINT) FROM ({source}) q").fetchall()[0])]
+    out = {}
+    for file, count, total in rows:
+        digest = head.copy()
+        digest.update(f"\n{file}\n{count}\n{total}".encode())
+        out[file] = digest.hexdigest()
+    return out
 
 
 def _earlier_passes(con, name: str, fingerprints: set[str], params: dict) -> dict[str, tuple]:

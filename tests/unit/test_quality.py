@@ -289,3 +289,27 @@ def test_the_validation_worker_answers_while_it_imports_great_expectations():
 
     with validation_worker() as pool:
         assert pool.submit(_gx_import_running).result() is True
+
+
+def test_nothing_new_reads_no_frame_and_a_new_file_only_its_rows(con, monkeypatch):
+    """The parts that passed before are told apart by digests DuckDB computes: unchanged tables are
+    not read into pandas at all, and of a per-file suite only the new or changed files are."""
+    from kpi import quality
+
+    for name in SUITE_NAMES:
+        assert validate_table(con, name, today=TODAY, scale_max=5).success, name
+    fetched: list = []
+    real = quality._frame
+    monkeypatch.setattr(quality, "_frame", lambda c, name, files: fetched.append((name, files)) or real(c, name, files))
+    for name in SUITE_NAMES:
+        assert validate_table(con, name, today=TODAY, scale_max=5).passed_before is not None, name
+    assert fetched == []
+    con.execute("INSERT INTO staging.usage_activity VALUES ('usage/b.csv', 1, 'canonical_events', '2024-03-06', "
+                "NULL, 'p_u1', false, 'chatgpt', NULL, 2, 1, 1, 'k9', NULL, NULL, NULL)")
+    con.execute("UPDATE staging.employees SET department = 'Finance' WHERE employee_key = 'p_e1'")
+    assert validate_table(con, "usage_activity", today=TODAY, scale_max=5).success
+    assert validate_table(con, "employees", today=TODAY, scale_max=5).success
+    assert fetched == [("usage_activity", ["usage/b.csv"]), ("employees", None)]
+    # a column of another type is another frame, even with the same values
+    con.execute("ALTER TABLE staging.use_cases ALTER COLUMN est_hours_saved_per_month TYPE DECIMAL(9, 2)")
+    assert validate_table(con, "use_cases", today=TODAY, scale_max=5).passed_before is None
