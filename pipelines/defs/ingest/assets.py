@@ -66,12 +66,17 @@ def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, st
             raise
         counts = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
                   for table in (*ASSET_TABLES, USAGE_MATCHED_TABLE) if table_exists(con, table)}
+    # one line per file read, one for all the files skipped (a log line is an event Dagster stores:
+    # ~0.5 ms each, 0.1 s for the 200 usage files of a run with nothing new); the asset's `files`
+    # table lists every file either way
+    skipped = [report for report in reports or [] if report.skipped]
+    if skipped:
+        context.log.info(f"{len(skipped)} file(s) already ingested, skipped: {skipped[0].file}"
+                         + (f" ... {skipped[-1].file}" if len(skipped) > 1 else ""))
     for report in reports or []:
-        context.log.info(
-            f"{report.file}: " + ("already ingested, skipped" if report.skipped else
-                                  f"read {report.rows_read}, loaded {report.rows_loaded}, "
-                                  f"quarantined {report.rows_quarantined} {report.quarantine_reasons or ''}")
-        )
+        if not report.skipped:
+            context.log.info(f"{report.file}: read {report.rows_read}, loaded {report.rows_loaded}, "
+                             f"quarantined {report.rows_quarantined} {report.quarantine_reasons or ''}")
     return reports, counts
 
 
