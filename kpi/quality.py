@@ -441,15 +441,19 @@ def _validate_table(con, name: str, **params) -> QualityResult:
     # Each part (the whole table, or one file's rows) that passed before is not validated again.
     # Parts are told apart by a digest DuckDB computes (`_part_digests`), so a run with nothing new
     # reads no table into pandas; only the parts still to validate are fetched (issue 18).
-    hashes = _part_digests(con, name, params)
+    hashes, counts = _part_digests(con, name, params)
     earlier = _earlier_passes(con, name, set(hashes.values()), params)
     todo = [file for file, digest in hashes.items() if digest not in earlier]
     if not todo:
         outcomes, validated_at = max(earlier.values(), key=lambda passed: passed[1])
         return QualityResult(name, True, suite.blocking, int(rows), outcomes, passed_before=validated_at)
-    frame = _frame(con, name, todo if name in PER_FILE_SUITES else None)
-
-    outcomes = _in_worker(name, frame, params)
+    if name not in PER_FILE_SUITES:
+        outcomes = _in_worker(name, _frame(con, name, None), params)
+    else:  # whole files, about VALIDATE_CHUNK_ROWS rows at a time (one frame of the survey answers
+        # was the largest object of a 50,000-employee run, held in this process and the worker)
+        chunks = _file_chunks([(file, counts[file]) for file in todo],
+                              VALIDATE_CHUNK_ROWS if name == "survey_answers" else None)
+        outcomes = merge_outcomes([_in_worker(name, _frame(con, name, files), params) for files in chunks])
     success = all(o.success for o in outcomes)
     if success:
         _remember_passes(con, name, [hashes[file] for file in todo], set(hashes.values()), params, outcomes)
@@ -545,9 +549,10 @@ def _frame(con, name: str, files: list[str] | None):
                    params={"files": files}).df()
 
 
-def _part_digests(con, name: str, params: dict) -> dict[str | None, str]:
-    """file (None: the whole table) -> digest of what the suite would validate: the suite's name,
-    code and parameters, the columns and types, the row count and DuckDB's sum of row hashes
+def _part_digests(con, name: str, params: dict) -> tuple[dict[str | None, str], dict[str | None, int]]:
+    """(file -> digest, file -> rows; file None: the whole table). The digest is of what the suite
+    would validate: the suite's name, code and parameters, the columns and types, the row count and
+    DuckDB's sum of row hashes
     (order does not matter). The usage summary is a function of each file's staged rows, so its
     digest is taken over those rows, without computing the summary. A DuckDB release that hashes
     differently only validates everything once more."""
@@ -558,15 +563,55 @@ def _part_digests(con, name: str, params: dict) -> dict[str | None, str]:
     head.update(json.dumps({k: v for k, v in params.items() if k != "today"}, sort_keys=True, default=str).encode())
     head.update(json.dumps([[c, str(t)] for c, t in zip(relation.columns, relation.types, strict=True)]).encode())
     if name in PER_FILE_SUITES:
-        rows = con.sql(f"SELECT file, count(*), sum(hash(q)::HUGEINT) FROM ({source}) q GROUP BY file").fetchall()
+        rows = con.sql(f"SELECT file, count(*), sum(hash(q)::HUGEINT) FROM ({source}) q GROUP BY file "
+                       "ORDER BY file").fetchall()
     else:
         rows = [(None, *con.sql(f"SELECT count(*), sum(hash(q)::HUGEINT) FROM ({source}) q").fetchall()[0])]
-    out = {}
+    digests, counts = {}, {}
     for file, count, total in rows:
         digest = head.copy()
         digest.update(f"\n{file}\n{count}\n{total}".encode())
-        out[file] = digest.hexdigest()
-    return out
+        digests[file], counts[file] = digest.hexdigest(), count
+    return digests, counts
+
+
+#: Rows of a per-file suite's frame validated at once (whole files): the survey answers of a
+#: 50,000-employee company (1.45 M rows) go in three frames instead of one (issue 18, memory).
+VALIDATE_CHUNK_ROWS = 500_000
+
+
+def _file_chunks(files: list[tuple[str, int]], limit: int | None) -> list[list[str]]:
+    """Consecutive groups of whole files of at most ``limit`` rows (a larger file alone);
+    ``limit`` None: one group."""
+    chunks: list[list[str]] = [[]]
+    rows = 0
+    for file, count in files:
+        if limit is not None and chunks[-1] and rows + count > limit:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(file)
+        rows += count
+    return chunks
+
+
+def merge_outcomes(parts: list[list[Outcome]]) -> list[Outcome]:
+    """The outcomes of one suite over disjoint groups of whole files, as one validation of all of
+    them: every rule of a per-file suite is on single rows or on a key that includes `file`
+    (tests/unit/test_quality.py checks it), so a rule fails iff it fails in a group, with the
+    groups' unexpected rows summed and their first examples. The column-set rule is the same in
+    every group: it is taken once."""
+    merged = []
+    for same_rule in zip(*parts, strict=True):
+        first = same_rule[0]
+        if first.expectation == "expect_table_columns_to_match_set":
+            count = max(o.unexpected_count for o in same_rule)
+            examples = next((o.unexpected_examples for o in same_rule if o.unexpected_examples), [])
+        else:
+            count = sum(o.unexpected_count for o in same_rule)
+            examples = [e for o in same_rule for e in o.unexpected_examples][:EXAMPLES]
+        merged.append(Outcome(first.expectation, first.column, all(o.success for o in same_rule), count,
+                              examples, first.rule))
+    return merged
 
 
 def _earlier_passes(con, name: str, fingerprints: set[str], params: dict) -> dict[str, tuple]:

@@ -313,3 +313,29 @@ def test_nothing_new_reads_no_frame_and_a_new_file_only_its_rows(con, monkeypatc
     # a column of another type is another frame, even with the same values
     con.execute("ALTER TABLE staging.use_cases ALTER COLUMN est_hours_saved_per_month TYPE DECIMAL(9, 2)")
     assert validate_table(con, "use_cases", today=TODAY, scale_max=5).passed_before is None
+
+
+def test_survey_answers_validated_in_chunks_of_files_equal_one_validation(con, monkeypatch):
+    """Per-file suites are validated a few whole files at a time (memory); the merged outcome is the
+    outcome of validating everything at once: the same failures, counts and examples."""
+    from kpi import quality
+
+    answers = [(f"surveys/w{f}.csv", f"r{r}", "I share AI tips", "collaboration", False, p, p)
+               for f in range(4) for r, p in enumerate([4, 9, 3, 0][: f + 1])]
+    con.executemany("INSERT INTO staging.survey_answers VALUES (?, ?, ?, ?, ?, ?, ?)", answers)
+    con.execute("INSERT INTO staging.survey_answers VALUES "
+                "('surveys/w3.csv', 'r0', 'I share AI tips', 'collaboration', false, 4, 4)")  # a repeated key
+    whole = validate_table(con, "survey_answers", scale_max=5)
+    assert not whole.success
+    assert whole.passed_before is None  # failed: nothing remembered, so the next call validates again
+    frames: list = []
+    real = quality._frame
+    monkeypatch.setattr(quality, "_frame", lambda c, name, files: frames.append(files) or real(c, name, files))
+    monkeypatch.setattr(quality, "VALIDATE_CHUNK_ROWS", 4)
+    chunked = validate_table(con, "survey_answers", scale_max=5)
+    assert frames == [["surveys/q1.csv", "surveys/w0.csv"], ["surveys/w1.csv"], ["surveys/w2.csv"],
+                      ["surveys/w3.csv"]]
+    assert chunked.outcomes == whole.outcomes
+    assert failures(chunked) == {("expect_column_values_to_be_between", "points"): 4,  # 9, 9, 9 and 0
+                                 ("expect_column_values_to_be_between", "answer_points"): 4,
+                                 ("expect_compound_columns_to_be_unique", "file, response_id, item"): 2}
