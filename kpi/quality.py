@@ -357,6 +357,7 @@ def validation_worker():
     finally:
         _WORKER.pop("pool", None)
         _WORKER.pop("validated", None)
+        _STARTED.clear()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -447,7 +448,11 @@ def _validate_table(con, name: str, **params) -> QualityResult:
     if not todo:
         outcomes, validated_at = max(earlier.values(), key=lambda passed: passed[1])
         return QualityResult(name, True, suite.blocking, int(rows), outcomes, passed_before=validated_at)
-    if name not in PER_FILE_SUITES:
+    started = _STARTED.pop(name, None)
+    if started is not None and started[0] == _start_key(hashes, params):
+        outcomes = _collect(name, started[1], lambda: _frame(con, name, todo if name in PER_FILE_SUITES else None),
+                            params)
+    elif name not in PER_FILE_SUITES:
         outcomes = _in_worker(name, _frame(con, name, None), params)
     else:  # whole files, about VALIDATE_CHUNK_ROWS rows at a time (one frame of the survey answers
         # was the largest object of a 50,000-employee run, held in this process and the worker)
@@ -470,6 +475,50 @@ def _in_worker(name: str, frame, params: dict) -> list[Outcome]:
         except BrokenProcessPool:  # the worker died (e.g. out of memory): validate here instead
             _WORKER.pop("pool", None)
     return _gx_outcomes(name, frame, params)
+
+
+#: suite -> (what it was started for, the future of its outcomes): validations started in the
+#: worker right after an ingest step committed (`start_validation`), collected by the check.
+_STARTED: dict[str, tuple[tuple, Any]] = {}
+
+
+def _start_key(hashes: dict, params: dict) -> tuple:
+    return tuple(sorted((str(f), d) for f, d in hashes.items())), json.dumps(params, sort_keys=True, default=str)
+
+
+def start_validation(con, name: str, **params) -> bool:
+    """Start validating a suite in the validation worker now, right after the ingest step that
+    staged its table committed, so that Great Expectations works on the other core while this
+    process reads the next inputs (issue 18); the suite's check collects the outcome
+    (`validate_table`), provided the table and the parameters are still what was started. Nothing
+    is started without a worker (validation in-process), when the parts all passed before, or
+    when the frame would be larger than one chunk (``VALIDATE_CHUNK_ROWS``: it would wait in
+    this process until validated); the check then validates as before."""
+    pool = _WORKER.get("pool")
+    suite = _suite(name)
+    if pool is None or not table_exists(con, suite.table):
+        return False
+    hashes, counts = _part_digests(con, name, params)
+    earlier = _earlier_passes(con, name, set(hashes.values()), params)
+    todo = [file for file, digest in hashes.items() if digest not in earlier]
+    rows = sum(counts[file] for file in todo)
+    if not rows or rows > VALIDATE_CHUNK_ROWS:
+        return False
+    frame = _frame(con, name, todo if name in PER_FILE_SUITES else None)
+    _STARTED[name] = (_start_key(hashes, params), pool.submit(_gx_outcomes_released, name, frame, params))
+    return True
+
+
+def _collect(name: str, future, frame, params: dict) -> list[Outcome]:
+    """The outcomes of a validation started in the worker; if the worker died meanwhile, the
+    suite is validated here (``frame``: the frame, fetched again)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        _WORKER.pop("pool", None)
+        return _gx_outcomes(name, frame(), params)
 
 
 def release_memory() -> None:

@@ -339,3 +339,27 @@ def test_survey_answers_validated_in_chunks_of_files_equal_one_validation(con, m
     assert failures(chunked) == {("expect_column_values_to_be_between", "points"): 4,  # 9, 9, 9 and 0
                                  ("expect_column_values_to_be_between", "answer_points"): 4,
                                  ("expect_compound_columns_to_be_unique", "file, response_id, item"): 2}
+
+
+def test_a_validation_started_after_the_ingest_step_is_what_the_check_returns(con):
+    """`start_validation` (called by the ingest assets once their step committed) validates in the
+    worker while the run goes on; the check collects that outcome, unless the table changed since
+    (then it validates what is there now). Without a worker nothing is started."""
+    from kpi import quality
+    from kpi.quality import start_validation, validation_worker
+
+    con.execute("UPDATE staging.employees SET fte = 2.0 WHERE employee_key = 'p_e2'")
+    assert start_validation(con, "employees") is False  # no worker: the check validates in-process
+    here = validate_table(con, "employees")
+    with validation_worker():
+        assert start_validation(con, "employees") is True
+        assert set(quality._STARTED) == {"employees"}
+        collected = validate_table(con, "employees")
+        assert quality._STARTED == {} and collected.outcomes == here.outcomes and not collected.success
+        assert start_validation(con, "employees") is True
+        con.execute("UPDATE staging.employees SET fte = 1.0 WHERE employee_key = 'p_e2'")  # changed since
+        assert validate_table(con, "employees").success
+        assert start_validation(con, "employees") is False  # passed before: nothing to start
+        assert start_validation(con, "survey_answers", scale_max=5) is True
+        assert set(quality._STARTED) == {"survey_answers"}
+    assert quality._STARTED == {}  # forgotten with the worker

@@ -42,8 +42,10 @@ def _spec(asset_key: dg.AssetKey, deps=()) -> dg.AssetSpec:
     return table_asset_spec(".".join(asset_key.path), GROUP, deps=deps)
 
 
-def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, step):
-    """Run one ingest step in a transaction; return its file reports."""
+def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, step, suites: tuple[str, ...] = ()):
+    """Run one ingest step in a transaction; return its file reports. Once it is committed, the
+    Great Expectations suites of the tables it staged (``suites``) start in the validation worker
+    (`kpi.quality.start_validation`: the checks, which run after every ingest step, collect them)."""
     from kpi.ingest.files import discover_inputs
     from kpi.ingest.store import check_pseudonym_key, ensure_schema
     from kpi.privacy import resolve_key
@@ -66,6 +68,12 @@ def _run(context, warehouse: WarehouseResource, programme: ProgrammeResource, st
             raise
         counts = {table: con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
                   for table in (*ASSET_TABLES, USAGE_MATCHED_TABLE) if table_exists(con, table)}
+        if suites:
+            from kpi.quality import start_validation
+
+            for suite in suites:  # the same parameters as the suite's check (checks.py)
+                start_validation(con, suite, **({"scale_max": cfg.survey.scale_max} if suite == "survey_answers"
+                                                else {}))
     # one line per file read, one for all the files skipped (a log line is an event Dagster stores:
     # ~0.5 ms each, 0.1 s for the 200 usage files of a run with nothing new); the asset's `files`
     # table lists every file either way
@@ -118,7 +126,8 @@ def ingest_hr(context: dg.AssetExecutionContext, warehouse: WarehouseResource, p
     reports, counts = _run(context, warehouse, programme,
                            lambda con, found, cfg, secret, now: ingest_state(
                                con, found, cfg, secret, now,
-                               kinds=["employees", "trainings", "assessments", "course_feedback"]))
+                               kinds=["employees", "trainings", "assessments", "course_feedback"]),
+                           suites=("employees", "trainings", "assessments"))
     yield from _results([(EMPLOYEES, "staging.employees"), (EMPLOYEE_IDENTITIES, "staging.employees"),
                          (TRAININGS, "staging.trainings"), (ASSESSMENTS, "staging.assessments"),
                          (COURSE_FEEDBACK, "staging.course_feedback")], reports, counts)
@@ -142,7 +151,8 @@ def ingest_finance_business(context: dg.AssetExecutionContext, warehouse: Wareho
     reports, counts = _run(context, warehouse, programme,
                            lambda con, found, cfg, secret, now: ingest_state(
                                con, found, cfg, secret, now,
-                               kinds=["costs", "licenses", "process_metrics", "use_cases"]))
+                               kinds=["costs", "licenses", "process_metrics", "use_cases"]),
+                           suites=("costs", "process_metrics", "use_cases"))
     yield from _results([(COSTS, "staging.costs"), (LICENSES, "staging.licenses"),
                          (PROCESS_METRICS, "staging.process_metrics"), (USE_CASES, "staging.use_cases")],
                         reports, counts)
@@ -169,7 +179,7 @@ def ingest_surveys(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """surveys/*.csv: new files are added; invalid cells are quarantined, the response kept."""
     from kpi.ingest import ingest_surveys as run
 
-    reports, counts = _run(context, warehouse, programme, run)
+    reports, counts = _run(context, warehouse, programme, run, suites=("survey_answers",))
     yield from _results([(SURVEY_RESPONSES, "staging.survey_responses"), (SURVEY_ANSWERS, "staging.survey_answers")],
                         reports, counts)
 
