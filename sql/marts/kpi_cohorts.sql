@@ -17,16 +17,24 @@ person_months AS (          -- each person's months from their training's on, wh
     SELECT
         f.employee_key,
         m.month,
-        datediff('month', date_trunc('month', f.trained_on), m.month) AS months_since_training
+        datediff('month', date_trunc('month', f.trained_on), m.month) AS months_since_training,
+        datediff('month', m.month, $quarter_end)                       AS months_back
     FROM firsts AS f
     JOIN staging.employees AS e USING (employee_key)
     JOIN months AS m ON m.month >= date_trunc('month', f.trained_on)
     WHERE e.hire_date <= last_day(m.month) AND (e.exit_date IS NULL OR e.exit_date >= m.month)
 ),
+-- The months with a usage day, as bits: a row per person and span of 120 months back from q's
+-- month (bit i of span s: the month i + 120 s months before q's). A few groups per person
+-- aggregate ~4x faster than DISTINCT person and month (about 1 M groups at 50,000 employees).
 active AS (
-    SELECT DISTINCT employee_key, date_trunc('month', day)::DATE AS month
+    SELECT
+        employee_key,
+        datediff('month', day, $quarter_end) // 120                       AS span,
+        bit_or(1::HUGEINT << (datediff('month', day, $quarter_end) % 120)) AS months
     FROM intermediate.usage_activity
     WHERE day <= $quarter_end
+    GROUP BY employee_key, span
 ),
 skill AS (                  -- each person's latest ai_literacy result of the month
     SELECT employee_key, date_trunc('month', assessed_on)::DATE AS month,
@@ -43,8 +51,11 @@ cells AS (
         count(s.employee_key)     AS assessed_people,
         avg(s.score_pct)          AS mean_skill
     FROM person_months AS pm
-    LEFT JOIN active AS a USING (employee_key, month)
-    LEFT JOIN skill AS s USING (employee_key, month)
+    LEFT JOIN active AS a
+        ON a.employee_key = pm.employee_key
+       AND a.span = pm.months_back // 120
+       AND (a.months >> (pm.months_back % 120)) & 1 = 1
+    LEFT JOIN skill AS s ON s.employee_key = pm.employee_key AND s.month = pm.month
     GROUP BY pm.months_since_training
 )
 SELECT
