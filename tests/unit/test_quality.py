@@ -281,16 +281,6 @@ def _gx_import_running() -> bool:
     return any(thread.name == "kpi-gx-import" and thread.is_alive() for thread in threading.enumerate())
 
 
-def test_the_validation_worker_answers_while_it_imports_great_expectations():
-    """The worker imports GX (3 s of CPU) in a background thread: a run that needs no validation
-    (nothing new) ends without waiting for the import, and the first task is served as soon as the
-    worker is up (it then waits for the import itself)."""
-    from kpi.quality import validation_worker
-
-    with validation_worker() as pool:
-        assert pool.submit(_gx_import_running).result() is True
-
-
 def test_nothing_new_reads_no_frame_and_a_new_file_only_its_rows(con, monkeypatch):
     """The parts that passed before are told apart by digests DuckDB computes: unchanged tables are
     not read into pandas at all, and of a per-file suite only the new or changed files are."""
@@ -351,7 +341,10 @@ def test_a_validation_started_after_the_ingest_step_is_what_the_check_returns(co
     con.execute("UPDATE staging.employees SET fte = 2.0 WHERE employee_key = 'p_e2'")
     assert start_validation(con, "employees") is False  # no worker: the check validates in-process
     here = validate_table(con, "employees")
-    with validation_worker():
+    with validation_worker() as pool:
+        # The worker imports GX (3 s of CPU) in a background thread: a run that validates nothing
+        # (nothing new) ends without waiting for the import, and a task is served at once.
+        assert pool.submit(_gx_import_running).result() is True
         assert start_validation(con, "employees") is True
         assert set(quality._STARTED) == {"employees"}
         collected = validate_table(con, "employees")
