@@ -35,6 +35,7 @@ from kpi.adapters.usage_common import (
     UsageFormat,
     UsageSource,
     empty_usage_frame,
+    json_fallback_records,
     plain_ndjson_lines,
     qrow,
 )
@@ -339,20 +340,11 @@ def read_canonical_lines(lines: pl.DataFrame, kind: str, tz: str, dates: DateRan
     records whose fields read the same as Python's (string, whole-number or null values under the
     canonical names) are taken as columns, any other line is converted in Python like a JSON
     document's records (``_json_columns``), then everything is mapped by ``map_canonical``."""
-    import json
-
     from kpi.adapters.sqlmap import query
 
     parsed = query(_LINES_SQL, lines_=lines.select("row_number", "line"))
     simple = parsed.filter(pl.col("simple"))
-    others = parsed.filter(~pl.col("simple")).join(lines, on="row_number").select("row_number", "raw", "line")
-    records = []
-    for number, raw, line in others.iter_rows():
-        try:
-            records.append((number, json.loads(line), raw))
-        except ValueError:
-            records.append((number, None, raw))
-    src, quarantine, first = _json_columns(records)
+    src, quarantine, first = _json_columns(json_fallback_records(parsed, lines))
     for c in CANONICAL_COLUMNS:  # the column's name in the file: the first record holding it
         holding = simple.filter(pl.col(f"has_{c}")).get_column("row_number")
         if holding.len() and (c not in first or holding.min() < first[c][0]):

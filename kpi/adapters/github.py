@@ -14,7 +14,6 @@ nested blocks (``totals_by_ide``...) are ignored. Mapping (tool ``github-copilot
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -37,6 +36,7 @@ from kpi.adapters.usage_common import (
     USAGE_SCHEMA,
     FormatRead,
     UsageFormat,
+    json_fallback_records,
     make_key,
     plain_ndjson_lines,
     qrow,
@@ -249,14 +249,8 @@ def read_github(source) -> FormatRead:
         pl.lit(None, pl.String).alias("cadence"),
     ).cast(USAGE_SCHEMA)]
     # the other records, one by one (their line as json_records would give it)
-    others = parsed.filter(~pl.col("simple")).join(lines, on="row_number").select("row_number", "raw", "line")
-    if others.height:
-        records = []
-        for number, raw, line in others.iter_rows():
-            try:
-                records.append((number, json.loads(line), raw))
-            except ValueError:
-                records.append((number, None, raw))
+    records = json_fallback_records(parsed, lines)
+    if records:
         rest, problems, rest_clamped = _map_records(records, source.dates)
         rows.append(rest)
         quarantine += problems

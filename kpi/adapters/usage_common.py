@@ -352,3 +352,17 @@ def plain_ndjson_lines(text: str) -> pl.DataFrame | None:
     plain = frame.select((pl.col("line").str.starts_with("{") & pl.col("line").str.ends_with("}")
                           & (pl.col("line").str.len_chars() >= 2)).all()).item()
     return frame if plain else None
+
+
+def json_fallback_records(parsed: pl.DataFrame, lines: pl.DataFrame) -> list[tuple[int, Any, str]]:
+    """The NDJSON lines DuckDB's JSON functions left to the per-record rules (``simple`` false in
+    ``parsed``), as (row number, the record as Python's ``json`` reads it or None, raw line): what
+    ``json_records`` would give for them. ``lines``: row_number, raw and line of every line."""
+    others = parsed.filter(~pl.col("simple")).join(lines, on="row_number").select("row_number", "raw", "line")
+    records = []
+    for number, raw, line in others.iter_rows():
+        try:
+            records.append((number, json.loads(line), raw))
+        except ValueError:
+            records.append((number, None, raw))
+    return records
