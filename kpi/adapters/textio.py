@@ -339,7 +339,7 @@ def parse_int(text: Any, decimal: str = ".") -> tuple[int | None, bool]:
     if not isinstance(text, str):
         return None, False
     m = re.fullmatch(rf"([+-]?[0-9]+)(?:{re.escape(decimal)}0+)?", strip(text))
-    if not m:
+    if not m or len(m.group(1).lstrip("+-0")) > 19:  # beyond int64 (and Python's 4,300-digit int limit)
         return None, False
     value = int(m.group(1))
     return (value, True) if abs(value) <= _INT64_MAX else (None, False)

@@ -222,6 +222,11 @@ def test_parse_numbers_ints_bools():
     assert parse_int(True) == (None, False)
     assert parse_int(7.0) == (7, True)
     assert parse_int("") == (None, True)
+    # int64's edges; beyond them, even past Python's 4,300-digit limit on int(), invalid (no error)
+    assert parse_int("9223372036854775807") == (9223372036854775807, True)
+    assert parse_int("-0009223372036854775807") == (-9223372036854775807, True)
+    assert parse_int("9223372036854775808") == (None, False)
+    assert parse_int("9" * 5000) == (None, False) and parse_int("-" + "1" * 5000 + ".0") == (None, False)
     for text, value in [("true", True), ("FALSE", False), ("1", True), ("0", False), ("Yes", True), ("no", False)]:
         assert parse_bool(text) == (value, True)
     assert parse_bool("maybe") == (None, False)
