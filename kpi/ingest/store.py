@@ -4,7 +4,7 @@ warehouse's flags."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -265,34 +265,20 @@ def hr_identity_keys(con) -> set[str]:
 def write_warnings(con, report: FileReport, now: datetime) -> None:
     """Record a file version's warnings in audit.input_warnings (replacing those of an earlier read
     of the same version)."""
-    from kpi.migrations import ensure_tables
-
-    ensure_tables(con, "audit.input_warnings")
-    con.execute("DELETE FROM audit.input_warnings WHERE file = ? AND sha256 = ?", [report.file, report.sha256])
-    for warning in report.warnings:
-        con.execute("INSERT INTO audit.input_warnings (file, sha256, warning, detail, noted_at) VALUES (?, ?, ?, ?, ?)",
-                    [report.file, report.sha256, warning.warning, warning.detail, now])
+    write_warnings_of(con, [report], now)
 
 
 def write_manifest(con, report: FileReport, now: datetime, *, state: bool) -> None:
     """Record a file in the manifest. A state file's earlier versions are marked superseded; the
     same (file, sha256) read again updates its line instead of adding one."""
-    con.execute("DELETE FROM audit.ingest_manifest WHERE file = ? AND sha256 = ?", [report.file, report.sha256])
     if state:
+        con.execute("DELETE FROM audit.ingest_manifest WHERE file = ? AND sha256 = ?", [report.file, report.sha256])
         con.execute("UPDATE audit.ingest_manifest SET superseded = true WHERE file = ?", [report.file])
-    row = asdict(report)
-    con.execute(
-        "INSERT INTO audit.ingest_manifest (file, sha256, format, input_kind, rows_read, rows_loaded, "
-        "rows_quarantined, rows_replaced, cells_quarantined, chars_replaced, ingested_at, superseded) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)",
-        [row[k] for k in ("file", "sha256", "format", "input_kind", "rows_read", "rows_loaded",
-                          "rows_quarantined", "rows_replaced", "cells_quarantined", "chars_replaced")]
-        + [now],
-    )
+    write_manifests(con, [report], now)
 
 
 def write_warnings_of(con, reports: list[FileReport], now: datetime) -> None:
-    """``write_warnings`` of several file versions at once (one DELETE, one INSERT)."""
+    """The warnings of several file versions at once (one DELETE, one INSERT)."""
     from kpi.migrations import ensure_tables
 
     ensure_tables(con, "audit.input_warnings")
@@ -315,8 +301,8 @@ MANIFEST_COLUMNS = ("file", "sha256", "format", "input_kind", "rows_read", "rows
 
 
 def write_manifests(con, reports: list[FileReport], now: datetime) -> None:
-    """``write_manifest`` of several versions of accumulating files at once (one DELETE, one
-    INSERT; nothing is superseded)."""
+    """Several file versions in the manifest at once (one DELETE, one INSERT; nothing is
+    superseded: ``write_manifest`` does that for a state file first)."""
     if not reports:
         return
     rows = pl.DataFrame([{c: getattr(r, c) for c in MANIFEST_COLUMNS} for r in reports],
